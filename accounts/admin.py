@@ -1,0 +1,89 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.models import ApiToken, User, UserPreferences
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "full_name",
+        "school_name",
+        "academic_level",
+        "timezone",
+        "is_verified",
+        "is_active",
+        "is_staff",
+        "created_at",
+    ]
+    list_filter = ["academic_level", "is_active", "is_verified", "is_staff"]
+    search_fields = ["email", "full_name", "school_name", "major"]
+    readonly_fields = ["created_at", "updated_at", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "full_name",
+                    "school_name",
+                    "academic_level",
+                    "major",
+                    "timezone",
+                    "language",
+                ]
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": [
+                    "is_active",
+                    "is_verified",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(UserPreferences)
+class UserPreferencesAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "user",
+        "max_hours_per_day",
+        "preferred_block_length_min",
+        "break_length_min",
+        "difficulty_curve",
+        "enable_spaced_repetition",
+        "updated_at",
+    ]
+    list_filter = ["difficulty_curve", "enable_spaced_repetition"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["name", "user__email", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,230 @@
+import uuid
+from datetime import time
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as dj_timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.validators import validate_iana_timezone, validate_language_code
+
+
+class AcademicLevel(models.TextChoices):
+    HIGH_SCHOOL = "high_school", "High school"
+    UNDERGRADUATE = "undergraduate", "Undergraduate"
+    GRADUATE = "graduate", "Graduate"
+    OTHER = "other", "Other"
+
+
+class DifficultyCurve(models.TextChoices):
+    GENTLE = "gentle", "Gentle"
+    BALANCED = "balanced", "Balanced"
+    AGGRESSIVE = "aggressive", "Aggressive"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("is_verified", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A student. Email is the login; there is no username."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True, validators=[EmailValidator()])
+    full_name = models.CharField(max_length=200, blank=True)
+    school_name = models.CharField(max_length=200, blank=True)
+    academic_level = models.CharField(
+        max_length=20, choices=AcademicLevel.choices, default=AcademicLevel.UNDERGRADUATE
+    )
+    major = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_iana_timezone])
+    language = models.CharField(max_length=8, default="en", validators=[validate_language_code])
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(default=True)
+    is_verified = models.BooleanField(default=False)
+    is_staff = models.BooleanField(default=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        indexes = [models.Index(fields=["email"], name="idx_user_email")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__regex=r"^[^@\s]+@[^@\s]+$"), name="user_email_has_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name or self.email).split(" ")[0]
+
+
+def default_weekly_availability() -> dict:
+    return {
+        "monday": [{"start": "18:00", "end": "22:00"}],
+        "tuesday": [{"start": "18:00", "end": "22:00"}],
+        "wednesday": [{"start": "18:00", "end": "22:00"}],
+        "thursday": [{"start": "18:00", "end": "22:00"}],
+        "friday": [{"start": "19:00", "end": "22:00"}],
+        "saturday": [{"start": "09:00", "end": "21:00"}],
+        "sunday": [{"start": "09:00", "end": "21:00"}],
+    }
+
+
+class UserPreferencesQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class UserPreferences(models.Model):
+    """Study constraints. The seed makes this 1:N with User; the newest row is the one in force
+    and edits update it in place, with every change kept by the history table."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="preferences")
+    max_hours_per_day = models.FloatField(
+        default=4.0, validators=[MinValueValidator(1), MaxValueValidator(16)]
+    )
+    preferred_block_length_min = models.PositiveIntegerField(
+        default=50, validators=[MinValueValidator(15), MaxValueValidator(180)]
+    )
+    break_length_min = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(5), MaxValueValidator(60)]
+    )
+    earliest_start_time = models.TimeField(default=time(8, 0))
+    latest_end_time = models.TimeField(default=time(22, 0))
+    weekly_availability = models.JSONField(default=default_weekly_availability, blank=True)
+    difficulty_curve = models.CharField(
+        max_length=12, choices=DifficultyCurve.choices, default=DifficultyCurve.BALANCED
+    )
+    study_mode_preferences = models.JSONField(default=dict, blank=True)
+    enable_spaced_repetition = models.BooleanField(default=True)
+    min_review_interval_days = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = UserPreferencesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_hours_per_day__gte=1) & Q(max_hours_per_day__lte=16),
+                name="prefs_max_hours_1_16",
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_block_length_min__gte=15)
+                & Q(preferred_block_length_min__lte=180),
+                name="prefs_block_length_15_180",
+            ),
+            models.CheckConstraint(
+                condition=Q(break_length_min__gte=5) & Q(break_length_min__lte=60),
+                name="prefs_break_length_5_60",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_review_interval_days__gte=1) & Q(min_review_interval_days__lte=365),
+                name="prefs_min_review_interval_1_365",
+            ),
+            models.CheckConstraint(
+                condition=Q(latest_end_time__gt=models.F("earliest_start_time")),
+                name="prefs_latest_end_after_earliest_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="idx_prefs_user_created")]
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"
+
+    def clean(self):
+        from accounts.availability import validate_weekly_availability
+
+        super().clean()
+        if (
+            self.earliest_start_time
+            and self.latest_end_time
+            and self.latest_end_time <= self.earliest_start_time
+        ):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {"latest_end_time": "The latest end must be after the earliest start."}
+            )
+        validate_weekly_availability(
+            self.weekly_availability,
+            earliest=self.earliest_start_time,
+            latest=self.latest_end_time,
+        )
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def active(self, now=None):
+        now = now or dj_timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ApiToken(models.Model):
+    """A personal token for programs. Only a SHA-256 digest is stored; the key is shown once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["key_hash"])
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > dj_timezone.now()

@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from integrations.models import CalendarBlock, IntegrationSettings, NotionTask
+
+
+@admin.register(IntegrationSettings)
+class IntegrationSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "google_calendar_enabled",
+        "notion_enabled",
+        "notion_two_way_sync",
+        "auto_sync_interval_min",
+        "last_sync_at",
+    ]
+    list_filter = ["google_calendar_enabled", "notion_enabled"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    # Secrets are never shown to staff, even decrypted.
+    exclude = ["google_access_token", "google_refresh_token", "notion_access_token"]
+
+
+@admin.register(CalendarBlock)
+class CalendarBlockAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "study_task",
+        "start_time",
+        "end_time",
+        "is_synced",
+        "manually_modified",
+        "last_sync_at",
+        "sync_error",
+    ]
+    list_filter = ["is_synced", "manually_modified"]
+    search_fields = ["user__email", "google_event_id"]
+    list_select_related = ["user", "study_task"]
+    raw_id_fields = ["user", "study_task"]
+
+
+@admin.register(NotionTask)
+class NotionTaskAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "study_task",
+        "notion_page_id",
+        "is_synced",
+        "last_sync_at",
+        "sync_error",
+    ]
+    list_filter = ["is_synced"]
+    search_fields = ["user__email", "notion_page_id"]
+    list_select_related = ["user", "study_task"]
+    raw_id_fields = ["user", "study_task"]

@@ -1,0 +1,1 @@
+"""How integrations react to events from the layers below: each receiver only enqueues."""

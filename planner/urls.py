@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from planner import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/", include(("planner.api_urls", "api"), namespace="api")),
+    path("accounts/", include("accounts.urls")),
+    path("courses/", include("courses.urls")),
+    path("mastery/", include("mastery.urls")),
+    path("plan/", include("scheduling.urls")),
+    path("integrations/", include("integrations.urls")),
+]
