@@ -1,0 +1,115 @@
+"""Production settings fail fast without secrets; the embedded default needs no services."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_settings(**env_overrides) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEY"}}
+    env.update(env_overrides)
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    return subprocess.run(  # noqa: S603 (fixed interpreter and code)
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "planner.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY"])
+def test_production_requires_each_secret(missing):
+    present = {"SECRET_KEY": "x" * 60, "FIELD_ENCRYPTION_KEY": "k1:" + "A" * 43 + "="}
+    present.pop(missing)
+    result = run_settings(DEBUG="false", **present)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_starts_with_both_secrets():
+    result = run_settings(
+        DEBUG="false", SECRET_KEY="x" * 60, FIELD_ENCRYPTION_KEY="k1:" + "A" * 43 + "="
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_celery_is_configured_for_safe_delivery():
+    from planner.celery import app
+
+    conf = app.conf
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert {route["queue"] for route in conf.task_routes.values()} == {
+        "mastery",
+        "planning",
+        "sync",
+    }
+
+
+def test_embedded_default_uses_no_broker_when_none_is_configured():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            "print(settings.CELERY_TASK_ALWAYS_EAGER, settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "planner.settings",
+            "HOME": os.environ.get("HOME", "/tmp"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+
+
+def test_health_endpoints(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"] == "ok"
+    assert settings.ROOT_URLCONF == "planner.urls"
+
+
+def test_login_page_and_dashboard_redirect(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+    login = client.get(response.url)
+    assert login.status_code == 200
+    assert b'name="username"' in login.content or b'name="email"' in login.content
+
+
+def test_admin_shows_history_for_demo_data(admin_client):
+    from django.core.management import call_command
+
+    from courses.models import Course
+
+    call_command("seed_demo")
+    course = Course.objects.first()
+    changelist = admin_client.get("/admin/courses/course/")
+    assert changelist.status_code == 200
+    assert course.code.encode() in changelist.content
+    history = admin_client.get(f"/admin/courses/course/{course.pk}/history/")
+    assert history.status_code == 200
+    assert b"Created" in history.content or b"created" in history.content.lower()
