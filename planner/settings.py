@@ -117,6 +117,9 @@ STORAGES = {
     },
 }
 
+# Without collectstatic (development and tests) whitenoise serves straight from the finders.
+WHITENOISE_USE_FINDERS = DEBUG
+
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
