@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mastery import engine, evaluation
 
-ANKI_LOG = Path("/work/shared/data/anki_review_log.csv")
+ANKI_LOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "anki_review_log.csv"
 OBSERVATIONS = 20_000
 KINDS = list(engine.Kind)
 
