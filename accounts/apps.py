@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
+
+    def ready(self):
+        # Registers the Bearer token scheme with drf-spectacular.
+        from accounts.api import schema  # noqa: F401

@@ -1,6 +1,10 @@
-import factory
+from datetime import timedelta
 
-from accounts.models import User, UserPreferences
+import factory
+from django.utils import timezone
+
+from accounts.authentication import hash_token_key
+from accounts.models import ApiToken, User, UserPreferences
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,3 +25,19 @@ class UserPreferencesFactory(factory.django.DjangoModelFactory):
         model = UserPreferences
 
     user = factory.SubFactory(UserFactory)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token stored as the app stores it; pass raw_key=... to know the key it accepts."""
+
+    class Meta:
+        model = ApiToken
+
+    class Params:
+        raw_key = factory.Sequence(lambda n: f"test-key-{n}-0123456789abcdefghijklmnop")
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"script {n}")
+    prefix = factory.LazyAttribute(lambda token: token.raw_key[:8])
+    key_hash = factory.LazyAttribute(lambda token: hash_token_key(token.raw_key))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))

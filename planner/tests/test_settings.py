@@ -113,3 +113,23 @@ def test_admin_shows_history_for_demo_data(admin_client):
     history = admin_client.get(f"/admin/courses/course/{course.pk}/history/")
     assert history.status_code == 200
     assert b"Created" in history.content or b"created" in history.content.lower()
+
+
+def test_pages_render_times_in_the_students_timezone(logged_in_client, user):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils import timezone as dj_timezone
+
+    from planner.middleware import StudentTimezoneMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["zone"] = str(dj_timezone.get_current_timezone())
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    request.user = user
+    StudentTimezoneMiddleware(view)(request)
+    assert seen["zone"] == user.timezone == "America/New_York"
+    assert str(dj_timezone.get_current_timezone()) == "UTC"
