@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from integrations.models import CalendarBlock, IntegrationSettings, NotionTask
+from accounts.errors import ApplicationError
+from integrations import services
+from integrations.models import (
+    CalendarBlock,
+    IntegrationSettings,
+    NotionTask,
+    OAuthState,
+    OutboxEntry,
+)
 
 
 @admin.register(IntegrationSettings)
@@ -19,6 +27,16 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     # Secrets are never shown to staff, even decrypted.
     exclude = ["google_access_token", "google_refresh_token", "notion_access_token"]
+    actions = ["resync"]
+
+    @admin.action(description="Resync connected providers now")
+    def resync(self, request, queryset):
+        for integration in queryset.select_related("user"):
+            for provider in services.enabled_providers(integration):
+                try:
+                    services.integration_sync_request(user=integration.user, provider=provider)
+                except ApplicationError as exc:
+                    self.message_user(request, exc.message)
 
 
 @admin.register(CalendarBlock)
@@ -53,3 +71,29 @@ class NotionTaskAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "notion_page_id"]
     list_select_related = ["user", "study_task"]
     raw_id_fields = ["user", "study_task"]
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "provider",
+        "action",
+        "study_task_id",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["provider", "action"]
+    search_fields = ["user__email", "study_task_id"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(OAuthState)
+class OAuthStateAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider", "created_at"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    # The PKCE verifier is a secret until the exchange.
+    exclude = ["code_verifier", "state"]

@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from integrations import views
 
 app_name = "integrations"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.IntegrationsView.as_view(), name="index"),
+    path("google/connect", views.GoogleConnectView.as_view(), name="google_connect"),
+    path("google/callback", views.GoogleCallbackView.as_view(), name="google_callback"),
+    path("google/calendars", views.GoogleCalendarsView.as_view(), name="google_calendars"),
+    path("notion/connect", views.NotionConnectView.as_view(), name="notion_connect"),
+    path("<str:provider>/sync", views.ProviderSyncView.as_view(), name="sync"),
+    path("<str:provider>/disconnect", views.ProviderDisconnectView.as_view(), name="disconnect"),
+]

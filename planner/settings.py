@@ -208,6 +208,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema enum per product enum, however many serializers reuse it.
+    "ENUM_NAME_OVERRIDES": {
+        "DifficultyEnum": "courses.models.Difficulty",
+        "AssessmentTypeEnum": "courses.models.AssessmentType",
+        "TrendEnum": "mastery.models.Trend",
+    },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 

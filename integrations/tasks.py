@@ -1,0 +1,83 @@
+"""Thin Celery tasks on the sync queue: ids in, one service call, idempotent."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations import services
+from integrations.errors import TransientSyncError
+from integrations.models import IntegrationSettings, OutboxEntry
+
+SYNC_SOFT_TIME_LIMIT = 100
+SYNC_TIME_LIMIT = 120
+SWEEP_TIME_LIMIT = 60
+MAX_RETRIES = 6
+BACKOFF_BASE_SECONDS = 10
+BACKOFF_MAX_SECONDS = 600
+# Rows younger than this are still in flight from their own enqueue; the sweep leaves them.
+OUTBOX_GRACE = timedelta(seconds=60)
+# Bounded batches: one sweep never floods the queue; the next one takes the rest.
+SWEEP_BATCH = 500
+
+
+def retry_delay(retries: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter, never sooner than the provider's Retry-After."""
+    backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**retries)
+    jittered = backoff * random.uniform(0.5, 1.0)
+    return max(jittered, retry_after or 0.0)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SYNC_SOFT_TIME_LIMIT,
+    time_limit=SYNC_TIME_LIMIT,
+    max_retries=MAX_RETRIES,
+)
+def sync_provider(self, user_id: str, provider: str, pull: bool = False) -> bool:
+    try:
+        return services.provider_sync(user_id=user_id, provider=provider, pull=pull)
+    except TransientSyncError as exc:
+        raise self.retry(
+            countdown=retry_delay(self.request.retries, exc.retry_after), exc=exc
+        ) from exc
+
+
+@shared_task(acks_late=True, soft_time_limit=SWEEP_TIME_LIMIT - 10, time_limit=SWEEP_TIME_LIMIT)
+def outbox_sweep() -> int:
+    """Resends what a lost enqueue or a dead worker left in the outbox."""
+    stale = (
+        OutboxEntry.objects.pending()
+        .filter(created_at__lt=timezone.now() - OUTBOX_GRACE)
+        .values_list("user_id", "provider")
+        .distinct()[:SWEEP_BATCH]
+    )
+    pairs = list(stale)
+    for user_id, provider in pairs:
+        sync_provider.delay(str(user_id), provider, False)
+    return len(pairs)
+
+
+@shared_task(acks_late=True, soft_time_limit=SWEEP_TIME_LIMIT - 10, time_limit=SWEEP_TIME_LIMIT)
+def poll_sweep() -> int:
+    """Pulls each connected student whose auto_sync_interval_min has passed."""
+    now = timezone.now()
+    due = (
+        IntegrationSettings.objects.filter(
+            Q(google_calendar_enabled=True) | Q(notion_enabled=True, notion_two_way_sync=True)
+        )
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .order_by("next_poll_at")[:SWEEP_BATCH]
+    )
+    count = 0
+    for integration in due:
+        for provider in services.enabled_providers(integration):
+            sync_provider.delay(str(integration.user_id), provider, True)
+            count += 1
+    return count

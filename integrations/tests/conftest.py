@@ -1,0 +1,87 @@
+"""Fake provider servers driven by the real client libraries, and a guard that no test can
+reach the internet."""
+
+import ipaddress
+import socket
+
+import pytest
+from django.core.cache import cache
+
+from integrations import ratelimit
+from integrations.models import IntegrationSettings
+from integrations.testing.fake_google import FakeGoogle
+from integrations.testing.fake_notion import FakeNotion
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only_connect(sock, address):
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            is_loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            is_loopback = host == "localhost"
+        if not is_loopback:
+            raise ConnectionRefusedError(f"tests may not reach {host}")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def block_non_loopback_sockets(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache_and_buckets(monkeypatch):
+    cache.clear()
+    ratelimit.reset()
+    waits: list[float] = []
+    monkeypatch.setattr(ratelimit, "pause", waits.append)
+    yield waits
+    ratelimit.reset()
+
+
+@pytest.fixture
+def fake_google(settings, monkeypatch):
+    server = FakeGoogle().start()
+    settings.GOOGLE_API_ENDPOINT = server.base_url
+    settings.GOOGLE_TOKEN_URI = f"{server.base_url}/token"
+    settings.GOOGLE_AUTH_URI = f"{server.base_url}/o/oauth2/auth"
+    settings.GOOGLE_REVOKE_URI = f"{server.base_url}/revoke"
+    settings.GOOGLE_CLIENT_ID = "test-client.apps.googleusercontent.com"
+    settings.GOOGLE_CLIENT_SECRET = "test-client-secret"
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_notion(settings):
+    server = FakeNotion().start()
+    settings.NOTION_BASE_URL = server.base_url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def google_connected(user, fake_google):
+    access, refresh = fake_google.issue_tokens()
+    return IntegrationSettings.objects.create(
+        user=user,
+        google_calendar_enabled=True,
+        google_access_token=access,
+        google_refresh_token=refresh,
+    )
+
+
+NOTION_TOKEN = "secret_test_integration_token"
+
+
+@pytest.fixture
+def notion_connected(user, fake_notion):
+    from integrations.notion.services import notion_connect
+
+    fake_notion.add_token(NOTION_TOKEN)
+    parent = fake_notion.add_parent_page()
+    return notion_connect(user=user, token=NOTION_TOKEN, parent_page_id=parent)

@@ -1,0 +1,162 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts.errors import ApplicationError
+from integrations import selectors, services
+from integrations.forms import MonitoredCalendarsForm, NotionConnectForm
+from integrations.google import client as google
+from integrations.google import services as google_services
+from integrations.models import Provider
+
+
+def _provider_or_404(provider: str) -> str:
+    if provider not in Provider.values:
+        raise Http404("No such provider.")
+    return provider
+
+
+def _callback_uri(request) -> str:
+    return request.build_absolute_uri(reverse("integrations:google_callback"))
+
+
+class IntegrationsView(LoginRequiredMixin, TemplateView):
+    template_name = "integrations/integrations_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["statuses"] = selectors.integration_status(user=self.request.user)
+        context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
+        return context
+
+
+class ProviderSyncView(LoginRequiredMixin, View):
+    def post(self, request, provider):
+        provider = _provider_or_404(provider)
+        try:
+            services.integration_sync_request(user=request.user, provider=provider)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{Provider(provider).label}: sync started.")
+        return _status_or_redirect(request, provider)
+
+
+class ProviderDisconnectView(LoginRequiredMixin, View):
+    def post(self, request, provider):
+        provider = _provider_or_404(provider)
+        services.integration_disconnect(user=request.user, provider=provider)
+        messages.success(
+            request, f"{Provider(provider).label} disconnected; its tokens are deleted."
+        )
+        return _status_or_redirect(request, provider)
+
+
+def _status_or_redirect(request, provider: str):
+    if request.htmx:
+        status = next(
+            s for s in selectors.integration_status(user=request.user) if s.provider == provider
+        )
+        return render(
+            request,
+            "integrations/includes/_provider_status.html",
+            {"status": status, "notion_form": NotionConnectForm()},
+        )
+    return redirect("integrations:index")
+
+
+class GoogleConnectView(LoginRequiredMixin, View):
+    """POST only, so another site cannot start an authorisation in the student's name."""
+
+    def post(self, request):
+        url = google_services.google_oauth_start(
+            user=request.user, redirect_uri=_callback_uri(request)
+        )
+        return HttpResponseRedirect(url)
+
+
+class GoogleCallbackView(LoginRequiredMixin, View):
+    def get(self, request):
+        if request.GET.get("error") or not request.GET.get("code"):
+            messages.error(request, "Google Calendar was not connected.")
+            return redirect("integrations:index")
+        try:
+            services.google_connect_finish(
+                user=request.user,
+                state=request.GET.get("state", ""),
+                code=request.GET["code"],
+                redirect_uri=_callback_uri(request),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Google Calendar connected.")
+        return redirect("integrations:index")
+
+
+class GoogleCalendarsView(LoginRequiredMixin, FormView):
+    template_name = "integrations/google_calendars_form.html"
+    form_class = MonitoredCalendarsForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.integration = services.integration_settings_get(user=request.user)
+            if not self.integration.google_calendar_enabled:
+                messages.error(request, "Connect Google Calendar first.")
+                return redirect("integrations:index")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        try:
+            calendars = google_services.google_calendars_list(integration=self.integration)
+        except google.GoogleError as exc:
+            calendars = []
+            messages.error(self.request, f"Could not list your calendars: {exc.message}")
+        kwargs["choices"] = [(c["id"], c["summary"]) for c in calendars]
+        return kwargs
+
+    def get_initial(self):
+        return {"calendars": self.integration.google_monitored_calendars}
+
+    def form_valid(self, form):
+        google_services.google_monitored_calendars_set(
+            integration=self.integration, calendar_ids=form.cleaned_data["calendars"]
+        )
+        messages.success(self.request, "Busy calendars saved.")
+        return redirect("integrations:index")
+
+
+class NotionConnectView(LoginRequiredMixin, FormView):
+    form_class = NotionConnectForm
+    template_name = "integrations/integrations_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        return redirect("integrations:index")
+
+    def form_valid(self, form):
+        try:
+            services.notion_connect(
+                user=self.request.user,
+                token=form.cleaned_data["token"],
+                database_id=form.cleaned_data["database_id"],
+                parent_page_id=form.cleaned_data["parent_page_id"],
+                two_way_sync=form.cleaned_data["two_way_sync"],
+            )
+        except ApplicationError as exc:
+            for field_name, errors in exc.field_errors.items():
+                for error in errors:
+                    form.add_error(field_name if field_name in form.fields else None, error)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, "Notion connected.")
+        return redirect("integrations:index")
+
+    def form_invalid(self, form):
+        context = IntegrationsView(request=self.request).get_context_data(notion_form=form)
+        return self.render_to_response(context, status=400)
