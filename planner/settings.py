@@ -229,6 +229,12 @@ DEMO_FAKE_PROVIDERS = env.bool("DEMO_FAKE_PROVIDERS", default=False)
 
 PLANNING_HORIZON_DAYS = env.int("PLANNING_HORIZON_DAYS", default=14)
 
+# LMS feeds are fetched from student-supplied URLs: private and link-local hosts are refused
+# so the server cannot be used to probe its own network (SSRF). Tests serve feeds on loopback.
+LMS_FEED_ALLOW_PRIVATE_HOSTS = env.bool("LMS_FEED_ALLOW_PRIVATE_HOSTS", default=False)
+LMS_FEED_TIMEOUT_SECONDS = env.float("LMS_FEED_TIMEOUT_SECONDS", default=10.0)
+LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,285 @@
+"""Input serializers check shape; output serializers render. Business rules are in services."""
+
+from rest_framework import serializers
+
+from courses.models import Assessment, AssessmentType, Course, Difficulty, Topic
+from courses.validation import resource_links_errors
+
+# --- courses --------------------------------------------------------------------------------
+
+
+class CourseInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=40)
+    semester = serializers.CharField(max_length=60)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    instructor_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    credit_hours = serializers.FloatField(min_value=0, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    is_archived = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError(
+                {"end_date": ["The end date must be after the start date."]}
+            )
+        return attrs
+
+
+class CourseOutputSerializer(serializers.ModelSerializer):
+    weights_total = serializers.FloatField(read_only=True)
+    weights_complete = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "name",
+            "code",
+            "semester",
+            "start_date",
+            "end_date",
+            "instructor_name",
+            "credit_hours",
+            "description",
+            "color",
+            "is_archived",
+            "weights_total",
+            "weights_complete",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# --- topics ---------------------------------------------------------------------------------
+
+
+class TopicInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    estimated_difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    prerequisite_topic_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=500
+    )
+    # The seed's name for the same list; accepted on input for callers written against it.
+    prerequisite_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, write_only=True, max_length=500
+    )
+    resource_links = serializers.JSONField(required=False)
+    order_index = serializers.IntegerField(min_value=0, required=False)
+
+    def validate_resource_links(self, value):
+        errors = resource_links_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def validate(self, attrs):
+        alias = attrs.pop("prerequisite_ids", None)
+        if alias is not None:
+            if "prerequisite_topic_ids" in attrs:
+                raise serializers.ValidationError(
+                    {"prerequisite_ids": ["Send prerequisite_topic_ids or prerequisite_ids."]}
+                )
+            attrs["prerequisite_topic_ids"] = alias
+        if "prerequisite_topic_ids" in attrs:
+            attrs["prerequisite_topic_ids"] = [str(pk) for pk in attrs["prerequisite_topic_ids"]]
+        return attrs
+
+
+class TopicOutputSerializer(serializers.ModelSerializer):
+    course_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Topic
+        fields = [
+            "id",
+            "course_id",
+            "name",
+            "description",
+            "estimated_difficulty",
+            "prerequisite_topic_ids",
+            "resource_links",
+            "order_index",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# --- assessments ----------------------------------------------------------------------------
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    type = serializers.ChoiceField(choices=AssessmentType.choices)
+    weight_percent = serializers.FloatField(min_value=0, max_value=100)
+    due_date = serializers.DateTimeField()
+    estimated_duration_min = serializers.IntegerField(min_value=0, required=False)
+    max_score = serializers.FloatField(min_value=0.01, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    is_completed = serializers.BooleanField(required=False)
+    topic_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=500)
+    topic_weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=100, allow_null=True),
+        required=False,
+        help_text="Weight of each topic within the assessment, keyed by topic id (0–100).",
+    )
+
+    def validate(self, attrs):
+        if "topic_ids" in attrs:
+            attrs["topic_ids"] = [str(pk) for pk in attrs["topic_ids"]]
+        return attrs
+
+
+class AssessmentSchemaItemSerializer(AssessmentInputSerializer):
+    id = serializers.UUIDField(required=False, help_text="An existing assessment to keep.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if "id" in attrs:
+            attrs["id"] = str(attrs["id"])
+        return attrs
+
+
+class AssessmentSchemaInputSerializer(serializers.Serializer):
+    assessments = AssessmentSchemaItemSerializer(many=True, max_length=200)
+
+
+class AssessmentTopicOutputSerializer(serializers.Serializer):
+    topic_id = serializers.UUIDField()
+    topic_name = serializers.CharField(source="topic.name")
+    weight_in_assessment = serializers.FloatField(allow_null=True)
+    question_count = serializers.IntegerField(allow_null=True)
+
+
+class AssessmentOutputSerializer(serializers.ModelSerializer):
+    course_id = serializers.UUIDField(read_only=True)
+    topics = AssessmentTopicOutputSerializer(source="assessment_topics", many=True, read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "course_id",
+            "name",
+            "type",
+            "weight_percent",
+            "due_date",
+            "estimated_duration_min",
+            "max_score",
+            "description",
+            "is_completed",
+            "external_uid",
+            "created_from_import",
+            "topics",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentSchemaOutputSerializer(serializers.Serializer):
+    assessments = AssessmentOutputSerializer(many=True)
+    weights_total = serializers.FloatField()
+    weights_complete = serializers.BooleanField()
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    history_date = serializers.DateTimeField()
+    history_type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    history_user_email = serializers.EmailField(allow_null=True)
+    changes = HistoryChangeSerializer(many=True)
+    snapshot = serializers.DictField()
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+class CsvImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="The CSV file (multipart).")
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CsvImportRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged", "error"])
+    course_id = serializers.UUIDField(allow_null=True)
+    values = serializers.DictField()
+    errors = RowErrorSerializer(many=True)
+
+
+class CsvImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CsvImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    applied = serializers.BooleanField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rows = CsvImportRowSerializer(many=True)
+    errors = CsvImportErrorSerializer(many=True)
+
+
+class LmsImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="An .ics file (multipart).")
+    url = serializers.URLField(required=False, help_text="An http(s) iCalendar feed URL.")
+    confirm = serializers.BooleanField(required=False, default=False)
+    course_id = serializers.UUIDField(
+        required=False, help_text="Course for events whose summary names no known course code."
+    )
+
+    def validate(self, attrs):
+        if bool(attrs.get("file")) == bool(attrs.get("url")):
+            raise serializers.ValidationError(
+                {"file": ["Upload an .ics file or give a feed URL (one of the two)."]}
+            )
+        return attrs
+
+
+class LmsImportRowSerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    summary = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=AssessmentType.choices)
+    due = serializers.DateTimeField(allow_null=True)
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged", "skip", "error"])
+    reason = serializers.CharField()
+    course_id = serializers.UUIDField(allow_null=True)
+    course_code = serializers.CharField()
+    assessment_id = serializers.UUIDField(allow_null=True)
+
+
+class LmsImportReportSerializer(serializers.Serializer):
+    confirmed = serializers.BooleanField()
+    applied = serializers.BooleanField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    rows = LmsImportRowSerializer(many=True)

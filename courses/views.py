@@ -1,0 +1,499 @@
+"""Course pages: thin class-based views over the services, scoped to the signed-in user."""
+
+from __future__ import annotations
+
+import base64
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts import services as account_services
+from accounts.errors import ApplicationError
+from courses import selectors, services
+from courses.feeds import feed_max_bytes, fetch_feed
+from courses.forms import (
+    AssessmentForm,
+    CourseForm,
+    CsvUploadForm,
+    LmsUploadForm,
+    StudyModesForm,
+    TopicForm,
+    apply_service_errors,
+)
+from courses.imports import MAX_CSV_BYTES, user_zone
+from courses.models import Assessment, Course, Topic
+
+# Imports keep the uploaded content in the session between preview and confirm, so the
+# confirmed import is exactly the previewed file.
+CSV_SESSION_KEY = "courses_csv_import"
+LMS_SESSION_KEY = "courses_lms_import"
+
+
+class UserTimezoneMixin:
+    """Dates in forms and pages are in the student's timezone, not the server's."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(user_zone(request.user.timezone)):
+            response = super().dispatch(request, *args, **kwargs)
+            # Template responses render lazily; render while the timezone is still in force.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+
+class CoursePageMixin(LoginRequiredMixin, UserTimezoneMixin):
+    def user_course(self, pk) -> Course:
+        return get_object_or_404(Course.objects.for_user(self.request.user), pk=pk)
+
+
+class ServiceFormView(CoursePageMixin, FormView):
+    """A form whose valid data goes to one service; its ApplicationError becomes form errors."""
+
+    error_aliases: dict[str, str] = {}
+    success_message = ""
+
+    # Subclasses define perform(form) -> object and success_url_for(object) -> str.
+
+    def form_valid(self, form):
+        try:
+            obj = self.perform(form)
+        except ApplicationError as exc:
+            apply_service_errors(form, exc, self.error_aliases)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return redirect(self.success_url_for(obj))
+
+
+# --- courses --------------------------------------------------------------------------------
+
+
+class CourseListView(CoursePageMixin, TemplateView):
+    template_name = "courses/course_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        courses = list(selectors.course_list(user=self.request.user))
+        context["active_courses"] = [course for course in courses if not course.is_archived]
+        context["archived_courses"] = [course for course in courses if course.is_archived]
+        return context
+
+
+class CourseDetailView(CoursePageMixin, TemplateView):
+    template_name = "courses/course_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        course = get_object_or_404(
+            selectors.course_list(user=self.request.user), pk=self.kwargs["pk"]
+        )
+        context["detail"] = selectors.course_detail(course=course)
+        context["course"] = course
+        return context
+
+
+class CourseCreateView(ServiceFormView):
+    template_name = "courses/course_form.html"
+    form_class = CourseForm
+    success_message = "Course added."
+
+    def perform(self, form):
+        return services.course_create(user=self.request.user, **form.cleaned_data)
+
+    def success_url_for(self, obj) -> str:
+        return reverse("courses:detail", args=[obj.pk])
+
+
+class CourseUpdateView(ServiceFormView):
+    template_name = "courses/course_form.html"
+    form_class = CourseForm
+    success_message = "Course saved."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.course = self.user_course(kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {name: getattr(self.course, name) for name in CourseForm.base_fields}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(course=self.course, **kwargs)
+
+    def perform(self, form):
+        return services.course_update(course=self.course, **form.cleaned_data)
+
+    def success_url_for(self, obj) -> str:
+        return reverse("courses:detail", args=[obj.pk])
+
+
+class CourseArchiveView(CoursePageMixin, View):
+    def post(self, request, pk):
+        course = self.user_course(pk)
+        services.course_archive(course=course, is_archived=not course.is_archived)
+        messages.success(request, "Course archived." if course.is_archived else "Course restored.")
+        return redirect("courses:detail", pk=course.pk)
+
+
+class CourseDeleteView(CoursePageMixin, TemplateView):
+    template_name = "courses/confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        course = self.user_course(self.kwargs["pk"])
+        return super().get_context_data(
+            object=course,
+            kind="course",
+            consequences="Its topics and assessments are deleted with it.",
+            cancel_url=reverse("courses:detail", args=[course.pk]),
+            **kwargs,
+        )
+
+    def post(self, request, pk):
+        services.course_delete(course=self.user_course(pk))
+        messages.success(request, "Course deleted.")
+        return redirect("courses:list")
+
+
+# --- topics ---------------------------------------------------------------------------------
+
+
+class TopicCreateView(ServiceFormView):
+    template_name = "courses/topic_form.html"
+    form_class = TopicForm
+    success_message = "Topic added."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.course = self.user_course(kwargs["course_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "course": self.course}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(course=self.course, **kwargs)
+
+    def perform(self, form):
+        return services.topic_create(course=self.course, **form.cleaned_data)
+
+    def success_url_for(self, obj) -> str:
+        return reverse("courses:detail", args=[self.course.pk])
+
+
+class TopicUpdateView(TopicCreateView):
+    success_message = "Topic saved."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.topic = get_object_or_404(
+                Topic.objects.for_user(request.user).select_related("course"), pk=kwargs["pk"]
+            )
+            kwargs["course_pk"] = self.topic.course_id
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "exclude_topic": self.topic}
+
+    def get_initial(self):
+        initial = {name: getattr(self.topic, name) for name in TopicForm.base_fields}
+        initial["prerequisite_topic_ids"] = list(self.topic.prerequisite_topic_ids or [])
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(topic=self.topic, **kwargs)
+
+    def perform(self, form):
+        fields = dict(form.cleaned_data)
+        if fields.get("order_index") is None:
+            fields.pop("order_index")
+        return services.topic_update(topic=self.topic, **fields)
+
+
+class TopicDeleteView(CoursePageMixin, TemplateView):
+    template_name = "courses/confirm_delete.html"
+
+    def get_topic(self) -> Topic:
+        return get_object_or_404(
+            Topic.objects.for_user(self.request.user).select_related("course"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        topic = self.get_topic()
+        return super().get_context_data(
+            object=topic,
+            kind="topic",
+            consequences="It is removed from prerequisites and assessments that list it.",
+            cancel_url=reverse("courses:detail", args=[topic.course_id]),
+            **kwargs,
+        )
+
+    def post(self, request, pk):
+        topic = self.get_topic()
+        course_id = topic.course_id
+        services.topic_delete(topic=topic)
+        messages.success(request, "Topic deleted.")
+        return redirect("courses:detail", pk=course_id)
+
+
+# --- assessments ----------------------------------------------------------------------------
+
+
+class AssessmentCreateView(ServiceFormView):
+    template_name = "courses/assessment_form.html"
+    form_class = AssessmentForm
+    success_message = "Assessment added."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.course = self.user_course(kwargs["course_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "course": self.course}
+
+    def get_context_data(self, **kwargs):
+        weights_total = selectors.course_list(user=self.request.user).get(pk=self.course.pk)
+        return super().get_context_data(
+            course=self.course, weights_total=weights_total.weights_total, **kwargs
+        )
+
+    def perform(self, form):
+        return services.assessment_create(course=self.course, **form.service_fields())
+
+    def success_url_for(self, obj) -> str:
+        return reverse("courses:detail", args=[self.course.pk])
+
+
+class AssessmentUpdateView(AssessmentCreateView):
+    success_message = "Assessment saved."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.assessment = get_object_or_404(
+                Assessment.objects.for_user(request.user).select_related("course"),
+                pk=kwargs["pk"],
+            )
+            kwargs["course_pk"] = self.assessment.course_id
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        names = [name for name in AssessmentForm.base_fields if name != "topic_ids"]
+        initial = {name: getattr(self.assessment, name) for name in names}
+        initial["due_date"] = timezone.localtime(self.assessment.due_date)
+        links = list(self.assessment.assessment_topics.all())
+        initial["topic_ids"] = [str(link.topic_id) for link in links]
+        for link in links:
+            initial[f"weight_{link.topic_id}"] = link.weight_in_assessment
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(assessment=self.assessment, **kwargs)
+
+    def perform(self, form):
+        return services.assessment_update(assessment=self.assessment, **form.service_fields())
+
+
+class AssessmentDeleteView(CoursePageMixin, TemplateView):
+    template_name = "courses/confirm_delete.html"
+
+    def get_assessment(self) -> Assessment:
+        return get_object_or_404(
+            Assessment.objects.for_user(self.request.user), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        assessment = self.get_assessment()
+        return super().get_context_data(
+            object=assessment,
+            kind="assessment",
+            consequences="Its weight is freed and its topic map removed.",
+            cancel_url=reverse("courses:detail", args=[assessment.course_id]),
+            **kwargs,
+        )
+
+    def post(self, request, pk):
+        assessment = self.get_assessment()
+        course_id = assessment.course_id
+        services.assessment_delete(assessment=assessment)
+        messages.success(request, "Assessment deleted.")
+        return redirect("courses:detail", pk=course_id)
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+class _ImportView(CoursePageMixin, TemplateView):
+    """Upload → preview table (nothing written) → confirm, which applies the same content.
+
+    With htmx the result region is swapped in place and the button shows a processing state;
+    without JavaScript the whole page is rendered again.
+    """
+
+    session_key = ""
+    result_template = ""
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return [self.result_template]
+        return [self.template_name]
+
+    @staticmethod
+    def _stash(content: bytes) -> str:
+        return base64.b64encode(content).decode("ascii")
+
+    def _stashed(self) -> bytes | None:
+        saved = self.request.session.get(self.session_key)
+        return base64.b64decode(saved["content"]) if saved else None
+
+
+class CsvImportView(_ImportView):
+    template_name = "courses/import_csv.html"
+    result_template = "courses/includes/_csv_import_area.html"
+    session_key = CSV_SESSION_KEY
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", CsvUploadForm())
+        kwargs.setdefault("max_kb", MAX_CSV_BYTES // 1024)
+        return super().get_context_data(**kwargs)
+
+    def post(self, request):
+        if "confirm" in request.POST:
+            return self._confirm()
+        form = CsvUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        content = form.cleaned_data["file"].read(MAX_CSV_BYTES + 1)
+        try:
+            report = services.courses_import_csv(user=request.user, content=content, dry_run=True)
+        except ApplicationError as exc:
+            apply_service_errors(form, exc)
+            return self.render_to_response(self.get_context_data(form=form))
+        if not report.has_errors:
+            request.session[self.session_key] = {"content": self._stash(content)}
+        return self.render_to_response(self.get_context_data(form=form, report=report))
+
+    def _confirm(self):
+        content = self._stashed()
+        if content is None:
+            messages.error(self.request, "Upload the file again: the preview has expired.")
+            return redirect("courses:import_csv")
+        try:
+            report = services.courses_import_csv(user=self.request.user, content=content)
+        except ApplicationError as exc:
+            messages.error(self.request, exc.message)
+            return redirect("courses:import_csv")
+        if report.has_errors:
+            return self.render_to_response(self.get_context_data(report=report))
+        del self.request.session[self.session_key]
+        messages.success(
+            self.request,
+            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged.",
+        )
+        if self.request.htmx:
+            return self.render_to_response(self.get_context_data(report=report, done=True))
+        return redirect("courses:list")
+
+
+class LmsImportView(_ImportView):
+    template_name = "courses/import_lms.html"
+    result_template = "courses/includes/_lms_import_area.html"
+    session_key = LMS_SESSION_KEY
+
+    def user_courses(self):
+        return Course.objects.for_user(self.request.user).active()
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", LmsUploadForm(courses=self.user_courses()))
+        return super().get_context_data(**kwargs)
+
+    def _fallback(self, course_id):
+        if not course_id:
+            return None
+        return self.user_courses().filter(pk=course_id).first()
+
+    def post(self, request):
+        if "confirm" in request.POST:
+            return self._confirm()
+        form = LmsUploadForm(request.POST, request.FILES, courses=self.user_courses())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        fallback = self._fallback(form.cleaned_data.get("course"))
+        try:
+            if form.cleaned_data.get("file"):
+                content = form.cleaned_data["file"].read(feed_max_bytes() + 1)
+            else:
+                content = fetch_feed(form.cleaned_data["url"])
+            report = services.lms_import_preview(
+                user=request.user, content=content, fallback_course=fallback
+            )
+        except ApplicationError as exc:
+            apply_service_errors(form, exc)
+            return self.render_to_response(self.get_context_data(form=form))
+        request.session[self.session_key] = {
+            "content": self._stash(content),
+            "course_id": str(fallback.pk) if fallback else "",
+        }
+        return self.render_to_response(self.get_context_data(form=form, report=report))
+
+    def _confirm(self):
+        content = self._stashed()
+        if content is None:
+            messages.error(self.request, "Upload the calendar again: the preview has expired.")
+            return redirect("courses:import_lms")
+        fallback = self._fallback(self.request.session[self.session_key].get("course_id"))
+        try:
+            report = services.lms_import_confirm(
+                user=self.request.user, content=content, fallback_course=fallback
+            )
+        except ApplicationError as exc:
+            messages.error(self.request, exc.message)
+            return redirect("courses:import_lms")
+        if report.has_errors:
+            return self.render_to_response(self.get_context_data(report=report))
+        del self.request.session[self.session_key]
+        messages.success(
+            self.request,
+            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged, {report.count('skip')} skipped.",
+        )
+        if self.request.htmx:
+            return self.render_to_response(self.get_context_data(report=report, done=True))
+        return redirect("courses:list")
+
+
+# --- study modes ----------------------------------------------------------------------------
+
+
+class StudyModesView(CoursePageMixin, FormView):
+    template_name = "courses/study_modes.html"
+    form_class = StudyModesForm
+
+    def get_form_kwargs(self):
+        self.preferences = account_services.preferences_get_current(user=self.request.user)
+        return {
+            **super().get_form_kwargs(),
+            "courses": Course.objects.for_user(self.request.user).active(),
+            "current": self.preferences.study_mode_preferences or {},
+        }
+
+    def form_valid(self, form):
+        current = self.preferences.study_mode_preferences or {}
+        try:
+            account_services.preferences_update(
+                user=self.request.user,
+                study_mode_preferences=form.study_mode_preferences(current),
+            )
+        except ApplicationError as exc:
+            apply_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Study modes saved.")
+        return redirect("courses:study_modes")
