@@ -2,6 +2,28 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from mastery.models import MasteryObservation, MasteryRecord, PerformanceRecord
+from mastery.quiz_models import AttemptQuestion, Question, QuizAttempt
+from mastery.selectors import record_topic_ids
+from mastery.services import mastery_recompute_topics
+
+
+@admin.action(description="Recompute mastery of the selected rows' topics")
+def recompute_mastery(modeladmin, request, queryset):
+    """The same fold as the task and the command, grouped per user."""
+    topics_by_user: dict = {}
+    if queryset.model is PerformanceRecord:
+        for record in queryset.select_related("user"):
+            topics_by_user.setdefault(record.user, set()).update(record_topic_ids(record))
+    else:
+        for row in queryset.select_related("user"):
+            topics_by_user.setdefault(row.user, set()).add(str(row.topic_id))
+    moved = 0
+    for user, topic_ids in topics_by_user.items():
+        moved += len(mastery_recompute_topics(user=user, topic_ids=topic_ids))
+    topic_count = sum(len(topic_ids) for topic_ids in topics_by_user.values())
+    modeladmin.message_user(
+        request, f"Recomputed {topic_count} topic(s); mastery moved on {moved}."
+    )
 
 
 @admin.register(PerformanceRecord)
@@ -24,6 +46,7 @@ class PerformanceRecordAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["user", "course", "assessment"]
     readonly_fields = ["percentage", "created_at"]
     date_hierarchy = "completed_at"
+    actions = [recompute_mastery]
 
 
 @admin.register(MasteryRecord)
@@ -43,6 +66,7 @@ class MasteryRecordAdmin(SimpleHistoryAdmin):
     search_fields = ["user__email", "topic__name"]
     list_select_related = ["user", "topic"]
     raw_id_fields = ["user", "topic"]
+    actions = [recompute_mastery]
 
 
 @admin.register(MasteryObservation)
@@ -62,3 +86,36 @@ class MasteryObservationAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "topic__name"]
     list_select_related = ["user", "topic"]
     raw_id_fields = ["user", "topic", "performance_record"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "topic", "type", "difficulty", "order_index", "updated_at"]
+    list_filter = ["type", "difficulty"]
+    search_fields = ["external_id", "question_text", "topic__name", "topic__course__user__email"]
+    list_select_related = ["topic"]
+    raw_id_fields = ["topic"]
+
+
+class AttemptQuestionInline(admin.TabularInline):
+    model = AttemptQuestion
+    extra = 0
+    raw_id_fields = ["question"]
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "kind",
+        "status",
+        "started_at",
+        "completed_at",
+        "score_percent",
+        "is_passed",
+    ]
+    list_filter = ["kind", "status"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "course", "topic", "performance_record"]
+    inlines = [AttemptQuestionInline]

@@ -294,8 +294,10 @@ def _clamp_score(score_percent: float) -> float:
 
 
 def _as_utc(moment: datetime) -> datetime:
-    # Naive datetimes are taken as UTC so naive and aware inputs can be mixed safely.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    # Naive datetimes are taken as UTC so naive and aware inputs can be mixed safely. Aware
+    # ones are converted, because Python subtracts two datetimes sharing one ZoneInfo as wall
+    # clock times, which is an hour off across a DST change.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _elapsed_days(since: datetime | None, until: datetime) -> float:

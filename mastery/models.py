@@ -240,4 +240,6 @@ class MasteryObservation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.kind} {self.score_percent:.0f}"
+
+
 from mastery.quiz_models import *  # noqa: E402,F403

@@ -1,5 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from mastery import views
 
 app_name = "mastery"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.MasteryOverviewView.as_view(), name="overview"),
+    path("reviews/", views.ReviewsDueView.as_view(), name="reviews-due"),
+    path("courses/<uuid:pk>/", views.CourseMasteryView.as_view(), name="course"),
+    path(
+        "courses/<uuid:pk>/diagnostic/",
+        views.DiagnosticStartView.as_view(),
+        name="diagnostic-start",
+    ),
+    path("topics/<uuid:pk>/", views.TopicMasteryView.as_view(), name="topic"),
+    path("topics/<uuid:pk>/practice/", views.PracticeStartView.as_view(), name="practice-start"),
+    path("quizzes/<uuid:pk>/", views.QuizTakeView.as_view(), name="quiz"),
+    path("quizzes/<uuid:pk>/finish/", views.QuizFinishView.as_view(), name="quiz-finish"),
+    path("quizzes/<uuid:pk>/result/", views.QuizResultView.as_view(), name="quiz-result"),
+]

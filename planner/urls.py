@@ -14,4 +14,6 @@ urlpatterns = [
     path("mastery/", include("mastery.urls")),
     path("plan/", include("scheduling.urls")),
     path("integrations/", include("integrations.urls")),
+    path("", include("planner.journey_urls")),
+    path("", include("scheduling.feed_urls")),
 ]

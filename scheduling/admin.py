@@ -1,7 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from scheduling.models import StudyTask
+from scheduling import services
+from scheduling.models import CalendarFeedToken, DailyCheckIn, PlanSnapshot, StudyTask
 
 
 @admin.register(StudyTask)
@@ -19,7 +20,40 @@ class StudyTaskAdmin(SimpleHistoryAdmin):
         "is_pinned",
     ]
     list_filter = ["status", "task_type", "difficulty", "is_pinned"]
-    search_fields = ["title", "user__email", "course__code", "reason"]
+    search_fields = ["title", "user__email", "course__code", "reason", "work_key"]
     list_select_related = ["user", "course"]
     raw_id_fields = ["user", "course", "assessment"]
     date_hierarchy = "scheduled_start"
+
+
+@admin.action(description="Replan the selected students now")
+def replan_students(modeladmin, request, queryset):
+    for snapshot in queryset.select_related("user"):
+        services.plan_replan_enqueue(user_id=snapshot.user_id, reason="admin")
+
+
+@admin.register(PlanSnapshot)
+class PlanSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["user", "planned_at", "reason", "horizon_start", "horizon_end"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["cushions", "readiness", "unscheduled", "busy_fingerprint"]
+    actions = [replan_students]
+
+
+@admin.register(DailyCheckIn)
+class DailyCheckInAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "date", "difficulty", "time_burden", "mood", "energy"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "date"
+
+
+@admin.register(CalendarFeedToken)
+class CalendarFeedTokenAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "created_at", "revoked_at"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+    # The digest is useless to an admin and should not be copied around.
+    exclude = ["token_hash"]
+    readonly_fields = ["user", "created_at"]

@@ -24,6 +24,12 @@ class TaskStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
     SKIPPED = "skipped", "Skipped"
+    # The block's end passed and it was never started; its work is re-placed by the replan.
+    MISSED = "missed", "Missed"
+
+
+# Statuses whose block never moves again on a replan (pinned scheduled blocks are locked too).
+LOCKED_STATUSES = (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
 
 
 class StudyTaskQuerySet(models.QuerySet):
@@ -32,6 +38,17 @@ class StudyTaskQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status__in=[TaskStatus.PENDING, TaskStatus.SCHEDULED])
+
+    def placed(self):
+        return self.filter(
+            status__in=[TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED],
+            scheduled_start__isnull=False,
+        )
+
+    def missed_by(self, now):
+        return self.filter(
+            status=TaskStatus.SCHEDULED, scheduled_end__lte=now, actual_start__isnull=True
+        )
 
     def scheduled_between(self, start, end):
         return self.filter(scheduled_start__lt=end, scheduled_end__gt=start)
@@ -76,6 +93,15 @@ class StudyTask(models.Model):
     reason = models.TextField(blank=True)
     # A pinned block never moves on replan; moving a block by hand pins it.
     is_pinned = models.BooleanField(default=False)
+    # Which piece of work this block belongs to ("study:<assessment>:<topic>", "review:<topic>:
+    # <date>", ...). A replan matches blocks to work by it, so unchanged blocks stay put.
+    work_key = models.CharField(max_length=200, blank=True, default="")
+    # Why the planner could not place this work (status pending), from the planner's report.
+    unscheduled_reason = models.TextField(blank=True)
+    skip_reason = models.TextField(blank=True)
+    self_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +114,7 @@ class StudyTask(models.Model):
             models.Index(fields=["user", "status"], name="idx_task_user_status"),
             models.Index(fields=["user", "scheduled_start"], name="idx_task_scheduled"),
             models.Index(fields=["user", "-priority_score"], name="idx_task_priority"),
+            models.Index(fields=["user", "work_key"], name="idx_task_work_key"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -112,7 +139,141 @@ class StudyTask(models.Model):
                 | Q(scheduled_end__gt=models.F("scheduled_start")),
                 name="task_scheduled_end_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(self_rating__isnull=True) | Q(self_rating__gte=1, self_rating__lte=5),
+                name="task_self_rating_1_5",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    # What the student may do with the task now (the services enforce the same rules).
+    @property
+    def can_start(self) -> bool:
+        return self.status in (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.MISSED)
+
+    @property
+    def can_complete(self) -> bool:
+        return self.can_start or self.status == TaskStatus.IN_PROGRESS
+
+    @property
+    def can_skip(self) -> bool:
+        return self.can_complete
+
+    @property
+    def can_move(self) -> bool:
+        return self.can_start
+
+
+class DailyCheckInQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+def _rating_field(**kwargs):
+    return models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], **kwargs
+    )
+
+
+class DailyCheckIn(models.Model):
+    """How the day's study felt; the next plan's difficulty and block lengths follow it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_ins"
+    )
+    # The student's local date: one check-in per day, a second one the same day replaces it.
+    date = models.DateField()
+    difficulty = _rating_field()
+    time_burden = _rating_field()
+    mood = _rating_field(null=True, blank=True)
+    energy = _rating_field(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = DailyCheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="checkin_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1, difficulty__lte=5)
+                & Q(time_burden__gte=1, time_burden__lte=5)
+                & (Q(mood__isnull=True) | Q(mood__gte=1, mood__lte=5))
+                & (Q(energy__isnull=True) | Q(energy__gte=1, energy__lte=5)),
+                name="checkin_ratings_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.date}"
+
+
+class CalendarFeedTokenQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret of a student's ICS feed URL. Only its SHA-256 digest is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+    objects = CalendarFeedTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="feed_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user_id}"
+
+
+class PlanSnapshotQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class PlanSnapshot(models.Model):
+    """What the last replan reported beyond the blocks: cushions, readiness, unscheduled work.
+
+    Kept so pages and the API show the planner's own at-risk analysis without replanning on
+    every read; `busy_fingerprint` lets the hourly sweep notice changed busy times.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_snapshot"
+    )
+    planned_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    horizon_start = models.DateTimeField()
+    horizon_end = models.DateTimeField()
+    cushions = models.JSONField(default=list, blank=True)
+    readiness = models.JSONField(default=list, blank=True)
+    unscheduled = models.JSONField(default=list, blank=True)
+    busy_fingerprint = models.CharField(max_length=64, blank=True)
+    last_nightly_date = models.DateField(null=True, blank=True)
+
+    objects = PlanSnapshotQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Plan of {self.user_id} at {self.planned_at:%Y-%m-%d %H:%M}"

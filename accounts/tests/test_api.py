@@ -33,7 +33,7 @@ def token_url(token_id) -> str:
         ("patch", PREFERENCES),
         ("get", TOKENS),
         ("post", TOKENS),
-        ("delete", token_url(uuid.uuid4())),
+        ("delete", token_url("00000000-0000-4000-8000-000000000000")),
     ],
 )
 def test_anonymous_is_refused(anon_api_client, method, url):

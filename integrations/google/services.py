@@ -19,6 +19,7 @@ from courses.models import Topic
 from integrations import planning
 from integrations.google import client as google
 from integrations.models import CalendarBlock, IntegrationSettings, OAuthState, Provider
+from scheduling import services as scheduling_services
 from scheduling.models import StudyTask, TaskStatus
 
 DEDICATED_CALENDAR_NAME = "Study Planner"
@@ -437,7 +438,8 @@ def google_busy_refresh(
     if digest != seen_digest:
         integration.google_busy_hash = digest
         integration.save(update_fields=["google_busy_hash", "updated_at"])
-        planning.plan_replan_request(user_id=integration.user_id)
+    # The planner reads busy time from scheduling's store, which replans when it changed.
+    scheduling_services.busy_intervals_set(user=integration.user, intervals=intervals)
     return intervals
 
 

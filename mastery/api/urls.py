@@ -1,3 +1,64 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from mastery.api import views
+
+# One flat list: the quiz and mastery-read routes are appended below these. Ids are <str:pk>
+# so any malformed id still meets authentication first (401) and then is a 404.
+urlpatterns = [
+    path("performance", views.PerformanceListCreateApi.as_view(), name="performance-list"),
+    path("performance/<str:pk>", views.PerformanceDetailApi.as_view(), name="performance-detail"),
+    path(
+        "performance/<str:pk>/history",
+        views.PerformanceHistoryApi.as_view(),
+        name="performance-history",
+    ),
+    path("import/grades", views.GradeImportApi.as_view(), name="import-grades"),
+]
+
+# --- Question bank, quizzes and mastery reads (quiz_views, mastery_views) -------------------
+from mastery.api import mastery_views, quiz_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "courses/<uuid:course_id>/diagnostic",
+        quiz_views.DiagnosticStartApi.as_view(),
+        name="quiz-diagnostic-start",
+    ),
+    path(
+        "topics/<uuid:topic_id>/practice",
+        quiz_views.PracticeStartApi.as_view(),
+        name="quiz-practice-start",
+    ),
+    path(
+        "topics/<uuid:topic_id>/questions/import",
+        quiz_views.QuestionBankImportApi.as_view(),
+        name="question-bank-import",
+    ),
+    path(
+        "topics/<uuid:topic_id>/questions/export",
+        quiz_views.QuestionBankExportApi.as_view(),
+        name="question-bank-export",
+    ),
+    path("quizzes/<uuid:attempt_id>", quiz_views.QuizDetailApi.as_view(), name="quiz-detail"),
+    path(
+        "quizzes/<uuid:attempt_id>/question",
+        quiz_views.QuizQuestionApi.as_view(),
+        name="quiz-question",
+    ),
+    path(
+        "quizzes/<uuid:attempt_id>/answer", quiz_views.QuizAnswerApi.as_view(), name="quiz-answer"
+    ),
+    path(
+        "quizzes/<uuid:attempt_id>/finish", quiz_views.QuizFinishApi.as_view(), name="quiz-finish"
+    ),
+    path(
+        "quizzes/<uuid:attempt_id>/result", quiz_views.QuizResultApi.as_view(), name="quiz-result"
+    ),
+    path("mastery/topics", mastery_views.MasteryTopicListApi.as_view(), name="mastery-topic-list"),
+    path(
+        "mastery/topics/<uuid:topic_id>",
+        mastery_views.MasteryTopicDetailApi.as_view(),
+        name="mastery-topic-detail",
+    ),
+    path("mastery/reviews/due", mastery_views.ReviewsDueApi.as_view(), name="mastery-reviews-due"),
+]

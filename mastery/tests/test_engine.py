@@ -541,3 +541,23 @@ def test_predict_is_in_unit_interval_and_never_rises_with_time(history, first, s
     p_sooner = predict(result, result.last_practiced_at + timedelta(days=sooner))
     p_later = predict(result, result.last_practiced_at + timedelta(days=later))
     assert 0.0 <= p_later <= p_sooner <= 1.0
+
+
+def test_elapsed_time_is_exact_across_a_dst_change():
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    # 23 real hours apart: the clocks spring forward overnight.
+    before = datetime(2026, 3, 7, 12, 0, tzinfo=new_york)
+    after = datetime(2026, 3, 8, 12, 0, tzinfo=new_york)
+
+    def fold(first, second):
+        return engine.update(
+            engine.initialize(obs(80, kind="diagnostic", at=first)), obs(90, kind="quiz", at=second)
+        )
+
+    local = fold(before, after)
+    utc = fold(before.astimezone(UTC), after.astimezone(UTC))
+    assert local.stability_days == pytest.approx(utc.stability_days)
+    later = after + timedelta(days=3)
+    assert engine.predict(local, later) == pytest.approx(engine.predict(utc, later.astimezone(UTC)))

@@ -62,3 +62,19 @@ def phone_page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def demo_student(transactional_db):
+    """The demo student with mastery, question banks, a finished setup and a plan."""
+    from planner.management.commands.screenshots import prepare_demo_student
+
+    return prepare_demo_student()
+
+
+def log_in(page, email, password):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")

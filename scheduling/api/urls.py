@@ -1,3 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from scheduling.api import views
+
+urlpatterns = [
+    path("schedule", views.ScheduleListApi.as_view(), name="schedule"),
+    path("schedule/generate", views.ScheduleGenerateApi.as_view(), name="schedule_generate"),
+    path("schedule/replan", views.ScheduleReplanApi.as_view(), name="schedule_replan"),
+    path(
+        "schedule/tasks/<str:pk>/reschedule",
+        views.TaskRescheduleApi.as_view(),
+        name="task_reschedule",
+    ),
+    path("schedule/tasks/<str:pk>/start", views.TaskStartApi.as_view(), name="task_start"),
+    path("schedule/tasks/<str:pk>/complete", views.TaskCompleteApi.as_view(), name="task_complete"),
+    path("schedule/tasks/<str:pk>/skip", views.TaskSkipApi.as_view(), name="task_skip"),
+    path("tasks/next", views.NextTasksApi.as_view(), name="tasks_next"),
+    path("checkins", views.CheckInListCreateApi.as_view(), name="checkins"),
+    path("streak", views.StreakApi.as_view(), name="streak"),
+]

@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from accounts.models import User, UserPreferences
 from courses.models import Assessment, AssessmentTopic, Course, Topic
+from mastery.demo_questions import seed_demo_questions
 from mastery.models import EvidenceSource, PerformanceRecord
+from mastery.services import mastery_recompute_user
 from planner.demo import DEMO_COURSES, DEMO_EMAIL, DEMO_PASSWORD
+from scheduling.services import plan_regenerate
 
 DEMO_TIMEZONE = "America/Chicago"
 # A fixed seed makes every demo identical, so screenshots and walkthroughs are repeatable.
@@ -45,6 +48,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             user, created = self.demo_user()
             created_courses = self.demo_courses(user)
+            seed_demo_questions(user=user)
+        # Mastery and the first plan come from the same services a real student goes through.
+        mastery_recompute_user(user=user)
+        plan_regenerate(user=user, reason="demo")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo student {'created' if created else 'already present'}; "

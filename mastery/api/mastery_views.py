@@ -1,0 +1,101 @@
+"""Read-only mastery endpoints: every topic's mastery, one topic with its history, and the
+reviews due today in the student's time zone. Query counts do not grow with the rows."""
+
+import uuid
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.response import Response
+
+from mastery import quiz_selectors
+from mastery.api.quiz_serializers import (
+    ErrorOutputSerializer,
+    ReviewDueOutputSerializer,
+    TopicMasteryDetailOutputSerializer,
+    TopicMasteryOutputSerializer,
+)
+
+AUTH_ERRORS = {
+    401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorOutputSerializer, description="Not allowed."),
+}
+
+
+class MasteryTopicListApi(ListAPIView):
+    serializer_class = TopicMasteryOutputSerializer
+    # Ordering is fixed (course, then the course's topic order); filtering is by course only.
+    filter_backends: list = []
+
+    def get_queryset(self):
+        topics = quiz_selectors.topics_with_mastery(user=self.request.user)
+        course_id = self.request.query_params.get("course")
+        if course_id:
+            try:
+                topics = topics.filter(course_id=uuid.UUID(course_id))
+            except ValueError:
+                raise ValidationError({"course": ["Must be a course id (UUID)."]}) from None
+        return topics
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        for topic in page if page is not None else []:
+            topic.mastery = quiz_selectors.mastery_of(topic)
+        return page
+
+    @extend_schema(
+        operation_id="mastery_topics_list",
+        parameters=[
+            OpenApiParameter("course", OpenApiTypes.UUID, description="Only this course's topics.")
+        ],
+        responses={
+            200: TopicMasteryOutputSerializer(many=True),
+            400: OpenApiResponse(ErrorOutputSerializer, description="Bad course id."),
+            **AUTH_ERRORS,
+        },
+        summary="Mastery of every topic (null fields before any evidence)",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class MasteryTopicDetailApi(GenericAPIView):
+    serializer_class = TopicMasteryDetailOutputSerializer
+
+    @extend_schema(
+        operation_id="mastery_topic_retrieve",
+        responses={
+            200: TopicMasteryDetailOutputSerializer,
+            404: OpenApiResponse(ErrorOutputSerializer, description="Not found (or not yours)."),
+            **AUTH_ERRORS,
+        },
+        summary="One topic's mastery with the history of every update and its evidence",
+    )
+    def get(self, request, topic_id):
+        topic = get_object_or_404(
+            quiz_selectors.topics_with_mastery(user=request.user), pk=topic_id
+        )
+        topic.mastery = quiz_selectors.mastery_of(topic)
+        topic.history = quiz_selectors.mastery_history(user=request.user, topic=topic)
+        topic.recommended_difficulty = quiz_selectors.practice_difficulty(
+            user=request.user, topic=topic
+        ).difficulty
+        return Response(TopicMasteryDetailOutputSerializer(topic).data)
+
+
+class ReviewsDueApi(ListAPIView):
+    serializer_class = ReviewDueOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return quiz_selectors.reviews_due(user=self.request.user)
+
+    @extend_schema(
+        operation_id="mastery_reviews_due",
+        responses={200: ReviewDueOutputSerializer(many=True), **AUTH_ERRORS},
+        summary="Topics due for review today (in the student's time zone) or overdue",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,118 @@
+"""Shapes of the performance and grade-import API; the rules live in mastery.services."""
+
+from rest_framework import serializers
+
+from courses.models import Assessment, Course
+from mastery.models import PerformanceRecord
+
+
+class _UserScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """Only the requesting user's rows resolve; another user's id is "does not exist" (400)."""
+
+    def get_queryset(self):
+        return super().get_queryset().for_user(self.context["request"].user)
+
+
+class PerformanceInputSerializer(serializers.Serializer):
+    course = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
+    assessment = _UserScopedPrimaryKeyField(
+        queryset=Assessment.objects.all(), required=False, allow_null=True
+    )
+    score = serializers.FloatField()
+    max_score = serializers.FloatField(
+        required=False, help_text="Defaults to the assessment's maximum score, else 100."
+    )
+    time_spent_min = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    topic_breakdown = serializers.DictField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='{"<topic id>": {"correct": 5, "total": 8, "time_min": 12}, ...}',
+    )
+    question_data = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='[{"question_id": "q1", "correct": true, "time_sec": 45, '
+        '"difficulty": "medium"}, ...]',
+    )
+
+
+class PerformanceUpdateSerializer(PerformanceInputSerializer):
+    """Every field of the input but the course, which a record never changes."""
+
+    course = None
+
+
+class PerformanceOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PerformanceRecord
+        fields = [
+            "id",
+            "course",
+            "assessment",
+            "attempt_number",
+            "score",
+            "max_score",
+            "percentage",
+            "time_spent_min",
+            "completed_at",
+            "topic_breakdown",
+            "question_data",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PerformanceHistoryOutputSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    history_date = serializers.DateTimeField()
+    history_type = serializers.CharField(help_text="+ created, ~ changed, - deleted")
+    history_change_reason = serializers.CharField(allow_null=True)
+    assessment = serializers.UUIDField(source="assessment_id", allow_null=True)
+    attempt_number = serializers.IntegerField()
+    score = serializers.FloatField()
+    max_score = serializers.FloatField()
+    percentage = serializers.FloatField()
+    time_spent_min = serializers.IntegerField()
+    completed_at = serializers.DateTimeField()
+    topic_breakdown = serializers.JSONField()
+    question_data = serializers.JSONField()
+
+
+class GradeImportInputSerializer(serializers.Serializer):
+    course_id = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
+    grades = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        help_text="[{assessment_name, score, max_score, date, topics, time_spent_min?}, ...]; "
+        "rows are checked one by one and reported per row.",
+    )
+    dry_run = serializers.BooleanField(default=False)
+
+
+class GradeRowErrorSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class GradeRowReportSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0-based position in `grades`.")
+    line = serializers.IntegerField(help_text="1-based position in `grades`.")
+    action = serializers.ChoiceField(
+        choices=["created", "would_create", "valid", "invalid"],
+        help_text="valid: no error in this row, but another row failed, so nothing was written.",
+    )
+    assessment_name = serializers.CharField()
+    assessment_action = serializers.CharField(help_text="match, create or empty (invalid row).")
+    assessment_id = serializers.UUIDField(allow_null=True)
+    record_id = serializers.UUIDField(allow_null=True)
+    errors = GradeRowErrorSerializer(many=True)
+
+
+class GradeImportOutputSerializer(serializers.Serializer):
+    course_id = serializers.UUIDField()
+    dry_run = serializers.BooleanField()
+    is_valid = serializers.BooleanField()
+    created_count = serializers.IntegerField()
+    rows = GradeRowReportSerializer(many=True)

@@ -1,0 +1,62 @@
+from django import forms
+
+from mastery import grading
+from mastery.models import Question
+from mastery.quiz_selectors import question_spec
+
+
+class AnswerForm(forms.Form):
+    """The answer to one question; its widget depends on the question type.
+
+    `clean_answer` runs the same parser as the API, so an unknown option or a malformed number
+    is a form error next to the field.
+    """
+
+    question_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, question: Question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+        self.spec = question_spec(question)
+        choices = [(option["id"], option["text"]) for option in self.spec.options]
+        label = question.question_text
+        if question.type in (grading.MULTIPLE_CHOICE, grading.TRUE_FALSE):
+            field = forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect)
+        elif question.type == grading.MULTIPLE_SELECT:
+            field = forms.MultipleChoiceField(
+                label=label,
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Select every correct option.",
+            )
+        elif question.type == grading.NUMERIC:
+            field = forms.CharField(
+                label=label,
+                max_length=64,
+                help_text="A number, such as 3.5, -2 or 1.2e3.",
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+        else:
+            field = forms.CharField(
+                label=label,
+                max_length=grading.MAX_ANSWER_LENGTH,
+                help_text="Case and spaces do not matter.",
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+        self.fields["answer"] = field
+        self.initial.setdefault("question_id", question.pk)
+
+    def clean_answer(self):
+        raw = self.cleaned_data["answer"]
+        try:
+            return grading.parse_answer(self.spec, raw)
+        except grading.AnswerError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean_question_id(self):
+        question_id = self.cleaned_data["question_id"]
+        if question_id != self.question.pk:
+            raise forms.ValidationError(
+                "This page showed an earlier question; here is the current one."
+            )
+        return question_id

@@ -1,0 +1,203 @@
+"""Composed reads for quizzes, the question bank and the mastery pages and API.
+
+Every function takes the user and scopes by it; each runs a fixed number of queries whatever
+the number of rows (prefetching instead of per-row lookups).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import UserPreferences
+from courses.models import Assessment, AssessmentType, Course, Topic
+from mastery import engine, grading
+from mastery.models import (
+    AttemptQuestion,
+    MasteryObservation,
+    MasteryRecord,
+    Question,
+    QuizAttempt,
+)
+
+# Timed, closed-book assessments: the ones practice should get a student ready for.
+EXAM_TYPES = (AssessmentType.QUIZ, AssessmentType.MIDTERM, AssessmentType.FINAL)
+SECONDS_PER_DAY = 86_400
+EXPORT_FORMAT_VERSION = 1
+
+
+def question_spec(question: Question) -> grading.QuestionSpec:
+    return grading.QuestionSpec(
+        type=question.type,
+        correct_answer=question.correct_answer,
+        options=tuple(question.options or ()),
+        tolerance=question.tolerance,
+        accepted_answers=tuple(question.accepted_answers or ()),
+    )
+
+
+def question_to_document(question: Question) -> dict:
+    """One question in the import/export format (see docs/question_bank.md)."""
+    document = {
+        "question_id": question.external_id,
+        "type": question.type,
+        "question_text": question.question_text,
+        "options": list(question.options),
+        "correct_answer": question.correct_answer,
+        "explanation": question.explanation,
+        "difficulty": question.difficulty,
+    }
+    if question.type == grading.NUMERIC:
+        document["tolerance"] = question.tolerance
+    if question.type == grading.SHORT_ANSWER:
+        document["accepted_answers"] = list(question.accepted_answers)
+    return document
+
+
+def question_bank_export(*, topic: Topic) -> dict:
+    """The topic's bank as one quiz document; importing it again changes nothing."""
+    questions = Question.objects.filter(topic=topic).order_by("order_index", "external_id")
+    return {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "quiz": {
+            "title": f"{topic.name} question bank",
+            "topic": topic.name,
+            "questions": [question_to_document(question) for question in questions],
+        },
+    }
+
+
+# --- Mastery reads ---------------------------------------------------------------------------
+
+
+def user_today(user) -> date:
+    """The calendar date where the student is, not where the server is."""
+    return timezone.localdate(timezone.now(), ZoneInfo(user.timezone))
+
+
+def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic]:
+    """The user's topics, each with `mastery` (their MasteryRecord or None) after iteration.
+
+    Three queries at most: topics with their course, then one prefetch of mastery records.
+    """
+    topics = (
+        Topic.objects.for_user(user)
+        .select_related("course")
+        .prefetch_related(
+            Prefetch(
+                "mastery_records",
+                queryset=MasteryRecord.objects.for_user(user),
+                to_attr="user_mastery_records",
+            )
+        )
+        .order_by("course__code", "course__name", "order_index", "name")
+    )
+    if course is not None:
+        topics = topics.filter(course=course)
+    return topics
+
+
+def mastery_of(topic: Topic) -> MasteryRecord | None:
+    records = getattr(topic, "user_mastery_records", None)
+    if records is None:
+        return MasteryRecord.objects.filter(topic=topic, user=topic.course.user_id).first()
+    return records[0] if records else None
+
+
+def mastery_history(*, user, topic: Topic) -> list[MasteryObservation]:
+    """Every step of the mastery fold for the topic, oldest first, with its evidence."""
+    return list(
+        MasteryObservation.objects.for_user(user)
+        .filter(topic=topic)
+        .select_related("performance_record__assessment")
+        .order_by("sequence")
+    )
+
+
+def reviews_due(*, user, on_date: date | None = None) -> QuerySet[MasteryRecord]:
+    """Mastery records whose review falls on or before the student's today (overdue included)."""
+    on_date = on_date or user_today(user)
+    return (
+        MasteryRecord.objects.for_user(user)
+        .due_for_review(on_date)
+        .select_related("topic__course")
+        .order_by("next_review_date", "mastery_score", "topic__name")
+    )
+
+
+# --- Practice difficulty -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PracticeDifficulty:
+    difficulty: str
+    mastery_score: float
+    trend: str
+    curve: str
+    days_until_exam: float | None
+    exam: Assessment | None
+
+
+def practice_difficulty(*, user, topic: Topic, now: datetime | None = None) -> PracticeDifficulty:
+    """The engine's recommended level from mastery, trend, the student's curve and next exam."""
+    now = now or timezone.now()
+    record = MasteryRecord.objects.for_user(user).filter(topic=topic).first()
+    preferences = UserPreferences.objects.for_user(user).order_by("-created_at").first()
+    exam = (
+        Assessment.objects.for_user(user)
+        .upcoming(now)
+        .filter(type__in=EXAM_TYPES, assessment_topics__topic=topic)
+        .first()
+    )
+    mastery_score = record.mastery_score if record else engine.PRIOR_MASTERY
+    trend = record.trend if record else engine.Trend.NEW.value
+    curve = preferences.difficulty_curve if preferences else engine.DifficultyCurve.BALANCED.value
+    days_until_exam = (exam.due_date - now).total_seconds() / SECONDS_PER_DAY if exam else None
+    return PracticeDifficulty(
+        difficulty=engine.recommend_difficulty(
+            mastery_score=mastery_score, trend=trend, curve=curve, days_until_exam=days_until_exam
+        ),
+        mastery_score=mastery_score,
+        trend=trend,
+        curve=curve,
+        days_until_exam=days_until_exam,
+        exam=exam,
+    )
+
+
+# --- Quiz reads --------------------------------------------------------------------------------
+
+
+def quiz_attempts(*, user) -> QuerySet[QuizAttempt]:
+    return QuizAttempt.objects.for_user(user).select_related("course", "topic")
+
+
+def current_item(attempt: QuizAttempt) -> AttemptQuestion | None:
+    """The question being shown (served, not yet answered), if the attempt is running."""
+    return (
+        attempt.items.filter(answered_at__isnull=True)
+        .select_related("question")
+        .order_by("position")
+        .first()
+    )
+
+
+def last_answered_item(attempt: QuizAttempt) -> AttemptQuestion | None:
+    return (
+        attempt.items.filter(answered_at__isnull=False)
+        .select_related("question")
+        .order_by("-position")
+        .first()
+    )
+
+
+def answered_items(attempt: QuizAttempt) -> list[AttemptQuestion]:
+    return list(
+        attempt.items.filter(answered_at__isnull=False)
+        .select_related("question__topic")
+        .order_by("position")
+    )

@@ -1,0 +1,40 @@
+"""Thin Celery tasks of the `mastery` queue: ids in, one service call, quiet when rows are gone."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+
+from mastery.services import mastery_recompute_topics
+
+# A topic's fold is milliseconds per hundred records; a minute covers the largest histories
+# and the hard limit leaves the soft one time to roll the transaction back cleanly.
+RECOMPUTE_SOFT_TIME_LIMIT_S = 60
+RECOMPUTE_TIME_LIMIT_S = 90
+# Lock timeouts and dropped connections are transient; a recompute is a pure fold, so a retry
+# is always safe.
+RECOMPUTE_MAX_RETRIES = 5
+RECOMPUTE_RETRY_BACKOFF_MAX_S = 120
+
+
+@shared_task(
+    name="mastery.tasks.recompute_topics",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=RECOMPUTE_SOFT_TIME_LIMIT_S,
+    time_limit=RECOMPUTE_TIME_LIMIT_S,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=RECOMPUTE_RETRY_BACKOFF_MAX_S,
+    retry_jitter=True,
+    max_retries=RECOMPUTE_MAX_RETRIES,
+)
+def recompute_topics(user_id: str, topic_ids: list[str], new_record_id: str | None = None):
+    """Fold the user's evidence for these topics; returns the ids whose mastery moved.
+
+    Idempotent: the fold is deterministic, so a redelivered task writes nothing new.
+    `new_record_id` lets a just-created record take the fast path when that is exact.
+    """
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return []
+    return mastery_recompute_topics(user=user, topic_ids=topic_ids, new_record_id=new_record_id)

@@ -1,0 +1,225 @@
+"""Mastery pages and the quiz pages, with and without htmx."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from freezegun import freeze_time
+
+from courses.tests.factories import CourseFactory, TopicFactory
+from mastery import quiz_services
+from mastery.models import MasteryRecord, Question, QuizAttempt, QuizStatus
+from mastery.quiz_selectors import current_item
+from mastery.tests.quiz_factories import bank
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def topic(user):
+    topic = TopicFactory(course=CourseFactory(user=user), name="Limits")
+    bank(topic, per_level=2)
+    return topic
+
+
+@pytest.fixture
+def attempt(user, topic):
+    return quiz_services.practice_start(user=user, topic=topic)
+
+
+def test_pages_render_for_the_owner(logged_in_client, user, topic, attempt):
+    MasteryRecord.objects.create(
+        user=user, topic=topic, mastery_score=64, confidence_interval=9, trend="declining"
+    )
+    overview = logged_in_client.get(reverse("mastery:overview"))
+    assert overview.status_code == 200
+    body = overview.content.decode()
+    assert "Limits" in body and "64" in body and "± 9" in body
+    assert "Declining" in body  # trend in words, not only colour
+    assert (
+        logged_in_client.get(reverse("mastery:course", args=[topic.course.pk])).status_code == 200
+    )
+    page = logged_in_client.get(reverse("mastery:topic", args=[topic.pk]))
+    assert page.status_code == 200
+    assert "<svg" in page.content.decode()
+    assert logged_in_client.get(reverse("mastery:reviews-due")).status_code == 200
+    assert logged_in_client.get(reverse("mastery:quiz", args=[attempt.pk])).status_code == 200
+
+
+def test_every_page_is_404_for_another_user(client, other_user, topic, attempt):
+    client.force_login(other_user)
+    gets = [
+        reverse("mastery:course", args=[topic.course.pk]),
+        reverse("mastery:topic", args=[topic.pk]),
+        reverse("mastery:quiz", args=[attempt.pk]),
+        reverse("mastery:quiz-result", args=[attempt.pk]),
+    ]
+    for path in gets:
+        assert client.get(path).status_code == 404, path
+    posts = [
+        reverse("mastery:diagnostic-start", args=[topic.course.pk]),
+        reverse("mastery:practice-start", args=[topic.pk]),
+        reverse("mastery:quiz", args=[attempt.pk]),
+        reverse("mastery:quiz-finish", args=[attempt.pk]),
+    ]
+    for path in posts:
+        assert client.post(path, {"answer": "a"}).status_code == 404, path
+    attempt.refresh_from_db()
+    assert attempt.answered_count == 0
+    assert QuizAttempt.objects.count() == 1
+    assert "Limits" not in client.get(reverse("mastery:overview")).content.decode()
+
+
+def test_pages_need_login(client, topic):
+    response = client.get(reverse("mastery:overview"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_quiz_without_javascript_post_redirect_get(logged_in_client, attempt):
+    quiz_url = reverse("mastery:quiz", args=[attempt.pk])
+    for _ in range(attempt.question_count):
+        item = current_item(attempt)
+        response = logged_in_client.post(
+            quiz_url, {"question_id": str(item.question_id), "answer": "a"}
+        )
+        assert response.status_code == 302
+    assert response["Location"] == reverse("mastery:quiz-result", args=[attempt.pk])
+    result = logged_in_client.get(response["Location"])
+    body = result.content.decode()
+    assert "5 of 5 correct" in body and "passed" in body
+    assert "Because a is right." in body  # explanations on the results page
+
+
+def test_quiz_with_htmx_swaps_the_panel_and_shows_feedback(logged_in_client, attempt):
+    quiz_url = reverse("mastery:quiz", args=[attempt.pk])
+    item = current_item(attempt)
+    response = logged_in_client.post(
+        quiz_url, {"question_id": str(item.question_id), "answer": "b"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="quiz-panel"')
+    assert "Not quite" in body and "Correct answer: Right" in body
+    assert "Question 2 of 5" in body
+    for _ in range(attempt.question_count - 1):
+        item = current_item(attempt)
+        response = logged_in_client.post(
+            quiz_url, {"question_id": str(item.question_id), "answer": "a"}, **HTMX
+        )
+    assert response["HX-Redirect"] == reverse("mastery:quiz-result", args=[attempt.pk])
+
+
+@pytest.mark.parametrize("bad", ["zz", ""])
+def test_bad_choice_is_a_form_error(logged_in_client, attempt, bad):
+    item = current_item(attempt)
+    response = logged_in_client.post(
+        reverse("mastery:quiz", args=[attempt.pk]),
+        {"question_id": str(item.question_id), "answer": bad},
+    )
+    assert response.status_code == 200
+    assert 'class="errorlist"' in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.answered_count == 0
+
+
+def test_malformed_number_is_a_form_error(logged_in_client, user):
+    topic = TopicFactory(course=CourseFactory(user=user))
+    Question.objects.create(
+        topic=topic,
+        external_id="n",
+        type="numeric",
+        question_text="Half of 5?",
+        correct_answer=2.5,
+        explanation="5/2.",
+    )
+    attempt = quiz_services.practice_start(user=user, topic=topic)
+    item = current_item(attempt)
+    response = logged_in_client.post(
+        reverse("mastery:quiz", args=[attempt.pk]),
+        {"question_id": str(item.question_id), "answer": "2,5"},
+    )
+    assert response.status_code == 200
+    assert "Enter a number" in response.content.decode()
+    response = logged_in_client.post(
+        reverse("mastery:quiz", args=[attempt.pk]),
+        {"question_id": str(item.question_id), "answer": " 2.5 "},
+    )
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == QuizStatus.COMPLETED and attempt.is_passed
+
+
+def test_stale_question_is_a_form_error(logged_in_client, attempt, topic):
+    other = Question.objects.exclude(pk=current_item(attempt).question_id).first()
+    response = logged_in_client.post(
+        reverse("mastery:quiz", args=[attempt.pk]), {"question_id": str(other.pk), "answer": "a"}
+    )
+    assert response.status_code == 200
+    assert "earlier question" in response.content.decode()
+
+
+def test_start_pages_redirect_to_the_quiz_or_explain(logged_in_client, user, topic):
+    response = logged_in_client.post(reverse("mastery:practice-start", args=[topic.pk]))
+    attempt = QuizAttempt.objects.get()
+    assert response["Location"] == reverse("mastery:quiz", args=[attempt.pk])
+    response = logged_in_client.post(
+        reverse("mastery:diagnostic-start", args=[topic.course.pk]), follow=True
+    )
+    assert "needs at least 10 questions" in response.content.decode()
+
+
+def test_finish_early_page(logged_in_client, attempt):
+    finish = reverse("mastery:quiz-finish", args=[attempt.pk])
+    response = logged_in_client.post(finish, follow=True)
+    assert "Answer at least one question" in response.content.decode()
+    item = current_item(attempt)
+    logged_in_client.post(
+        reverse("mastery:quiz", args=[attempt.pk]),
+        {"question_id": str(item.question_id), "answer": "a"},
+    )
+    response = logged_in_client.post(finish)
+    assert response["Location"] == reverse("mastery:quiz-result", args=[attempt.pk])
+
+
+def _topics(user, count):
+    course = CourseFactory(user=user)
+    for _ in range(count):
+        topic = TopicFactory(course=course)
+        MasteryRecord.objects.create(
+            user=user, topic=topic, mastery_score=50, next_review_date=date(2020, 1, 1)
+        )
+    return course
+
+
+@pytest.mark.parametrize("page", ["overview", "reviews-due", "course"])
+def test_page_query_counts_are_constant(logged_in_client, user, django_assert_num_queries, page):
+    course = _topics(user, 1)
+    path = reverse(f"mastery:{page}", args=[course.pk] if page == "course" else [])
+    logged_in_client.get(path)
+    with CaptureQueriesContext(connection) as one_row:
+        logged_in_client.get(path)
+    for _ in range(10):
+        topic = TopicFactory(course=course)
+        MasteryRecord.objects.create(
+            user=user, topic=topic, mastery_score=80, next_review_date=date(2020, 1, 1)
+        )
+    with django_assert_num_queries(len(one_row.captured_queries)):
+        response = logged_in_client.get(path)
+    assert response.content.decode().count("80") >= 10
+
+
+def test_reviews_page_uses_the_students_today(logged_in_client, user):
+    user.timezone = "Asia/Tokyo"
+    user.save()
+    topic = TopicFactory(course=CourseFactory(user=user), name="Stoichiometry")
+    MasteryRecord.objects.create(user=user, topic=topic, next_review_date=date(2026, 4, 2))
+    with freeze_time("2026-04-01 16:00:00"):  # 01:00 on April 2 in Tokyo
+        body = logged_in_client.get(reverse("mastery:reviews-due")).content.decode()
+    assert "Stoichiometry" in body and "April 2, 2026" in body
+    with freeze_time("2026-04-01 14:00:00"):  # 23:00 on April 1 in Tokyo
+        body = logged_in_client.get(reverse("mastery:reviews-due")).content.decode()
+    assert "Stoichiometry" not in body

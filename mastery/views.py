@@ -1,0 +1,265 @@
+"""Mastery pages: heatmaps, a topic's chart, reviews due, and quizzes one question at a time.
+
+Quizzes work as plain forms (POST, then redirect) and, with htmx, swap only the question
+panel. Every object is fetched through the user's scope, so another user's id is a 404.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.errors import ApplicationError
+from courses.models import Course, Topic
+from mastery import grading, quiz_selectors, quiz_services
+from mastery.charts import ChartPoint, mastery_chart_svg
+from mastery.forms import AnswerForm
+from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, Trend
+
+# Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
+HUE_AT_FULL_MASTERY = 120
+TREND_SYMBOLS = {
+    Trend.IMPROVING: "▲",
+    Trend.DECLINING: "▼",
+    Trend.STABLE: "▶",
+    Trend.NEW: "●",
+}
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    topic: Topic
+    record: MasteryRecord | None
+
+    @property
+    def hue(self) -> int | None:
+        if self.record is None:
+            return None
+        return round(max(0.0, min(100.0, self.record.mastery_score)) / 100 * HUE_AT_FULL_MASTERY)
+
+    @property
+    def trend_symbol(self) -> str:
+        return TREND_SYMBOLS.get(self.record.trend, "") if self.record else ""
+
+
+def heat_cells(topics) -> list[HeatCell]:
+    return [HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)) for topic in topics]
+
+
+class MasteryOverviewView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/overview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        topics = quiz_selectors.topics_with_mastery(user=self.request.user).filter(
+            course__is_archived=False
+        )
+        courses: dict = {}
+        for cell in heat_cells(topics):
+            courses.setdefault(cell.topic.course, []).append(cell)
+        context["courses"] = list(courses.items())
+        context["reviews_due_count"] = quiz_selectors.reviews_due(user=self.request.user).count()
+        return context
+
+
+class CourseMasteryView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/course_mastery.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        course = get_object_or_404(Course.objects.for_user(self.request.user), pk=kwargs["pk"])
+        topics = quiz_selectors.topics_with_mastery(user=self.request.user, course=course)
+        topics = topics.annotate(question_count=Count("questions"))
+        cells = heat_cells(topics)
+        context.update(
+            course=course,
+            cells=cells,
+            bank_size=sum(cell.topic.question_count for cell in cells),
+            diagnostic_min=quiz_services.DIAGNOSTIC_MIN_QUESTIONS,
+            attempts=quiz_selectors.quiz_attempts(user=self.request.user).filter(course=course)[
+                :10
+            ],
+        )
+        return context
+
+
+def _evidence_label(observation) -> str:
+    record = observation.performance_record
+    if record.assessment_id:
+        return f"{record.assessment.name} ({observation.score_percent:.0f}%)"
+    source = EvidenceSource(record.source).label if record.source else observation.kind
+    return f"{source} ({observation.score_percent:.0f}%)"
+
+
+class TopicMasteryView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/topic_mastery.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        topic = get_object_or_404(
+            quiz_selectors.topics_with_mastery(user=user).annotate(
+                question_count=Count("questions")
+            ),
+            pk=kwargs["pk"],
+        )
+        history = quiz_selectors.mastery_history(user=user, topic=topic)
+        rows = [
+            {"observation": observation, "evidence": _evidence_label(observation)}
+            for observation in history
+        ]
+        points = [
+            ChartPoint(
+                at=row["observation"].observed_at,
+                mastery=row["observation"].mastery_after,
+                confidence=row["observation"].confidence_after,
+                evidence=row["evidence"],
+            )
+            for row in rows
+        ]
+        context.update(
+            topic=topic,
+            cell=HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)),
+            rows=rows,
+            chart=mastery_chart_svg(points, topic_name=topic.name),
+            recommendation=quiz_selectors.practice_difficulty(user=user, topic=topic),
+            attempts=quiz_selectors.quiz_attempts(user=user).filter(topic=topic)[:10],
+        )
+        return context
+
+
+class ReviewsDueView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/reviews_due.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = quiz_selectors.user_today(self.request.user)
+        context.update(
+            today=today,
+            reviews=quiz_selectors.reviews_due(user=self.request.user, on_date=today),
+        )
+        return context
+
+
+class DiagnosticStartView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        course = get_object_or_404(Course.objects.for_user(request.user), pk=pk)
+        try:
+            attempt = quiz_services.diagnostic_start(user=request.user, course=course)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("mastery:course", pk=course.pk)
+        return redirect("mastery:quiz", pk=attempt.pk)
+
+
+class PracticeStartView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        topic = get_object_or_404(
+            Topic.objects.for_user(request.user).select_related("course"), pk=pk
+        )
+        try:
+            attempt = quiz_services.practice_start(user=request.user, topic=topic)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("mastery:topic", pk=topic.pk)
+        return redirect("mastery:quiz", pk=attempt.pk)
+
+
+def _feedback(item) -> dict | None:
+    if item is None:
+        return None
+    spec = quiz_selectors.question_spec(item.question)
+    return {
+        "item": item,
+        "your_answer": grading.display_answer(spec, item.response),
+        "correct_answer": grading.display_answer(spec, spec.correct_answer),
+    }
+
+
+class QuizTakeView(LoginRequiredMixin, View):
+    template_name = "mastery/quiz_take.html"
+    panel_template = "mastery/includes/_quiz_panel.html"
+
+    def get_attempt(self, request, pk) -> QuizAttempt:
+        return get_object_or_404(quiz_selectors.quiz_attempts(user=request.user), pk=pk)
+
+    def render_panel(self, request, attempt, item, form, *, status=200):
+        context = {
+            "attempt": attempt,
+            "item": item,
+            "form": form,
+            "feedback": _feedback(quiz_selectors.last_answered_item(attempt)),
+        }
+        template = self.panel_template if request.htmx else self.template_name
+        return render(request, template, context, status=status)
+
+    def get(self, request, pk):
+        attempt = self.get_attempt(request, pk)
+        item = None if attempt.is_completed else quiz_selectors.current_item(attempt)
+        if item is None:
+            return redirect("mastery:quiz-result", pk=attempt.pk)
+        return self.render_panel(request, attempt, item, AnswerForm(question=item.question))
+
+    def post(self, request, pk):
+        attempt = self.get_attempt(request, pk)
+        item = None if attempt.is_completed else quiz_selectors.current_item(attempt)
+        if item is None:
+            return self._after_answer(request, attempt)
+        form = AnswerForm(request.POST, question=item.question)
+        if form.is_valid():
+            try:
+                quiz_services.quiz_answer(
+                    attempt=attempt,
+                    question_id=form.cleaned_data["question_id"],
+                    raw_answer=form.cleaned_data["answer"],
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                return self._after_answer(request, attempt)
+        return self.render_panel(request, attempt, item, form)
+
+    def _after_answer(self, request, attempt):
+        attempt.refresh_from_db()
+        if attempt.is_completed:
+            url = reverse("mastery:quiz-result", kwargs={"pk": attempt.pk})
+            return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+        if request.htmx:
+            item = quiz_selectors.current_item(attempt)
+            return self.render_panel(request, attempt, item, AnswerForm(question=item.question))
+        return redirect("mastery:quiz", pk=attempt.pk)
+
+
+class QuizFinishView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        attempt = get_object_or_404(quiz_selectors.quiz_attempts(user=request.user), pk=pk)
+        try:
+            quiz_services.quiz_finish(attempt=attempt)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("mastery:quiz", pk=attempt.pk)
+        return redirect("mastery:quiz-result", pk=attempt.pk)
+
+
+class QuizResultView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/quiz_result.html"
+
+    def get(self, request, *args, **kwargs):
+        attempt = get_object_or_404(
+            quiz_selectors.quiz_attempts(user=request.user), pk=kwargs["pk"]
+        )
+        if not attempt.is_completed:
+            return redirect("mastery:quiz", pk=attempt.pk)
+        items = [_feedback(item) for item in quiz_selectors.answered_items(attempt)]
+        return self.render_to_response(
+            self.get_context_data(
+                attempt=attempt, items=items, pass_percent=quiz_services.PASS_PERCENT
+            )
+        )

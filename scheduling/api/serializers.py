@@ -1,0 +1,225 @@
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+from scheduling.models import DailyCheckIn, StudyTask
+
+# A longer window is a different question (a semester overview), and an unbounded one would
+# let one request plan or list without limit.
+MAX_WINDOW_DAYS = 62
+
+
+class SchedulingErrorOutputSerializer(serializers.Serializer):
+    """A failure: `detail`, plus a list of messages per invalid field for a 400."""
+
+    detail = serializers.CharField(required=False)
+
+
+class StudyTaskOutputSerializer(serializers.ModelSerializer):
+    course_name = serializers.CharField(source="course.name", read_only=True)
+    course_code = serializers.CharField(source="course.code", read_only=True)
+    topic_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = StudyTask
+        fields = [
+            "id",
+            "title",
+            "course",
+            "course_name",
+            "course_code",
+            "assessment",
+            "task_type",
+            "difficulty",
+            "topic_ids",
+            "estimated_duration_min",
+            "scheduled_start",
+            "scheduled_end",
+            "actual_start",
+            "actual_end",
+            "status",
+            "completion_percentage",
+            "self_rating",
+            "priority_score",
+            "expected_mastery_gain",
+            "reason",
+            "unscheduled_reason",
+            "skip_reason",
+            "is_pinned",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DailyBreakdownSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    hours = serializers.FloatField()
+    task_count = serializers.IntegerField()
+
+
+class CushionSuggestionSerializer(serializers.Serializer):
+    work = serializers.CharField()
+    minutes = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["move", "drop"])
+
+
+class CushionSerializer(serializers.Serializer):
+    assessment_id = serializers.CharField()
+    assessment_name = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    available_min = serializers.IntegerField()
+    required_min = serializers.IntegerField()
+    cushion_min = serializers.IntegerField()
+    unscheduled_min = serializers.IntegerField()
+    is_at_risk = serializers.BooleanField()
+    summary = serializers.CharField()
+    suggestions = CushionSuggestionSerializer(many=True)
+
+
+class ReadinessSerializer(serializers.Serializer):
+    assessment_id = serializers.CharField()
+    assessment_name = serializers.CharField()
+    due_date = serializers.DateTimeField()
+    p_ready_now = serializers.FloatField(help_text="Predicted recall on the exam date, no study.")
+    p_ready_planned = serializers.FloatField(
+        help_text="Predicted recall on the exam date after the planned blocks."
+    )
+
+
+class PlanDiffSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.UUIDField())
+    moved = serializers.ListField(child=serializers.UUIDField())
+    deleted = serializers.ListField(child=serializers.UUIDField())
+
+
+class GenerateInputSerializer(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        if (attrs["end_date"] - attrs["start_date"]).days >= MAX_WINDOW_DAYS:
+            raise serializers.ValidationError(
+                {"end_date": [f"The window can be at most {MAX_WINDOW_DAYS} days."]}
+            )
+        return attrs
+
+
+class GenerateOutputSerializer(serializers.Serializer):
+    schedule = StudyTaskOutputSerializer(many=True)
+    unscheduled = StudyTaskOutputSerializer(many=True)
+    total_hours = serializers.FloatField()
+    daily_breakdown = DailyBreakdownSerializer(many=True)
+    at_risk = CushionSerializer(many=True)
+    readiness = ReadinessSerializer(many=True)
+    changes = PlanDiffSerializer()
+
+
+class ReplanInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class ReplanOutputSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    changes = PlanDiffSerializer()
+    at_risk = CushionSerializer(many=True)
+
+
+class DateOrDateTimeField(serializers.Field):
+    """An ISO date (local midnight in the student's zone) or an ISO datetime."""
+
+    default_error_messages = {"invalid": "Use an ISO date (2026-12-01) or datetime."}
+
+    def to_internal_value(self, data):
+        text = str(data)
+        moment = parse_datetime(text) if "T" in text or " " in text else None
+        if moment is not None:
+            return moment if timezone.is_aware(moment) else timezone.make_aware(moment, self.tz)
+        try:
+            day = parse_date(text)
+        except ValueError:
+            day = None
+        if day is None:
+            self.fail("invalid")
+        return datetime.combine(day, datetime.min.time(), tzinfo=self.tz)
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+    @property
+    def tz(self):
+        return self.context["tz"]
+
+
+class ScheduleQuerySerializer(serializers.Serializer):
+    start = DateOrDateTimeField(required=False)
+    end = DateOrDateTimeField(required=False)
+
+    def validate(self, attrs):
+        tz = self.context["tz"]
+        today = timezone.now().astimezone(tz).date()
+        start = attrs.get("start") or datetime.combine(
+            today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=tz
+        )
+        end = attrs.get("end") or start + timedelta(days=7)
+        if end <= start:
+            raise serializers.ValidationError({"end": ["Must be after start."]})
+        if end - start > timedelta(days=MAX_WINDOW_DAYS):
+            raise serializers.ValidationError(
+                {"end": [f"The window can be at most {MAX_WINDOW_DAYS} days."]}
+            )
+        return {"start": start, "end": end}
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    new_start_time = serializers.DateTimeField()
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    completion_percentage = serializers.FloatField(min_value=0.01, max_value=100, default=100)
+    self_rating = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        help_text="How well you understood it, 1 to 5; becomes low-weight evidence.",
+    )
+
+
+class SkipInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+def _rating(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=5, **kwargs)
+
+
+class CheckInInputSerializer(serializers.Serializer):
+    difficulty = _rating(help_text="How hard the day's study felt, 1 (easy) to 5 (too hard).")
+    time_burden = _rating(help_text="How heavy the time was, 1 (light) to 5 (too much).")
+    mood = _rating(required=False, allow_null=True)
+    energy = _rating(required=False, allow_null=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CheckInOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DailyCheckIn
+        fields = ["id", "date", "difficulty", "time_burden", "mood", "energy", "note", "created_at"]
+        read_only_fields = fields
+
+
+class StreakOutputSerializer(serializers.Serializer):
+    current = serializers.IntegerField()
+    longest = serializers.IntegerField()
+    active_days = serializers.IntegerField()
+    last_active = serializers.DateField(allow_null=True)
+
+
+def local_window(start_date: date, end_date: date, tz) -> tuple[datetime, datetime]:
+    start = datetime.combine(start_date, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    return start, end

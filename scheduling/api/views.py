@@ -1,0 +1,285 @@
+import uuid
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scheduling import selectors, services
+from scheduling.api.serializers import (
+    CheckInInputSerializer,
+    CheckInOutputSerializer,
+    CompleteInputSerializer,
+    GenerateInputSerializer,
+    GenerateOutputSerializer,
+    ReplanInputSerializer,
+    ReplanOutputSerializer,
+    RescheduleInputSerializer,
+    ScheduleQuerySerializer,
+    SchedulingErrorOutputSerializer,
+    SkipInputSerializer,
+    StreakOutputSerializer,
+    StudyTaskOutputSerializer,
+    local_window,
+)
+from scheduling.models import DailyCheckIn, StudyTask
+from scheduling.work import user_zone
+
+BAD_REQUEST = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="Invalid input or a broken rule, per field."
+)
+UNAUTHENTICATED = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="No valid session or token."
+)
+FORBIDDEN = OpenApiResponse(SchedulingErrorOutputSerializer, description="Not allowed.")
+NOT_FOUND = OpenApiResponse(SchedulingErrorOutputSerializer, description="No such task of yours.")
+PAGE_NOT_FOUND = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="No such page of results."
+)
+CONFLICT = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="A replan of your plan is already running."
+)
+AUTH_ERRORS = {401: UNAUTHENTICATED, 403: FORBIDDEN}
+TASK_ERRORS = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}
+
+
+def _locked_response():
+    return Response(
+        {"detail": "A replan of your plan is already running; try again in a moment."},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class ScheduleGenerateApi(APIView):
+    @extend_schema(
+        summary="Generate the study plan for a date window",
+        description=(
+            "Regenerates study tasks from upcoming assessments and places them between "
+            "start_date and end_date (local dates, inclusive). Completed, in-progress and "
+            "pinned blocks stay; the rest moves as little as it can."
+        ),
+        request=GenerateInputSerializer,
+        responses={200: GenerateOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+    )
+    def post(self, request):
+        serializer = GenerateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tz = user_zone(request.user)
+        start, end = local_window(
+            serializer.validated_data["start_date"], serializer.validated_data["end_date"], tz
+        )
+        try:
+            with services.plan_lock(request.user.pk):
+                outcome = services.plan_regenerate(
+                    user=request.user, reason="generate", horizon_start=start, horizon_end=end
+                )
+        except services.PlanLocked:
+            return _locked_response()
+        schedule = list(selectors.schedule_between(request.user, start, end))
+        minutes = sum((t.scheduled_end - t.scheduled_start).total_seconds() / 60 for t in schedule)
+        body = {
+            "schedule": schedule,
+            "unscheduled": list(selectors.unscheduled_for(request.user)),
+            "total_hours": round(minutes / 60, 2),
+            "daily_breakdown": selectors.daily_breakdown(schedule, tz),
+            "at_risk": outcome.snapshot.cushions,
+            "readiness": outcome.snapshot.readiness,
+            "changes": outcome.diff.__dict__,
+        }
+        return Response(GenerateOutputSerializer(body).data)
+
+
+class ScheduleReplanApi(APIView):
+    @extend_schema(
+        summary="Replan the rolling horizon now",
+        request=ReplanInputSerializer,
+        responses={200: ReplanOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+    )
+    def post(self, request):
+        serializer = ReplanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        try:
+            outcome = services.plan_replan(user=request.user, reason=reason)
+        except services.PlanLocked:
+            return _locked_response()
+        body = {
+            "reason": reason,
+            "changes": outcome.diff.__dict__,
+            "at_risk": outcome.snapshot.cushions,
+        }
+        return Response(ReplanOutputSerializer(body).data)
+
+
+class ScheduleListApi(generics.ListAPIView):
+    serializer_class = StudyTaskOutputSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="Your study blocks in a window",
+        parameters=[
+            OpenApiParameter("start", str, description="ISO date or datetime; default Monday."),
+            OpenApiParameter("end", str, description="ISO date or datetime; default start + 7d."),
+        ],
+        responses={
+            200: StudyTaskOutputSerializer(many=True),
+            400: BAD_REQUEST,
+            404: PAGE_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return StudyTask.objects.none()
+        query = ScheduleQuerySerializer(
+            data=self.request.query_params, context={"tz": user_zone(self.request.user)}
+        )
+        query.is_valid(raise_exception=True)
+        return selectors.schedule_between(
+            self.request.user, query.validated_data["start"], query.validated_data["end"]
+        )
+
+
+class NextTasksApi(generics.ListAPIView):
+    serializer_class = StudyTaskOutputSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="Your open tasks by priority, each with its reason",
+        responses={200: StudyTaskOutputSerializer(many=True), 404: PAGE_NOT_FOUND, **AUTH_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return StudyTask.objects.none()
+        return selectors.next_tasks(self.request.user)
+
+
+TASK_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+class _TaskActionApi(APIView):
+    """The id is matched as text so a malformed one is a JSON 404 after authentication,
+    like another student's task, rather than the URL resolver's HTML 404 before it."""
+
+    def get_task(self, request, pk) -> StudyTask:
+        try:
+            task_id = uuid.UUID(str(pk))
+        except ValueError:
+            raise Http404("No such task.") from None
+        return get_object_or_404(StudyTask.objects.for_user(request.user), pk=task_id)
+
+    def options(self, request, *args, **kwargs):
+        # Even the metadata of another student's task is not there for you.
+        self.get_task(request, kwargs["pk"])
+        return super().options(request, *args, **kwargs)
+
+    @staticmethod
+    def task_response(task: StudyTask) -> Response:
+        task = selectors.tasks_for(task.user).get(pk=task.pk)
+        return Response(StudyTaskOutputSerializer(task).data)
+
+
+class TaskRescheduleApi(_TaskActionApi):
+    @extend_schema(
+        summary="Move a block by hand (it is pinned there)",
+        parameters=[TASK_ID],
+        description="A clash with another block or busy time is a 400 naming what it clashes with.",
+        request=RescheduleInputSerializer,
+        responses={200: StudyTaskOutputSerializer, **TASK_ERRORS},
+    )
+    def put(self, request, pk):
+        task = self.get_task(request, pk)
+        serializer = RescheduleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.study_task_reschedule(
+            task=task, new_start=serializer.validated_data["new_start_time"]
+        )
+        return self.task_response(task)
+
+
+class TaskStartApi(_TaskActionApi):
+    @extend_schema(
+        summary="Start a task (in progress)",
+        parameters=[TASK_ID],
+        request=None,
+        responses={200: StudyTaskOutputSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, pk):
+        task = services.study_task_start(task=self.get_task(request, pk))
+        return self.task_response(task)
+
+
+class TaskCompleteApi(_TaskActionApi):
+    @extend_schema(
+        summary="Complete a task, optionally rating your understanding (1 to 5)",
+        parameters=[TASK_ID],
+        request=CompleteInputSerializer,
+        responses={200: StudyTaskOutputSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, pk):
+        task = self.get_task(request, pk)
+        serializer = CompleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.study_task_complete(task=task, **serializer.validated_data)
+        return self.task_response(task)
+
+
+class TaskSkipApi(_TaskActionApi):
+    @extend_schema(
+        summary="Skip a task, with a reason; the plan is redone",
+        parameters=[TASK_ID],
+        request=SkipInputSerializer,
+        responses={200: StudyTaskOutputSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, pk):
+        task = self.get_task(request, pk)
+        serializer = SkipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.study_task_skip(task=task, reason=serializer.validated_data["reason"])
+        return self.task_response(task)
+
+
+class CheckInListCreateApi(generics.ListAPIView):
+    serializer_class = CheckInOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return DailyCheckIn.objects.none()
+        return DailyCheckIn.objects.for_user(self.request.user).order_by("-date")
+
+    @extend_schema(
+        summary="Your daily check-ins, newest first",
+        responses={200: CheckInOutputSerializer(many=True), 404: PAGE_NOT_FOUND, **AUTH_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Check in for today (replaces today's check-in)",
+        request=CheckInInputSerializer,
+        responses={201: CheckInOutputSerializer, 400: BAD_REQUEST, **AUTH_ERRORS},
+    )
+    def post(self, request):
+        serializer = CheckInInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        checkin = services.checkin_submit(user=request.user, **serializer.validated_data)
+        return Response(CheckInOutputSerializer(checkin).data, status=status.HTTP_201_CREATED)
+
+
+class StreakApi(APIView):
+    @extend_schema(
+        summary="Your study streak (local days with a completed task or a quiz)",
+        responses={200: StreakOutputSerializer, **AUTH_ERRORS},
+    )
+    def get(self, request):
+        return Response(StreakOutputSerializer(selectors.streak_for(request.user)).data)

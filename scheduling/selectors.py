@@ -1,0 +1,193 @@
+"""Composed reads of the scheduling layer: the schedule, next tasks, the week, streaks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from mastery.models import EvidenceSource, PerformanceRecord
+from scheduling import rules
+from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
+from scheduling.services import busy_intervals_for
+from scheduling.work import local_midnight, user_zone
+
+# Sources of PerformanceRecords that count as a day of study for streaks.
+STREAK_EVIDENCE_SOURCES = (EvidenceSource.QUIZ, EvidenceSource.DIAGNOSTIC)
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How many prioritized tasks `next` shows by default.
+NEXT_TASKS_LIMIT = 10
+
+
+def tasks_for(user) -> QuerySet[StudyTask]:
+    return StudyTask.objects.for_user(user).select_related("course", "assessment")
+
+
+def schedule_between(user, start: datetime, end: datetime) -> QuerySet[StudyTask]:
+    """Blocks overlapping [start, end), in time order."""
+    return (
+        tasks_for(user)
+        .filter(scheduled_start__isnull=False)
+        .scheduled_between(start, end)
+        .order_by("scheduled_start", "id")
+    )
+
+
+def unscheduled_for(user) -> QuerySet[StudyTask]:
+    return tasks_for(user).filter(status=TaskStatus.PENDING).order_by("-priority_score", "id")
+
+
+def next_tasks(user, now: datetime | None = None) -> QuerySet[StudyTask]:
+    """Open work by priority: blocks not yet over, and work still waiting for a slot."""
+    now = now or timezone.now()
+    return (
+        tasks_for(user)
+        .filter(
+            Q(status=TaskStatus.SCHEDULED, scheduled_end__gt=now)
+            | Q(status=TaskStatus.PENDING)
+            | Q(status=TaskStatus.IN_PROGRESS)
+        )
+        .order_by("-priority_score", "scheduled_start", "id")
+    )
+
+
+def daily_breakdown(tasks, tz) -> list[dict]:
+    """Planned hours and block count per local day."""
+    minutes: dict[date, int] = defaultdict(int)
+    counts: dict[date, int] = defaultdict(int)
+    for task in tasks:
+        if task.scheduled_start is None or task.scheduled_end is None:
+            continue
+        day = task.scheduled_start.astimezone(tz).date()
+        minutes[day] += int((task.scheduled_end - task.scheduled_start).total_seconds() // 60)
+        counts[day] += 1
+    return [
+        {"date": day, "hours": round(minutes[day] / 60, 2), "task_count": counts[day]}
+        for day in sorted(minutes)
+    ]
+
+
+def snapshot_for(user) -> PlanSnapshot | None:
+    return PlanSnapshot.objects.for_user(user).first()
+
+
+# -- Streak -----------------------------------------------------------------------------------
+
+
+def streak_for(user, now: datetime | None = None) -> rules.Streak:
+    """Days with a completed task or a quiz/diagnostic, as local dates in the user's zone
+    (zoneinfo converts each instant with the offset in force then, so DST is handled)."""
+    now = now or timezone.now()
+    tz = user_zone(user)
+    moments = list(
+        StudyTask.objects.for_user(user)
+        .filter(status=TaskStatus.COMPLETED)
+        .exclude(actual_end__isnull=True)
+        .values_list("actual_end", flat=True)
+    )
+    moments += list(
+        PerformanceRecord.objects.for_user(user)
+        .filter(source__in=STREAK_EVIDENCE_SOURCES)
+        .values_list("completed_at", flat=True)
+    )
+    dates = {moment.astimezone(tz).date() for moment in moments}
+    return rules.streak(dates, now.astimezone(tz).date())
+
+
+# -- Week view --------------------------------------------------------------------------------
+
+
+@dataclass
+class Slot:
+    start: datetime
+    end: datetime
+    label: str = ""
+
+
+@dataclass
+class DayColumn:
+    date: date
+    is_today: bool
+    tasks: list[StudyTask] = field(default_factory=list)
+    busy: list[Slot] = field(default_factory=list)
+    availability: list[Slot] = field(default_factory=list)
+
+    @property
+    def planned_minutes(self) -> int:
+        return sum(
+            int((t.scheduled_end - t.scheduled_start).total_seconds() // 60) for t in self.tasks
+        )
+
+
+@dataclass
+class WeekView:
+    start: date
+    days: list[DayColumn]
+    tz_name: str
+
+    @property
+    def previous(self) -> date:
+        return self.start - timedelta(days=7)
+
+    @property
+    def next(self) -> date:
+        return self.start + timedelta(days=7)
+
+
+def week_start_for(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _parse_hhmm(value) -> time | None:
+    try:
+        hours, minutes = str(value).split(":")
+        if (int(hours), int(minutes)) == (24, 0):
+            return time(23, 59)
+        return time(int(hours), int(minutes))
+    except (ValueError, TypeError):
+        return None
+
+
+def day_view(user, *, first: date, days: int, preferences, now: datetime | None = None):
+    """Columns for `days` local days from `first`: blocks, busy time and availability."""
+    now = now or timezone.now()
+    tz = user_zone(user)
+    start = local_midnight(first, tz)
+    end = local_midnight(first + timedelta(days=days), tz)
+    tasks = list(schedule_between(user, start, end))
+    busy = [b for b in busy_intervals_for(user.pk) if b.start < end and b.end > start]
+    today = now.astimezone(tz).date()
+    columns = []
+    availability = preferences.weekly_availability or {}
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        column = DayColumn(date=day, is_today=day == today)
+        day_start = local_midnight(day, tz)
+        day_end = local_midnight(day + timedelta(days=1), tz)
+        column.tasks = [t for t in tasks if day_start <= t.scheduled_start < day_end]
+        column.busy = [
+            Slot(max(b.start, day_start), min(b.end, day_end), "Busy")
+            for b in busy
+            if b.start < day_end and b.end > day_start
+        ]
+        for window in availability.get(WEEKDAY_NAMES[day.weekday()], []) or []:
+            opens, closes = _parse_hhmm(window.get("start")), _parse_hhmm(window.get("end"))
+            if opens and closes:
+                column.availability.append(
+                    Slot(
+                        datetime.combine(day, opens, tzinfo=tz),
+                        datetime.combine(day, closes, tzinfo=tz),
+                        "Available",
+                    )
+                )
+        columns.append(column)
+    return columns
+
+
+def week_view(user, *, week_of: date, preferences, now: datetime | None = None) -> WeekView:
+    first = week_start_for(week_of)
+    days = day_view(user, first=first, days=7, preferences=preferences, now=now)
+    return WeekView(start=first, days=days, tz_name=user_zone(user).key)

@@ -1,0 +1,93 @@
+"""Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+from django.utils import timezone
+
+from scheduling import services
+
+logger = logging.getLogger(__name__)
+
+# A replan is well under a second (bench/bench_planner.py); a minute covers the largest
+# students with room, and the hard limit leaves the soft one time to roll back cleanly.
+REPLAN_SOFT_TIME_LIMIT_S = 60
+REPLAN_TIME_LIMIT_S = 90
+# Another replan of the same user holds the lock: try again shortly, a few times.
+LOCKED_RETRY_COUNTDOWN_S = 5
+REPLAN_MAX_RETRIES = 5
+# Sweeps enqueue one task per user; this bounds one sweep's work, the next hour takes the rest.
+SWEEP_SOFT_TIME_LIMIT_S = 240
+SWEEP_TIME_LIMIT_S = 300
+SWEEP_BATCH_SIZE = 1000
+
+
+@shared_task(
+    bind=True,
+    name="scheduling.tasks.replan_user",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=REPLAN_SOFT_TIME_LIMIT_S,
+    time_limit=REPLAN_TIME_LIMIT_S,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=REPLAN_MAX_RETRIES,
+)
+def replan_user(self, user_id: str, reason: str = "") -> dict | None:
+    """Replan one user's horizon; returns the diff. Idempotent: a rerun changes nothing."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    try:
+        outcome = services.plan_replan(user=user, reason=reason)
+    except services.PlanLocked as exc:
+        if self.request.is_eager:
+            # In-process, the lock holder is this same call stack (a replan's own on-commit
+            # work asked for another); it already plans from the newest rows.
+            logger.info("replan of %s skipped: one is running in this process", user_id)
+            return None
+        raise self.retry(countdown=LOCKED_RETRY_COUNTDOWN_S, exc=exc) from exc
+    return {
+        "created": outcome.diff.created,
+        "moved": outcome.diff.moved,
+        "deleted": outcome.diff.deleted,
+    }
+
+
+@shared_task(
+    name="scheduling.tasks.mark_missed_blocks",
+    acks_late=True,
+    soft_time_limit=SWEEP_SOFT_TIME_LIMIT_S,
+    time_limit=SWEEP_TIME_LIMIT_S,
+)
+def mark_missed_blocks() -> list[str]:
+    """Replan every user with a block that ended unstarted; the replan marks it missed."""
+    user_ids = services.users_with_missed_blocks(now=timezone.now())[:SWEEP_BATCH_SIZE]
+    for user_id in user_ids:
+        replan_user.delay(user_id, "missed")
+    return user_ids
+
+
+@shared_task(
+    name="scheduling.tasks.nightly_replan_sweep",
+    acks_late=True,
+    soft_time_limit=SWEEP_SOFT_TIME_LIMIT_S,
+    time_limit=SWEEP_TIME_LIMIT_S,
+)
+def nightly_replan_sweep() -> dict:
+    """Hourly: replan users at 02:xx local time, users whose busy time changed, and users
+    with missed blocks."""
+    now = timezone.now()
+    nightly = []
+    for user, local_date in services.users_due_for_nightly(now=now)[:SWEEP_BATCH_SIZE]:
+        replan_user.delay(str(user.pk), "nightly")
+        services.nightly_mark(user=user, local_date=local_date)
+        nightly.append(str(user.pk))
+    busy = [u for u in services.users_with_changed_busy() if u not in nightly]
+    for user_id in busy[:SWEEP_BATCH_SIZE]:
+        replan_user.delay(user_id, "busy_changed")
+    missed = mark_missed_blocks()
+    return {"nightly": nightly, "busy_changed": busy, "missed": missed}

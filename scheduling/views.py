@@ -1,0 +1,296 @@
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts.errors import ApplicationError
+from accounts.services import preferences_get_current
+from scheduling import selectors, services
+from scheduling.forms import CheckInForm, CompleteForm, MoveForm, SkipForm, add_application_error
+from scheduling.models import CalendarFeedToken, DailyCheckIn, StudyTask
+from scheduling.work import user_zone
+
+
+def feed_path(raw_token: str) -> str:
+    try:
+        return reverse("scheduling_feed", kwargs={"token": raw_token})
+    except NoReverseMatch:
+        # Until the root URLconf includes scheduling.feed_urls, the path is still this one.
+        return f"/calendar/{raw_token}.ics"
+
+
+def _local_today(user) -> date:
+    return timezone.now().astimezone(user_zone(user)).date()
+
+
+def _snapshot_context(user) -> dict:
+    snapshot = selectors.snapshot_for(user)
+    return {
+        "snapshot": snapshot,
+        "cushions": snapshot.cushions if snapshot else [],
+        "readiness": snapshot.readiness if snapshot else [],
+        "at_risk_count": sum(1 for c in (snapshot.cushions if snapshot else []) if c["is_at_risk"]),
+    }
+
+
+class _PlanPage(LoginRequiredMixin, TemplateView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["tz_name"] = user_zone(user).key
+        context["complete_form"] = CompleteForm()
+        context["skip_form"] = SkipForm()
+        context.update(_snapshot_context(user))
+        return context
+
+
+class WeekView(_PlanPage):
+    template_name = "scheduling/week.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        week_of = parse_date(self.request.GET.get("week") or "") or _local_today(user)
+        with timezone.override(user_zone(user)):
+            context["week"] = selectors.week_view(
+                user, week_of=week_of, preferences=preferences_get_current(user=user)
+            )
+        context["streak"] = selectors.streak_for(user)
+        context["back"] = self.request.get_full_path()
+        return context
+
+
+class TodayView(_PlanPage):
+    template_name = "scheduling/today.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        (context["day"],) = selectors.day_view(
+            user,
+            first=_local_today(user),
+            days=1,
+            preferences=preferences_get_current(user=user),
+        )
+        context["next_tasks"] = list(selectors.next_tasks(user)[: selectors.NEXT_TASKS_LIMIT])
+        context["unscheduled"] = list(selectors.unscheduled_for(user))
+        context["streak"] = selectors.streak_for(user)
+        context["back"] = self.request.get_full_path()
+        return context
+
+
+class AtRiskView(_PlanPage):
+    template_name = "scheduling/at_risk.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["unscheduled"] = list(selectors.unscheduled_for(self.request.user))
+        return context
+
+
+class ReplanView(LoginRequiredMixin, View):
+    def post(self, request):
+        try:
+            outcome = services.plan_replan(user=request.user, reason="requested on the page")
+        except services.PlanLocked:
+            messages.error(request, "A replan is already running; try again in a moment.")
+        else:
+            diff = outcome.diff
+            messages.success(
+                request,
+                f"Plan updated: {len(diff.created)} new, {len(diff.moved)} moved, "
+                f"{len(diff.deleted)} removed.",
+            )
+        return HttpResponseRedirect(_back_url(request))
+
+
+def _back_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("scheduling:week")
+
+
+class _TaskActionView(LoginRequiredMixin, View):
+    """POST-only task actions. With htmx the block's partial comes back; without, a redirect."""
+
+    form_class = None
+
+    def get_task(self, request, pk) -> StudyTask:
+        return get_object_or_404(selectors.tasks_for(request.user), pk=pk)
+
+    def act(self, task: StudyTask, data: dict) -> StudyTask:
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        task = self.get_task(request, pk)
+        form = self.form_class(request.POST) if self.form_class else None
+        error = None
+        if form is not None and not form.is_valid():
+            error = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        else:
+            try:
+                task = self.act(task, form.cleaned_data if form else {})
+            except ApplicationError as exc:
+                error = exc.message
+        if request.htmx:
+            task = selectors.tasks_for(request.user).get(pk=task.pk)
+            return render(
+                request,
+                "scheduling/includes/_task.html",
+                {
+                    "task": task,
+                    "error": error,
+                    "complete_form": CompleteForm(),
+                    "skip_form": SkipForm(),
+                    "tz_name": user_zone(request.user).key,
+                    "back": _back_url(request),
+                },
+                # htmx swaps only 2xx answers; the partial carries the error (role=alert).
+                status=200,
+            )
+        if error:
+            messages.error(request, f"{task.title}: {error}")
+        else:
+            messages.success(request, f"{task.title}: {self.done_message}")
+        return HttpResponseRedirect(_back_url(request))
+
+
+class TaskStartView(_TaskActionView):
+    done_message = "started."
+
+    def act(self, task, data):
+        return services.study_task_start(task=task)
+
+
+class TaskCompleteView(_TaskActionView):
+    form_class = CompleteForm
+    done_message = "completed."
+
+    def act(self, task, data):
+        return services.study_task_complete(
+            task=task,
+            completion_percentage=data["completion_percentage"],
+            self_rating=data.get("self_rating"),
+        )
+
+
+class TaskSkipView(_TaskActionView):
+    form_class = SkipForm
+    done_message = "skipped; the plan is being redone."
+
+    def act(self, task, data):
+        return services.study_task_skip(task=task, reason=data.get("reason", ""))
+
+
+class TaskMoveView(LoginRequiredMixin, FormView):
+    """Move a block with a plain datetime-local field (works without JavaScript)."""
+
+    template_name = "scheduling/task_move.html"
+    form_class = MoveForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.task = get_object_or_404(selectors.tasks_for(request.user), pk=kwargs["pk"])
+        self.zone = user_zone(request.user)
+        # The form reads and shows local wall time in the student's zone, not the server's.
+        with timezone.override(self.zone):
+            return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        if self.task.scheduled_start is None:
+            return {}
+        return {"new_start_time": self.task.scheduled_start.astimezone(self.zone)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["task"] = self.task
+        context["tz_name"] = self.zone.key
+        context["back"] = _back_url(self.request)
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.study_task_reschedule(
+                task=self.task, new_start=form.cleaned_data["new_start_time"]
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.task.title}: moved and pinned there.")
+        return HttpResponseRedirect(_back_url(self.request))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class CheckInView(LoginRequiredMixin, FormView):
+    template_name = "scheduling/checkin.html"
+    form_class = CheckInForm
+    success_url = reverse_lazy("scheduling:today")
+
+    def get_initial(self):
+        today = DailyCheckIn.objects.for_user(self.request.user).filter(
+            date=_local_today(self.request.user)
+        )
+        existing = today.first()
+        if existing is None:
+            return {}
+        return {
+            "difficulty": existing.difficulty,
+            "time_burden": existing.time_burden,
+            "mood": existing.mood,
+            "energy": existing.energy,
+            "note": existing.note,
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["recent"] = list(DailyCheckIn.objects.for_user(self.request.user)[:7])
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.checkin_submit(user=self.request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Thanks! Your next plan takes this into account.")
+        return super().form_valid(form)
+
+
+class FeedSettingsView(LoginRequiredMixin, TemplateView):
+    """The secret calendar-feed URL: create or rotate it (shown once), or revoke it."""
+
+    template_name = "scheduling/feed.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["active"] = CalendarFeedToken.objects.for_user(self.request.user).active().first()
+        return context
+
+    def post(self, request):
+        action = request.POST.get("action")
+        context = {}
+        if action == "rotate":
+            _, raw = services.calendar_feed_rotate(user=request.user)
+            context["feed_url"] = request.build_absolute_uri(feed_path(raw))
+        elif action == "revoke":
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, "The calendar feed URL no longer works.")
+            return HttpResponseRedirect(reverse("scheduling:feed"))
+        else:
+            messages.error(request, "Choose to create a new URL or to revoke the current one.")
+            return HttpResponseRedirect(reverse("scheduling:feed"))
+        return self.render_to_response(self.get_context_data(**context))
