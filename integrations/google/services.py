@@ -352,7 +352,8 @@ def _apply_student_edit(
         return False
     block.start_time, block.end_time, block.manually_modified = start, end, True
     if task is not None:
-        planning.study_task_pin(task=task, start=start, end=end)
+        # Pinning replans around the block, through the scheduling service.
+        task = planning.study_task_pin(task=task, start=start, end=end)
         body = event_body(
             task=task,
             topics_by_id=topics_by_id if topics_by_id is not None else _topics_for([task]),
@@ -361,7 +362,6 @@ def _apply_student_edit(
         block.content_hash = content_hash(body)
     block.is_synced, block.last_sync_at, block.sync_error = True, timezone.now(), None
     block.save()
-    planning.plan_replan_request(user_id=block.user_id)
     return True
 
 

@@ -1,56 +1,61 @@
-"""The bridge into the scheduling layer for edits made in Google or Notion."""
+"""Edits made in Google or Notion reach the plan through scheduling's own services."""
 
-import sys
-import types
+from datetime import timedelta
 
 import pytest
 
 from integrations import planning
 from integrations.tests.factories import StudyTaskFactory
-from scheduling.models import TaskStatus
+from scheduling.models import PlanSnapshot, TaskStatus
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def scheduling_services(monkeypatch):
-    module = types.ModuleType("scheduling.services")
-    module.calls = []
-    module.plan_regenerate = lambda *, user: module.calls.append(("replan", user.pk))
-
-    def complete(*, task):
-        module.calls.append(("complete", task.pk))
-        return task
-
-    module.study_task_complete = complete
-    monkeypatch.setitem(sys.modules, "scheduling.services", module)
-    return module
-
-
-def test_replan_runs_after_commit_through_scheduling(
-    user, scheduling_services, django_capture_on_commit_callbacks
-):
+def test_replan_request_replans_after_commit(user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         planning.plan_replan_request(user_id=user.pk)
-        assert scheduling_services.calls == []  # nothing before commit
+        assert not PlanSnapshot.objects.filter(user=user).exists()  # nothing before commit
     assert len(callbacks) == 1
-    assert scheduling_services.calls == [("replan", user.pk)]
+    assert PlanSnapshot.objects.filter(user=user).exists()
 
 
-def test_completion_goes_through_scheduling_when_available(user, scheduling_services):
-    task = StudyTaskFactory(user=user)
-    planning.study_task_set_status(task=task, status=TaskStatus.COMPLETED)
-    assert scheduling_services.calls == [("complete", task.pk)]
-
-
-def test_without_scheduling_services_completion_is_written_directly(
-    user, monkeypatch, django_capture_on_commit_callbacks
-):
-    monkeypatch.setitem(sys.modules, "scheduling.services", None)  # import fails
-    task = StudyTaskFactory(user=user)
+def test_completion_in_notion_completes_the_task(user):
+    task = StudyTaskFactory(user=user, status=TaskStatus.SCHEDULED)
     planning.study_task_set_status(task=task, status=TaskStatus.COMPLETED)
     task.refresh_from_db()
-    assert task.status == TaskStatus.COMPLETED and task.actual_end is not None
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        planning.plan_replan_request(user_id=user.pk)
-    assert len(callbacks) == 1  # ran without error, leaving the replan to scheduling's sweep
+    assert task.status == TaskStatus.COMPLETED
+    assert task.actual_end is not None and task.completion_percentage == 100
+
+
+def test_in_progress_in_notion_starts_the_task(user):
+    task = StudyTaskFactory(user=user, status=TaskStatus.SCHEDULED)
+    planning.study_task_set_status(task=task, status=TaskStatus.IN_PROGRESS)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_PROGRESS and task.actual_start is not None
+
+
+def test_finished_work_is_never_reopened(user):
+    task = StudyTaskFactory(user=user, status=TaskStatus.COMPLETED)
+    planning.study_task_set_status(task=task, status=TaskStatus.IN_PROGRESS)
+    planning.study_task_skip(task=task)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
+
+
+def test_removed_in_a_provider_skips_with_a_reason(user):
+    task = StudyTaskFactory(user=user, status=TaskStatus.SCHEDULED)
+    planning.study_task_skip(task=task)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SKIPPED
+    assert "connected app" in task.skip_reason
+
+
+def test_moved_in_calendar_pins_without_a_clash_check(user, django_capture_on_commit_callbacks):
+    other = StudyTaskFactory(user=user, status=TaskStatus.SCHEDULED)
+    task = StudyTaskFactory(user=user, status=TaskStatus.SCHEDULED)
+    # The student's own calendar wins even over another block at the same time.
+    start, end = other.scheduled_start, other.scheduled_start + timedelta(minutes=30)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pinned = planning.study_task_pin(task=task, start=start, end=end)
+    assert pinned.is_pinned and (pinned.scheduled_start, pinned.scheduled_end) == (start, end)
+    assert len(callbacks) == 1  # the replan around the pinned block

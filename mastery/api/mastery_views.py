@@ -3,13 +3,14 @@ reviews due today in the student's time zone. Query counts do not grow with the 
 
 import uuid
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView, ListAPIView
+
+# DRF's variant also turns a malformed id into a 404 rather than a validation error.
+from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.response import Response
 
+from accounts.errors import ApplicationError
 from mastery import quiz_selectors
 from mastery.api.quiz_serializers import (
     ErrorOutputSerializer,
@@ -22,6 +23,7 @@ AUTH_ERRORS = {
     401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
     403: OpenApiResponse(ErrorOutputSerializer, description="Not allowed."),
 }
+PAGE_NOT_FOUND = {404: OpenApiResponse(ErrorOutputSerializer, description="No such page.")}
 
 
 class MasteryTopicListApi(ListAPIView):
@@ -36,7 +38,10 @@ class MasteryTopicListApi(ListAPIView):
             try:
                 topics = topics.filter(course_id=uuid.UUID(course_id))
             except ValueError:
-                raise ValidationError({"course": ["Must be a course id (UUID)."]}) from None
+                raise ApplicationError(
+                    "The course filter must be a course id.",
+                    field_errors={"course": ["Must be a course id (UUID)."]},
+                ) from None
         return topics
 
     def paginate_queryset(self, queryset):
@@ -54,6 +59,7 @@ class MasteryTopicListApi(ListAPIView):
             200: TopicMasteryOutputSerializer(many=True),
             400: OpenApiResponse(ErrorOutputSerializer, description="Bad course id."),
             **AUTH_ERRORS,
+            **PAGE_NOT_FOUND,
         },
         summary="Mastery of every topic (null fields before any evidence)",
     )
@@ -94,7 +100,7 @@ class ReviewsDueApi(ListAPIView):
 
     @extend_schema(
         operation_id="mastery_reviews_due",
-        responses={200: ReviewDueOutputSerializer(many=True), **AUTH_ERRORS},
+        responses={200: ReviewDueOutputSerializer(many=True), **AUTH_ERRORS, **PAGE_NOT_FOUND},
         summary="Topics due for review today (in the student's time zone) or overdue",
     )
     def get(self, request, *args, **kwargs):

@@ -20,43 +20,37 @@ from mastery.api import mastery_views, quiz_views  # noqa: E402
 
 urlpatterns += [
     path(
-        "courses/<uuid:course_id>/diagnostic",
+        "courses/<str:course_id>/diagnostic",
         quiz_views.DiagnosticStartApi.as_view(),
         name="quiz-diagnostic-start",
     ),
     path(
-        "topics/<uuid:topic_id>/practice",
+        "topics/<str:topic_id>/practice",
         quiz_views.PracticeStartApi.as_view(),
         name="quiz-practice-start",
     ),
     path(
-        "topics/<uuid:topic_id>/questions/import",
+        "topics/<str:topic_id>/questions/import",
         quiz_views.QuestionBankImportApi.as_view(),
         name="question-bank-import",
     ),
     path(
-        "topics/<uuid:topic_id>/questions/export",
+        "topics/<str:topic_id>/questions/export",
         quiz_views.QuestionBankExportApi.as_view(),
         name="question-bank-export",
     ),
-    path("quizzes/<uuid:attempt_id>", quiz_views.QuizDetailApi.as_view(), name="quiz-detail"),
+    path("quizzes/<str:attempt_id>", quiz_views.QuizDetailApi.as_view(), name="quiz-detail"),
     path(
-        "quizzes/<uuid:attempt_id>/question",
+        "quizzes/<str:attempt_id>/question",
         quiz_views.QuizQuestionApi.as_view(),
         name="quiz-question",
     ),
-    path(
-        "quizzes/<uuid:attempt_id>/answer", quiz_views.QuizAnswerApi.as_view(), name="quiz-answer"
-    ),
-    path(
-        "quizzes/<uuid:attempt_id>/finish", quiz_views.QuizFinishApi.as_view(), name="quiz-finish"
-    ),
-    path(
-        "quizzes/<uuid:attempt_id>/result", quiz_views.QuizResultApi.as_view(), name="quiz-result"
-    ),
+    path("quizzes/<str:attempt_id>/answer", quiz_views.QuizAnswerApi.as_view(), name="quiz-answer"),
+    path("quizzes/<str:attempt_id>/finish", quiz_views.QuizFinishApi.as_view(), name="quiz-finish"),
+    path("quizzes/<str:attempt_id>/result", quiz_views.QuizResultApi.as_view(), name="quiz-result"),
     path("mastery/topics", mastery_views.MasteryTopicListApi.as_view(), name="mastery-topic-list"),
     path(
-        "mastery/topics/<uuid:topic_id>",
+        "mastery/topics/<str:topic_id>",
         mastery_views.MasteryTopicDetailApi.as_view(),
         name="mastery-topic-detail",
     ),
