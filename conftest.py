@@ -162,6 +162,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
                 output = Path(log.name).read_text(errors="replace")
                 pytest.fail(f"the Celery worker did not start:\n{output[-4000:]}")
             time.sleep(0.2)
+        process.log_path = log.name
         yield process
     finally:
         process.terminate()
@@ -172,6 +173,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             process.wait()
         log.close()
         Path(log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def worker_log(celery_worker_process):
+    """The worker's own output so far, for failure messages."""
+    from pathlib import Path
+
+    return lambda: Path(celery_worker_process.log_path).read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture

@@ -65,6 +65,11 @@ class Course(models.Model):
     description = models.TextField(blank=True)
     color = models.CharField(max_length=7, default="#3366cc", validators=[hex_color_validator])
     is_archived = models.BooleanField(default=False)
+    # The final grade the student aims for, in percent; the planner favours this course's work
+    # the higher it is.
+    target_grade = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,6 +88,11 @@ class Course(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(credit_hours__gte=0), name="course_credit_hours_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_grade__isnull=True)
+                | (Q(target_grade__gte=0) & Q(target_grade__lte=100)),
+                name="course_target_grade_0_100",
             ),
             models.UniqueConstraint(
                 fields=["user", "code", "semester"], name="course_unique_code_semester"

@@ -193,6 +193,24 @@ def course_update(*, course: Course, **fields: Any) -> Course:
     return _save_course(course)
 
 
+def course_target_grade_set(*, course: Course, target_grade: float | None) -> Course:
+    """The grade the student aims for; the plan gives the course's work more weight for it."""
+    if target_grade is not None and not 0 <= target_grade <= 100:
+        raise ApplicationError(
+            "The target grade must be from 0 to 100 percent.",
+            field_errors={"target_grade": ["Must be from 0 to 100."]},
+        )
+    with transaction.atomic():
+        course.target_grade = None if target_grade is None else float(target_grade)
+        course.save(update_fields=["target_grade", "updated_at"])
+        # Grading intent changed: the plan is rebuilt like after a weight change.
+        _send_assessment_changed(
+            user_id=course.user_id,
+            assessment_ids=list(course.assessments.values_list("id", flat=True)),
+        )
+    return course
+
+
 def course_archive(*, course: Course, is_archived: bool = True) -> Course:
     return course_update(course=course, is_archived=is_archived)
 

@@ -1,20 +1,18 @@
 """The grade planner: the weighted grade so far, the score each remaining assessment needs for
 a target, and the grade the current mastery predicts.
 
-The target is read from `Course.target_grade` when the courses app has that field, and is
-otherwise kept in `planner.GradeTarget`.
+The target is the course's own `target_grade`, which the planner also uses to favour that
+course's work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course
+from courses.services import course_target_grade_set
 from mastery.models import MasteryRecord, PerformanceRecord
-from planner.models import GradeTarget
 
 PERCENT = 100.0
 
@@ -62,30 +60,19 @@ class GradePlan:
 
 
 def target_for(*, user, course: Course) -> float | None:
-    on_course = getattr(course, "target_grade", None)
-    if on_course is not None:
-        return float(on_course)
-    row = GradeTarget.objects.for_user(user).filter(course=course).first()
-    return row.target_percent if row else None
+    return course.target_grade
 
 
-def grade_target_set(*, user, course: Course, target_percent: float | None) -> GradeTarget | None:
+def grade_target_set(*, user, course: Course, target_percent: float | None) -> Course:
     """Set (or clear, with None) the course's target grade in percent."""
     if course.user_id != user.pk:
         raise ApplicationError("Course not found.", field_errors={"course": ["Not found."]})
-    if target_percent is not None and not 0 <= target_percent <= PERCENT:
+    try:
+        return course_target_grade_set(course=course, target_grade=target_percent)
+    except ApplicationError as exc:
         raise ApplicationError(
-            "The target must be from 0 to 100 percent.",
-            field_errors={"target_percent": ["Must be from 0 to 100."]},
-        )
-    with transaction.atomic():
-        if target_percent is None:
-            GradeTarget.objects.for_user(user).filter(course=course).delete()
-            return None
-        target, _ = GradeTarget.objects.update_or_create(
-            user=user, course=course, defaults={"target_percent": float(target_percent)}
-        )
-    return target
+            exc.message, field_errors={"target_percent": exc.field_errors["target_grade"]}
+        ) from exc
 
 
 def _latest_percent_by_assessment(user, course: Course) -> dict:

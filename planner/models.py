@@ -4,11 +4,9 @@ resource checklist of the course overview and the target grade of the grade plan
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 
-from courses.models import Course, Topic
+from courses.models import Topic
 
 
 class OnboardingStep(models.TextChoices):
@@ -83,36 +81,3 @@ class ResourceCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic_id}: {self.resource_key[:8]}"
-
-
-class GradeTargetQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(user=user)
-
-
-class GradeTarget(models.Model):
-    """The grade a student aims for in a course (percent). Kept here until Course carries a
-    `target_grade` of its own that the scheduling layer can read."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grade_targets"
-    )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="grade_targets")
-    target_percent = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(100)])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = GradeTargetQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "course"], name="grade_target_one_per_course"),
-            models.CheckConstraint(
-                condition=Q(target_percent__gte=0) & Q(target_percent__lte=100),
-                name="grade_target_0_100",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.course_id}: {self.target_percent:.0f}%"

@@ -180,6 +180,19 @@ class PriorityInputs:
     days_since_practice: float | None  # None: never practised
 
 
+# A course with a target grade gets up to this much more priority: +1% per point of target
+# above a pass-level 70, so an A target (93) counts about 1.23x a course with no target.
+TARGET_GRADE_BASELINE = 70.0
+TARGET_GRADE_BOOST_PER_POINT = 0.01
+
+
+def target_grade_boost(target_grade: float | None) -> float:
+    """The multiplier a course's target grade puts on the priority of all its work."""
+    if target_grade is None:
+        return 1.0
+    return 1.0 + TARGET_GRADE_BOOST_PER_POINT * max(0.0, target_grade - TARGET_GRADE_BASELINE)
+
+
 def priority(inputs: PriorityInputs) -> float:
     """weight x gap x urgency x confidence_factor / recency_factor (the issue's formula).
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.errors import ApplicationError
-from courses.models import Topic
+from courses.models import Course, Topic
 from scheduling import planner, rules
 from scheduling.models import (
     CalendarFeedToken,
@@ -197,6 +197,16 @@ def _done_minutes(row: StudyTask, ctx: PlanningContext) -> float:
             return 0.0
         return row.estimated_duration_min * row.completion_percentage / 100
     return float(row.estimated_duration_min)
+
+
+def _apply_target_grades(*, user, items: list[WorkItem]) -> None:
+    """A course's target grade scales the priority of all its work (stored and planned)."""
+    boosts = {
+        str(course_id): rules.target_grade_boost(target)
+        for course_id, target in Course.objects.for_user(user).values_list("pk", "target_grade")
+    }
+    for item in items:
+        item.priority *= boosts.get(item.course_id, 1.0)
 
 
 def _plan_request(
@@ -533,6 +543,7 @@ def plan_regenerate(
         missed = study_tasks_mark_missed(user=user, now=now)
         ctx = load_context(user=user, now=now, horizon_start=start, horizon_end=end)
         items = build_work_items(ctx)
+        _apply_target_grades(user=user, items=items)
         rows = list(
             StudyTask.objects.for_user(user)
             .filter(

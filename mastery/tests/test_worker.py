@@ -28,7 +28,7 @@ def wait_for(predicate):
 
 @pytest.mark.django_db(transaction=True)
 def test_posted_grade_changes_mastery_through_a_real_worker(
-    require_redis, require_postgres, celery_broker, api_client, user
+    require_redis, require_postgres, celery_broker, worker_log, api_client, user
 ):
     topic = TopicFactory(course=CourseFactory(user=user))
     payload = {
@@ -44,7 +44,7 @@ def test_posted_grade_changes_mastery_through_a_real_worker(
     # Eager mode is off: nothing ran in this process.
     assert not MasteryRecord.objects.filter(topic=topic).exists()
 
-    assert wait_for(lambda: MasteryRecord.objects.filter(topic=topic).exists())
+    assert wait_for(lambda: MasteryRecord.objects.filter(topic=topic).exists()), worker_log()
     record = MasteryRecord.objects.get(topic=topic)
     assert record.observation_count == 1
     assert record.mastery_score > 50
@@ -55,5 +55,7 @@ def test_posted_grade_changes_mastery_through_a_real_worker(
     assert (
         api_client.post(reverse("api:performance-list"), payload, format="json").status_code == 201
     )
-    assert wait_for(lambda: MasteryRecord.objects.get(topic=topic).observation_count == 2)
+    assert wait_for(lambda: MasteryRecord.objects.get(topic=topic).observation_count == 2), (
+        worker_log()
+    )
     assert MasteryRecord.objects.get(topic=topic).mastery_score < record.mastery_score

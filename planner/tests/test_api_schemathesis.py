@@ -14,10 +14,12 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from django.apps import apps
-from django.test import Client
+from django.core import signals
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
+from werkzeug.test import Client as WerkzeugClient
 
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken
@@ -82,6 +84,18 @@ def students(db):
     return alice, bob
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Requests go through the real WSGI handler, whose per-request hook would close the
+    database connection and with it the test's transaction; Django's own test client detaches
+    the hook in the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_schema(students):
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
@@ -119,11 +133,17 @@ def test_api_as_two_students(case, students, bob_guard):
     assert "bob@example.org" not in (response.text or "")
 
     if case.path_parameters:
-        client = Client(HTTP_AUTHORIZATION=headers["Authorization"])
+        # Werkzeug's client, like Schemathesis: Django's test client would re-attach the
+        # connection-closing hook after each request.
+        client = WerkzeugClient(application)
         for foreign_id in bob_guard[:FOREIGN_PROBES]:
             path = PATH_PARAM_RE.sub(foreign_id, case.operation.full_path)
-            probe = client.generic(
-                case.method.upper(), path, data=b"{}", content_type="application/json"
+            probe = client.open(
+                path,
+                method=case.method.upper(),
+                data=b"{}",
+                content_type="application/json",
+                headers=headers,
             )
             assert 400 <= probe.status_code < 500, (
                 f"{case.method.upper()} {path} (B's object) answered {probe.status_code}"

@@ -15,7 +15,6 @@ from courses.tests.factories import (
 )
 from mastery.tests.factories import PerformanceRecordFactory
 from planner.grades import grade_plan_for, grade_target_set
-from planner.models import GradeTarget
 from scheduling.tests.factories import MasteryRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,21 +71,26 @@ def test_target_validation_and_clearing(user, other_user, course):
     with pytest.raises(ApplicationError):
         grade_target_set(user=other_user, course=course, target_percent=80)
     grade_target_set(user=user, course=course, target_percent=80)
+    course.refresh_from_db()
+    assert course.target_grade == 80
     grade_target_set(user=user, course=course, target_percent=None)
-    assert not GradeTarget.objects.exists()
+    course.refresh_from_db()
+    assert course.target_grade is None
 
 
 def test_the_page_saves_a_target_and_shows_the_plan(logged_in_client, user, course):
     url = reverse("planner:grades", args=[course.pk])
     response = logged_in_client.post(url, {"target_percent": "85"})
     assert response.status_code == 302
-    assert GradeTarget.objects.get(user=user, course=course).target_percent == 85
+    course.refresh_from_db()
+    assert course.target_grade == 85
     body = logged_in_client.get(url).content.decode()
     assert "88.3%" in body and "80.0%" in body and "74.0%" in body
     bad = logged_in_client.post(url, {"target_percent": "150"})
     assert bad.status_code == 400
     assert "id_target_percent_error" in bad.content.decode()
-    assert GradeTarget.objects.get(user=user, course=course).target_percent == 85
+    course.refresh_from_db()
+    assert course.target_grade == 85
 
 
 def test_the_index_lists_every_course(logged_in_client, course):
@@ -99,7 +103,8 @@ def test_another_students_course_is_a_404(logged_in_client, other_user):
     url = reverse("planner:grades", args=[foreign.pk])
     assert logged_in_client.get(url).status_code == 404
     assert logged_in_client.post(url, {"target_percent": "90"}).status_code == 404
-    assert not GradeTarget.objects.exists()
+    foreign.refresh_from_db()
+    assert foreign.target_grade is None
 
 
 def test_a_course_without_grades(logged_in_client, user):

@@ -151,3 +151,10 @@ def test_exam_reviews_raise_readiness_within_budget_and_are_deterministic():
     assert {topic for topic, _ in first.reviews} <= {"a", "b"}
     bigger = rules.plan_exam_reviews(topics, exam_at=exam, now=now, budget_minutes=120)
     assert bigger.ready_after >= first.ready_after
+
+
+def test_target_grade_boost_favours_ambitious_courses():
+    assert rules.target_grade_boost(None) == 1.0
+    assert rules.target_grade_boost(60) == 1.0
+    assert rules.target_grade_boost(93) == pytest.approx(1.23)
+    assert rules.target_grade_boost(100) > rules.target_grade_boost(90) > 1.0

@@ -400,3 +400,15 @@ def test_feed_token_rotate_and_revoke(user):
     token.refresh_from_db()
     assert token.revoked_at is not None and second.revoked_at is None and raw2 != raw
     assert services.calendar_feed_revoke(user=user) == 1
+
+
+def test_a_target_grade_raises_the_priority_of_the_course_work(setup):
+    from courses.services import course_target_grade_set
+
+    key = f"study:{setup.final.pk}:{setup.topic_b.pk}"
+    services.plan_regenerate(user=setup.user)
+    before = blocks_of(setup.user, key)[0].priority_score
+    course_target_grade_set(course=setup.course, target_grade=95)
+    services.plan_regenerate(user=setup.user)
+    after = blocks_of(setup.user, key)[0].priority_score
+    assert after == pytest.approx(before * 1.25)
