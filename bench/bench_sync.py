@@ -114,20 +114,29 @@ def run() -> list[dict]:
                 task_ids=[str(t.pk) for t in batch],
             )
 
-        rows = [
-            {
-                "provider": "google",
-                "blocks": BLOCKS,
-                **_measure(providers.google, google_push, tasks),
-            },
-            {
-                "provider": "notion",
-                "blocks": BLOCKS,
-                **_measure(providers.notion, notion_push, tasks),
-            },
-        ]
-        for row in rows:
-            row["targets_met"] = row["repush_unchanged"] == 0 and row["repush_one_moved"] == 1
+        measured = {
+            "google": _measure(providers.google, google_push, tasks),
+            "notion": _measure(providers.notion, notion_push, tasks),
+        }
+        rows = []
+        for provider, counts in measured.items():
+            rows += [
+                {
+                    "name": f"{provider}: requests for a first push of {BLOCKS} blocks",
+                    "value": counts["first_push"],
+                    "unit": "requests",
+                },
+                {
+                    "name": f"{provider}: requests for a re-push with no change",
+                    "value": counts["repush_unchanged"],
+                    "unit": "requests (target 0)",
+                },
+                {
+                    "name": f"{provider}: requests for a re-push after one block moved",
+                    "value": counts["repush_one_moved"],
+                    "unit": "requests (target 1)",
+                },
+            ]
         return rows
     finally:
         providers.google.stop()

@@ -8,11 +8,11 @@ from accounts.errors import ApplicationError
 from accounts.forms import timezone_choices
 from courses.models import Course
 from planner.onboarding import course_templates
+from scheduling import forms as scheduling_forms
 
 RATING_MIN, RATING_MAX = 1, 5
 # The slider starts in the middle so an untouched slider is an honest "about right".
 RATING_MIDDLE = 3
-OPTIONAL_RATING_CHOICES = [("", "Skip"), *[(n, str(n)) for n in range(RATING_MIN, RATING_MAX + 1)]]
 
 
 def add_service_error(form: forms.BaseForm, exc: ApplicationError) -> None:
@@ -83,7 +83,9 @@ class GradeHistoryForm(forms.Form):
         self.fields["course"].queryset = Course.objects.for_user(user).active()
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(scheduling_forms.CheckInForm):
+    """The scheduling check-in, with sliders for the two ratings on the dashboard."""
+
     difficulty = forms.IntegerField(
         label="How hard did today's study feel? (1 easy, 5 too hard)",
         min_value=RATING_MIN,
@@ -97,26 +99,6 @@ class CheckInForm(forms.Form):
         max_value=RATING_MAX,
         initial=RATING_MIDDLE,
         widget=forms.NumberInput(attrs={"type": "range", "step": "1"}),
-    )
-    mood = forms.TypedChoiceField(
-        label="Mood (optional, 1 low, 5 great)",
-        choices=OPTIONAL_RATING_CHOICES,
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    energy = forms.TypedChoiceField(
-        label="Energy (optional, 1 drained, 5 full)",
-        choices=OPTIONAL_RATING_CHOICES,
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    note = forms.CharField(
-        label="Note (optional)",
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

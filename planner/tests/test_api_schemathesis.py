@@ -27,10 +27,9 @@ from accounts.tests.factories import UserFactory
 from planner.management.commands.seed_demo import Command as SeedDemo
 from planner.wsgi import application
 
-# At least 100 generated examples per operation in CI; fewer locally keep the loop quick.
-MAX_EXAMPLES = int(
-    os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100" if os.environ.get("CI") == "true" else "20")
-)
+# Generated examples per operation. The suite's time budget (make test well under 15 minutes on
+# two cores) sets the default; SCHEMATHESIS_MAX_EXAMPLES=100 runs the long campaign.
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 PATH_PARAM_RE = re.compile(r"\{[^}]+\}")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # How many of B's object ids each operation is aimed at, per generated example.
@@ -113,6 +112,16 @@ def bob_guard(students):
     assert owned_rows(bob) == before
 
 
+@pytest.fixture
+def alice_headers(students):
+    return bearer_for(students[0])
+
+
+@pytest.fixture
+def probed_operations():
+    return set()
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
@@ -123,16 +132,16 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api_as_two_students(case, students, bob_guard):
-    alice, _ = students
-    headers = bearer_for(alice)
-    response = case.call(headers=headers)
+def test_api_as_two_students(case, alice_headers, bob_guard, probed_operations):
+    response = case.call(headers=alice_headers)
     case.validate_response(response, checks=RESPONSE_CHECKS)
     leaked = set(bob_guard) & set(UUID_RE.findall(response.text or ""))
     assert not leaked, f"{case.operation.label} returned another student's ids: {leaked}"
     assert "bob@example.org" not in (response.text or "")
 
-    if case.path_parameters:
+    # The probe paths depend only on the operation, so once per operation is enough.
+    if case.path_parameters and case.operation.label not in probed_operations:
+        probed_operations.add(case.operation.label)
         # Werkzeug's client, like Schemathesis: Django's test client would re-attach the
         # connection-closing hook after each request.
         client = WerkzeugClient(application)
@@ -143,7 +152,7 @@ def test_api_as_two_students(case, students, bob_guard):
                 method=case.method.upper(),
                 data=b"{}",
                 content_type="application/json",
-                headers=headers,
+                headers=alice_headers,
             )
             assert 400 <= probe.status_code < 500, (
                 f"{case.method.upper()} {path} (B's object) answered {probe.status_code}"
