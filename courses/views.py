@@ -6,6 +6,7 @@ import base64
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -142,23 +143,57 @@ class CourseArchiveView(CoursePageMixin, View):
         return redirect("courses:detail", pk=course.pk)
 
 
-class CourseDeleteView(CoursePageMixin, TemplateView):
+class _ConfirmDeleteView(CoursePageMixin, TemplateView):
+    """A confirmation page on GET, the delete service on POST; the object is the user's own."""
+
     template_name = "courses/confirm_delete.html"
+    kind = ""
+    consequences = ""
+    done_message = ""
+
+    def get_object(self):
+        raise Http404  # every subclass names how to fetch its object
+
+    def cancel_url(self, obj) -> str:
+        return reverse("courses:detail", args=[obj.course_id])
 
     def get_context_data(self, **kwargs):
-        course = self.user_course(self.kwargs["pk"])
+        obj = self.get_object()
         return super().get_context_data(
-            object=course,
-            kind="course",
-            consequences="Its topics and assessments are deleted with it.",
-            cancel_url=reverse("courses:detail", args=[course.pk]),
+            object=obj,
+            kind=self.kind,
+            consequences=self.consequences,
+            cancel_url=self.cancel_url(obj),
             **kwargs,
         )
 
     def post(self, request, pk):
-        services.course_delete(course=self.user_course(pk))
-        messages.success(request, "Course deleted.")
-        return redirect("courses:list")
+        obj = self.get_object()
+        redirect_to = self.after_delete_url(obj)
+        self.delete(obj)
+        messages.success(request, self.done_message)
+        return redirect(redirect_to)
+
+    def after_delete_url(self, obj) -> str:
+        return reverse("courses:detail", args=[obj.course_id])
+
+
+class CourseDeleteView(_ConfirmDeleteView):
+    kind = "course"
+    consequences = "Its topics and assessments are deleted with it."
+    done_message = "Course deleted."
+
+    def get_object(self):
+        return self.user_course(self.kwargs["pk"])
+
+    def cancel_url(self, obj) -> str:
+        return reverse("courses:detail", args=[obj.pk])
+
+    def after_delete_url(self, obj) -> str:
+        return reverse("courses:list")
+
+    def delete(self, obj) -> None:
+        services.course_delete(course=obj)
 
 
 # --- topics ---------------------------------------------------------------------------------
@@ -216,31 +251,19 @@ class TopicUpdateView(TopicCreateView):
         return services.topic_update(topic=self.topic, **fields)
 
 
-class TopicDeleteView(CoursePageMixin, TemplateView):
-    template_name = "courses/confirm_delete.html"
+class TopicDeleteView(_ConfirmDeleteView):
+    kind = "topic"
+    consequences = "It is removed from prerequisites and assessments that list it."
+    done_message = "Topic deleted."
 
-    def get_topic(self) -> Topic:
+    def get_object(self) -> Topic:
         return get_object_or_404(
             Topic.objects.for_user(self.request.user).select_related("course"),
             pk=self.kwargs["pk"],
         )
 
-    def get_context_data(self, **kwargs):
-        topic = self.get_topic()
-        return super().get_context_data(
-            object=topic,
-            kind="topic",
-            consequences="It is removed from prerequisites and assessments that list it.",
-            cancel_url=reverse("courses:detail", args=[topic.course_id]),
-            **kwargs,
-        )
-
-    def post(self, request, pk):
-        topic = self.get_topic()
-        course_id = topic.course_id
-        services.topic_delete(topic=topic)
-        messages.success(request, "Topic deleted.")
-        return redirect("courses:detail", pk=course_id)
+    def delete(self, obj) -> None:
+        services.topic_delete(topic=obj)
 
 
 # --- assessments ----------------------------------------------------------------------------
@@ -301,30 +324,18 @@ class AssessmentUpdateView(AssessmentCreateView):
         return services.assessment_update(assessment=self.assessment, **form.service_fields())
 
 
-class AssessmentDeleteView(CoursePageMixin, TemplateView):
-    template_name = "courses/confirm_delete.html"
+class AssessmentDeleteView(_ConfirmDeleteView):
+    kind = "assessment"
+    consequences = "Its weight is freed and its topic map removed."
+    done_message = "Assessment deleted."
 
-    def get_assessment(self) -> Assessment:
+    def get_object(self) -> Assessment:
         return get_object_or_404(
             Assessment.objects.for_user(self.request.user), pk=self.kwargs["pk"]
         )
 
-    def get_context_data(self, **kwargs):
-        assessment = self.get_assessment()
-        return super().get_context_data(
-            object=assessment,
-            kind="assessment",
-            consequences="Its weight is freed and its topic map removed.",
-            cancel_url=reverse("courses:detail", args=[assessment.course_id]),
-            **kwargs,
-        )
-
-    def post(self, request, pk):
-        assessment = self.get_assessment()
-        course_id = assessment.course_id
-        services.assessment_delete(assessment=assessment)
-        messages.success(request, "Assessment deleted.")
-        return redirect("courses:detail", pk=course_id)
+    def delete(self, obj) -> None:
+        services.assessment_delete(assessment=obj)
 
 
 # --- imports --------------------------------------------------------------------------------

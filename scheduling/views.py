@@ -122,15 +122,14 @@ def _back_url(request) -> str:
 
 
 class _TaskActionView(LoginRequiredMixin, View):
-    """POST-only task actions. With htmx the block's partial comes back; without, a redirect."""
+    """POST-only task actions. With htmx the block's partial comes back; without, a redirect.
+
+    Subclasses define `act(task, data)`, which calls one scheduling service."""
 
     form_class = None
 
     def get_task(self, request, pk) -> StudyTask:
         return get_object_or_404(selectors.tasks_for(request.user), pk=pk)
-
-    def act(self, task: StudyTask, data: dict) -> StudyTask:
-        raise NotImplementedError
 
     def post(self, request, pk):
         task = self.get_task(request, pk)
