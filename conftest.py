@@ -90,20 +90,6 @@ def logged_in_client(client, user):
 
 
 # --- A real Celery worker (CI: Redis + PostgreSQL) ----------------------------------------------
-# Long enough for a cold `celery worker` start (Django setup, broker connect) on a busy CI box.
-WORKER_START_TIMEOUT_S = 60
-WORKER_STOP_TIMEOUT_S = 10
-
-
-def _database_url(settings_dict) -> str:
-    from urllib.parse import quote
-
-    credentials = quote(settings_dict.get("USER") or "", safe="")
-    if settings_dict.get("PASSWORD"):
-        credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{settings_dict['NAME']}"
 
 
 @pytest.fixture(scope="session")
@@ -113,66 +99,22 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Tests that use it need `@pytest.mark.django_db(transaction=True)` (the worker only sees
     committed rows) and must publish to the broker: see `celery_broker` below.
     """
-    import subprocess
-    import sys
-    import tempfile
-    import time
-    from pathlib import Path
-
     from django.db import connection
+
+    from planner.testing.workers import WorkerDidNotStart, database_url, start_worker, stop_worker
 
     url = redis_url()
     require(redis_available(url), f"needs Redis at {url}")
     require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL or CI=true)")
-    env = {
-        **os.environ,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "REDIS_URL": url,
-        "CELERY_BROKER_URL": url,
-        "CELERY_RESULT_BACKEND": url,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-    }
-    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "planner",
-        "worker",
-        "-Q",
-        "mastery,planning,sync",
-        "--pool=solo",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-        command,
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT_S
-        while "ready." not in Path(log.name).read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = Path(log.name).read_text(errors="replace")
-                pytest.fail(f"the Celery worker did not start:\n{output[-4000:]}")
-            time.sleep(0.2)
-        process.log_path = log.name
-        yield process
+        handle = start_worker(broker_url=url, database_url=database_url(connection.settings_dict))
+    except WorkerDidNotStart as exc:
+        pytest.fail(f"the Celery worker did not start:\n{exc}")
+    handle.process.log_path = handle.log_path
+    try:
+        yield handle.process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=WORKER_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        Path(log.name).unlink(missing_ok=True)
+        stop_worker(handle)
 
 
 @pytest.fixture
