@@ -5,10 +5,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # CI runs against the real services on this machine; locally SQLite and eager Celery.
+# The API campaign (Schemathesis) runs in a second process beside the rest of the suite, with its
+# own database and Redis db; `make test DATABASE_URL=… REDIS_URL=…` moves both off the defaults
+# (with a REDIS_URL on a db other than 0, give API_REDIS_URL too).
+API_TESTS := planner/tests/test_api_schemathesis.py
 ifeq ($(CI),true)
-TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/planner REDIS_URL=redis://127.0.0.1:6379/0 CELERY_TASK_ALWAYS_EAGER=true
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/planner
+REDIS_URL ?= redis://127.0.0.1:6379/0
+API_DATABASE_URL ?= $(DATABASE_URL)_api
+API_REDIS_URL ?= $(patsubst %/0,%/1,$(REDIS_URL))
+TEST_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true
+API_TEST_ENV := DATABASE_URL=$(API_DATABASE_URL) REDIS_URL=$(API_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true
 else
 TEST_ENV := CELERY_TASK_ALWAYS_EAGER=true
+API_TEST_ENV := $(TEST_ENV)
 endif
 
 .PHONY: run test lint check-deploy bench screenshots install migrate seed clean
@@ -34,9 +44,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The campaign is mostly CPU while the rest of the suite often waits on the worker and the browser,
+# so on two cores they overlap; its log is printed after the suite's, and coverage is combined.
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	rm -f .coverage.suite .coverage.api
+	log=$$(mktemp); \
+	$(API_TEST_ENV) COVERAGE_FILE=.coverage.api $(BIN)/python -m pytest $(API_TESTS) \
+	  --cov --cov-report= --cov-fail-under=0 >$$log 2>&1 & api=$$!; \
+	trap 'kill $$api 2>/dev/null; exit 130' INT TERM; \
+	$(TEST_ENV) COVERAGE_FILE=.coverage.suite $(BIN)/python -m pytest --ignore=$(API_TESTS) \
+	  --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS); suite=$$?; \
+	wait $$api; campaign=$$?; \
+	echo "----- $(API_TESTS), run alongside -----"; cat $$log; rm -f $$log; \
+	test $$suite -eq 0 -a $$campaign -eq 0
+	$(BIN)/coverage combine --quiet .coverage.suite .coverage.api
+	$(BIN)/coverage report
 	$(MAKE) --no-print-directory check-deploy
 
 check-deploy: $(STAMP)
@@ -52,4 +75,22 @@ screenshots: $(STAMP)
 	$(BIN)/python manage.py screenshots
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .coverage staticfiles
+	rm -rf $(VENV) db.sqlite3 .coverage .coverage.* staticfiles
+
+# Production-like on this machine: DEBUG off, PostgreSQL and Redis, gunicorn, one Celery
+# worker per queue and exactly one beat (see Procfile). Secrets are generated unless given;
+# give a fixed FIELD_ENCRYPTION_KEY to keep connected integrations across restarts. honcho
+# reads no .env, so it cannot undo these; Django still reads .env below the environment.
+.PHONY: prod-local
+prod-local: $(STAMP)
+	@set -e; \
+	export PATH="$(abspath $(BIN)):$$PATH" DEBUG=false CELERY_TASK_ALWAYS_EAGER=false; \
+	export DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/planner}"; \
+	export REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}"; \
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
+	export SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}"; \
+	export SECRET_KEY="$${SECRET_KEY:-prod-local-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}"; \
+	export FIELD_ENCRYPTION_KEY="$${FIELD_ENCRYPTION_KEY:-local:$$($(BIN)/python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())")}"; \
+	$(BIN)/python manage.py migrate --noinput; \
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \
+	exec $(BIN)/honcho start --procfile Procfile --env /dev/null --port "$${PORT:-8000}"

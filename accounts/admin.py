@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import ApiToken, User, UserPreferences
+from accounts.models import ApiToken, AuditEvent, User, UserPreferences
 
 
 @admin.register(User)
@@ -87,3 +87,34 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
     list_select_related = ["user"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is evidence, so staff can read it but nobody edits it here. Only a
+    superuser may delete rows, for example to honour a legal erasure request."""
+
+    list_display = ["created_at", "action", "user", "user_id_snapshot", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["user_id_snapshot", "user__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    readonly_fields = [
+        "created_at",
+        "action",
+        "user",
+        "user_id_snapshot",
+        "ip_address",
+        "user_agent",
+        "detail",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

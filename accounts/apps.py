@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Registers the Bearer token scheme with drf-spectacular.
+        # Audits logins, failures and lockouts.
+        from accounts import receivers  # noqa: F401
         from accounts.api import schema  # noqa: F401

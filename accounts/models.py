@@ -228,3 +228,50 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > dj_timezone.now()
+
+
+class AuditAction(models.TextChoices):
+    LOGIN_SUCCEEDED = "login_succeeded", "Login succeeded"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    INTEGRATION_CONNECTED = "integration_connected", "Integration connected"
+    INTEGRATION_DISCONNECTED = "integration_disconnected", "Integration disconnected"
+    DATA_EXPORTED = "data_exported", "Data exported"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event. Append-only, and never holds a secret.
+
+    The user FK is cleared when the account is deleted, while `user_id_snapshot` keeps the id,
+    so the trail of who did what survives the account it describes."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    user_id_snapshot = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    created_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="idx_audit_user_created"),
+            models.Index(fields=["action", "-created_at"], name="idx_audit_action_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.user_id_snapshot or '-'} {self.created_at:%Y-%m-%d %H:%M}"

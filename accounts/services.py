@@ -11,9 +11,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 
+from accounts.audit import audit_record
 from accounts.authentication import hash_token_key
 from accounts.errors import ApplicationError
-from accounts.models import AcademicLevel, ApiToken, User, UserPreferences
+from accounts.models import AcademicLevel, ApiToken, AuditAction, User, UserPreferences
 from accounts.signals import preferences_changed
 from accounts.validators import validate_study_mode_preferences
 
@@ -201,6 +202,11 @@ def api_token_create(
         key_hash=hash_token_key(raw_key),
         expires_at=dj_timezone.now() + timedelta(days=expires_in_days),
     )
+    audit_record(
+        action=AuditAction.TOKEN_CREATED,
+        user=user,
+        detail={"token_id": str(token.pk), "name": token.name},
+    )
     return token, raw_key
 
 
@@ -218,4 +224,9 @@ def api_token_revoke(*, user: User, token_id: UUID | str) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = dj_timezone.now()
             token.save(update_fields=["revoked_at"])
+            audit_record(
+                action=AuditAction.TOKEN_REVOKED,
+                user=user,
+                detail={"token_id": str(token.pk), "name": token.name},
+            )
     return token

@@ -48,7 +48,8 @@ class SignupView(FormView):
         except ApplicationError as exc:
             add_application_error(form, exc, field_map={"password": "password1"})
             return self.form_invalid(form)
-        login(self.request, user)
+        # Named because axes' backend comes first and cannot load a user for the session.
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, "Welcome! Your account is ready.")
         return HttpResponseRedirect(self.get_success_url())
 

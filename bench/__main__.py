@@ -16,6 +16,38 @@ import django
 BENCH_DIR = Path(__file__).resolve().parent
 
 
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    print(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def print_endpoint_summary(results: list[dict]) -> None:
+    """Rows that name an endpoint and a column (the load and query benches) also appear
+    pivoted, one line per endpoint, so the web figures read at a glance."""
+    columns: list[str] = []
+    by_endpoint: dict[str, dict[str, str]] = {}
+    for row in results:
+        if "endpoint" not in row or "column" not in row:
+            continue
+        if row["column"] not in columns:
+            columns.append(row["column"])
+        by_endpoint.setdefault(row["endpoint"], {})[row["column"]] = str(row["value"])
+    if not by_endpoint:
+        return
+    print("Endpoints at 50 concurrent users (x floor = floor req/s / endpoint req/s; query")
+    print("times are PostgreSQL's EXPLAIN ANALYZE execution times of the slowest query)")
+    print_table(
+        ("endpoint", *columns),
+        [(name, *(cells.get(c, "") for c in columns)) for name, cells in by_endpoint.items()],
+    )
+    print()
+
+
 def bench_modules() -> list[str]:
     names = [m.name for m in pkgutil.iter_modules([str(BENCH_DIR)]) if m.name.startswith("bench_")]
     wanted = sys.argv[1:]
@@ -27,6 +59,7 @@ def main() -> int:
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     django.setup()
     rows: list[tuple[str, str, str, str]] = []
+    pivotable: list[dict] = []
     failures = 0
     for name in bench_modules():
         module = importlib.import_module(f"bench.{name}")
@@ -38,6 +71,7 @@ def main() -> int:
             traceback.print_exc()
             rows.append((name, "FAILED", "", ""))
             continue
+        pivotable += results
         for row in results:
             rows.append(
                 (
@@ -47,15 +81,8 @@ def main() -> int:
                     str(row.get("unit") or row.get("note") or ""),
                 )
             )
-    headers = ("suite", "measure", "value", "unit")
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
-    line = " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    print(line)
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_endpoint_summary(pivotable)
+    print_table(("suite", "measure", "value", "unit"), rows)
     return 1 if failures else 0
 
 

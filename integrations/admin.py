@@ -20,6 +20,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
         "notion_two_way_sync",
         "auto_sync_interval_min",
         "last_sync_at",
+        "sync_problem",
     ]
     list_filter = ["google_calendar_enabled", "notion_enabled"]
     search_fields = ["user__email"]
@@ -28,6 +29,13 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
     # Secrets are never shown to staff, even decrypted.
     exclude = ["google_access_token", "google_refresh_token", "notion_access_token"]
     actions = ["resync"]
+
+    @admin.display(description="Sync problem")
+    def sync_problem(self, integration: IntegrationSettings) -> str:
+        # A failed sync or a lost connection, so staff find the students who need help.
+        return " / ".join(
+            message for message in (integration.google_error, integration.notion_error) if message
+        )
 
     @admin.action(description="Resync connected providers now")
     def resync(self, request, queryset):
@@ -81,10 +89,11 @@ class OutboxEntryAdmin(admin.ModelAdmin):
         "action",
         "study_task_id",
         "attempts",
+        "last_error",
         "created_at",
         "sent_at",
     ]
-    list_filter = ["provider", "action"]
+    list_filter = ["provider", "action", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "study_task_id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]

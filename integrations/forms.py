@@ -1,13 +1,9 @@
 from django import forms
 
 
-class NotionConnectForm(forms.Form):
-    token = forms.CharField(
-        label="Internal integration token",
-        widget=forms.PasswordInput(render_value=False),
-        max_length=200,
-        help_text="From Notion: Settings → Connections → Develop or manage integrations.",
-    )
+class NotionDatabaseForm(forms.Form):
+    """Which database the tasks go to; after Notion OAuth this is all the student fills in."""
+
     database_id = forms.CharField(
         label="Existing database id",
         required=False,
@@ -29,6 +25,17 @@ class NotionConnectForm(forms.Form):
                 "database_id", "Give an existing database id, or a page to create one in."
             )
         return cleaned
+
+
+class NotionConnectForm(NotionDatabaseForm):
+    token = forms.CharField(
+        label="Internal integration token",
+        widget=forms.PasswordInput(render_value=False),
+        max_length=200,
+        help_text="From Notion: Settings → Connections → Develop or manage integrations.",
+    )
+
+    field_order = ["token", "database_id", "parent_page_id", "two_way_sync"]
 
 
 class MonitoredCalendarsForm(forms.Form):

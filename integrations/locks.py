@@ -1,7 +1,8 @@
 """One sync at a time per student and provider, across every worker.
 
 `cache.add` is atomic on Redis (SET NX) and on locmem, so the same code guards production and
-development. The timeout outlives the task's hard time limit, so a killed worker's lock expires.
+development. The timeout (SYNC_LOCK_TIMEOUT_SECONDS) outlives the sync task's hard time limit,
+so a killed worker's lock expires and the redelivered run or the outbox sweep can take over.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from django.core.cache import cache
 
 from integrations.errors import SyncBusyError
 
-LOCK_MARGIN_SECONDS = 30
-
 
 def sync_lock_key(user_id, provider: str) -> str:
     return f"sync-lock:{provider}:{user_id}"
@@ -26,7 +25,7 @@ def sync_lock_key(user_id, provider: str) -> str:
 def sync_lock(user_id, provider: str) -> Iterator[None]:
     key = sync_lock_key(user_id, provider)
     owner = secrets.token_hex(8)
-    timeout = settings.CELERY_TASK_TIME_LIMIT + LOCK_MARGIN_SECONDS
+    timeout = settings.SYNC_LOCK_TIMEOUT_SECONDS
     if not cache.add(key, owner, timeout=timeout):
         raise SyncBusyError(key)
     try:

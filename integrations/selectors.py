@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from integrations.models import CalendarBlock, IntegrationSettings, NotionTask, Provider
+from integrations.notion import client as notion_client
+from integrations.notion import services as notion_services
 
 # The page lists at most this many failing items per provider; the count shows the rest.
 MAX_ERRORS_SHOWN = 20
@@ -79,6 +81,8 @@ def integration_status(*, user) -> list[ProviderStatus]:
             details={
                 "database_id": integration.notion_database_id,
                 "two_way_sync": integration.notion_two_way_sync,
+                "oauth_available": notion_client.oauth_configured(),
+                "awaiting_database": notion_services.notion_is_awaiting_database(integration),
             },
         ),
     ]

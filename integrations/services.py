@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.errors import ApplicationError
 from integrations import locks
 from integrations.errors import TransientSyncError
@@ -90,11 +91,14 @@ def outbox_record_all_scheduled(*, integration: IntegrationSettings, provider: s
 
 
 def _enqueue_sync_on_commit(*, user_id, provider: str, pull: bool = False) -> None:
+    """The outbox rows are the durable record: a publish lost to a broker outage is only
+    logged, and the outbox sweep sends the rows later. Robust, so a failing in-process (eager)
+    sync is logged too: the change the student made has committed either way."""
+    from accounts.tasking import publish
     from integrations import tasks
 
     transaction.on_commit(
-        lambda: tasks.sync_provider.delay(str(user_id), str(provider), pull),
-        robust=True,
+        lambda: publish(tasks.sync_provider, str(user_id), str(provider), pull), robust=True
     )
 
 
@@ -144,8 +148,10 @@ def _run_locked(*, integration: IntegrationSettings, provider: str, pull: bool) 
     OutboxEntry.objects.filter(pk__in=[entry.pk for entry in pending]).update(sent_at=now)
     field = "google_last_sync_at" if provider == Provider.GOOGLE else "notion_last_sync_at"
     setattr(integration, field, now)
+    # A run that got through makes an earlier "sync keeps failing" message stale.
+    setattr(integration, _error_field(provider), "")
     integration.last_sync_at = now
-    updated = [field, "last_sync_at", "updated_at"]
+    updated = [field, _error_field(provider), "last_sync_at", "updated_at"]
     if pull:
         integration.next_poll_at = now + timedelta(minutes=integration.auto_sync_interval_min)
         updated.append("next_poll_at")
@@ -165,6 +171,24 @@ def _notion_run(*, integration: IntegrationSettings, task_ids: list[str], pull: 
     notion_services.notion_tasks_push(client=client, integration=integration, task_ids=task_ids)
     if pull and integration.notion_two_way_sync:
         notion_services.notion_status_pull(client=client, integration=integration)
+
+
+def _error_field(provider: str) -> str:
+    return "google_error" if provider == Provider.GOOGLE else "notion_error"
+
+
+def integration_sync_failed(*, user_id, provider: str, message: str, attempts: int) -> None:
+    """The sync task gave up after its last retry: the student sees why on the integrations
+    page and staff in the admin; the outbox rows stay pending (with their attempts and last
+    error) so the next sync or sweep still delivers them once the provider recovers."""
+    integration = IntegrationSettings.objects.filter(user_id=user_id).first()
+    if integration is None:
+        return
+    label = Provider(provider).label
+    text = f"{label} sync failed after {attempts} attempts: {message}"[:2000]
+    setattr(integration, _error_field(provider), text)
+    integration.save(update_fields=[_error_field(provider), "updated_at"])
+    logger.warning("sync of %s to %s gave up after %s attempts", user_id, provider, attempts)
 
 
 def _outbox_failed(entries: list[OutboxEntry], message: str) -> None:
@@ -205,6 +229,7 @@ def integration_disconnect(*, user, provider: str) -> IntegrationSettings:
         else:
             notion_services.notion_disconnect(integration=integration)
         _outbox_drop(integration=integration, provider=provider)
+    audit_record(action="integration_disconnected", user=user, detail={"provider": provider})
     return integration
 
 
@@ -214,6 +239,7 @@ def google_connect_finish(*, user, state: str, code: str, redirect_uri: str) -> 
         user=user, state=state, code=code, redirect_uri=redirect_uri
     )
     outbox_record_all_scheduled(integration=integration, provider=Provider.GOOGLE)
+    audit_record(action="integration_connected", user=user, detail={"provider": Provider.GOOGLE})
     return integration
 
 
@@ -226,4 +252,30 @@ def notion_connect(
     integration.notion_two_way_sync = two_way_sync
     integration.save(update_fields=["notion_two_way_sync", "updated_at"])
     outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
+    audit_record(action="integration_connected", user=user, detail={"provider": Provider.NOTION})
+    return integration
+
+
+def notion_connect_authorised(
+    *, user, database_id: str = "", parent_page_id: str = "", two_way_sync: bool
+) -> IntegrationSettings:
+    """The second step of connecting through Notion OAuth: the student picks or creates the
+    database with the token the authorisation left (never shown to them)."""
+    integration = integration_settings_get(user=user)
+    if not notion_services.notion_is_awaiting_database(integration):
+        raise ApplicationError("Connect with Notion first.")
+    integration = notion_services.notion_connect(
+        user=user,
+        token=integration.notion_access_token,
+        database_id=database_id,
+        parent_page_id=parent_page_id,
+    )
+    integration.notion_two_way_sync = two_way_sync
+    integration.save(update_fields=["notion_two_way_sync", "updated_at"])
+    outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
+    audit_record(
+        action="integration_connected",
+        user=user,
+        detail={"provider": Provider.NOTION, "method": "oauth"},
+    )
     return integration

@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,18 +17,18 @@ from integrations.models import IntegrationSettings, OutboxEntry
 SYNC_SOFT_TIME_LIMIT = 100
 SYNC_TIME_LIMIT = 120
 SWEEP_TIME_LIMIT = 60
+# Six retries with a 10 s base (10, 20, ... 320 s, each jittered down to half): five to ten
+# minutes of trying before the failure is shown to the student.
 MAX_RETRIES = 6
-BACKOFF_BASE_SECONDS = 10
-BACKOFF_MAX_SECONDS = 600
-# Rows younger than this are still in flight from their own enqueue; the sweep leaves them.
-OUTBOX_GRACE = timedelta(seconds=60)
 # Bounded batches: one sweep never floods the queue; the next one takes the rest.
 SWEEP_BATCH = 500
 
 
 def retry_delay(retries: int, retry_after: float | None) -> float:
     """Exponential backoff with jitter, never sooner than the provider's Retry-After."""
-    backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**retries)
+    backoff = min(
+        settings.SYNC_BACKOFF_MAX_SECONDS, settings.SYNC_BACKOFF_BASE_SECONDS * 2**retries
+    )
     jittered = backoff * random.uniform(0.5, 1.0)
     return max(jittered, retry_after or 0.0)
 
@@ -44,6 +45,16 @@ def sync_provider(self, user_id: str, provider: str, pull: bool = False) -> bool
     try:
         return services.provider_sync(user_id=user_id, provider=provider, pull=pull)
     except TransientSyncError as exc:
+        if self.request.retries >= self.max_retries:
+            # The last try failed too: stop here and tell the student and staff, instead of
+            # retrying forever or failing where only the worker log would show it.
+            services.integration_sync_failed(
+                user_id=user_id,
+                provider=provider,
+                message=exc.message,
+                attempts=1 + self.max_retries,
+            )
+            raise
         raise self.retry(
             countdown=retry_delay(self.request.retries, exc.retry_after), exc=exc
         ) from exc
@@ -54,7 +65,10 @@ def outbox_sweep() -> int:
     """Resends what a lost enqueue or a dead worker left in the outbox."""
     stale = (
         OutboxEntry.objects.pending()
-        .filter(created_at__lt=timezone.now() - OUTBOX_GRACE)
+        # Younger rows are still in flight from their own enqueue.
+        .filter(
+            created_at__lt=timezone.now() - timedelta(seconds=settings.SYNC_OUTBOX_GRACE_SECONDS)
+        )
         .values_list("user_id", "provider")
         .distinct()[:SWEEP_BATCH]
     )

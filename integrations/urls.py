@@ -10,6 +10,9 @@ urlpatterns = [
     path("google/callback", views.GoogleCallbackView.as_view(), name="google_callback"),
     path("google/calendars", views.GoogleCalendarsView.as_view(), name="google_calendars"),
     path("notion/connect", views.NotionConnectView.as_view(), name="notion_connect"),
+    path("notion/oauth", views.NotionOAuthStartView.as_view(), name="notion_oauth_start"),
+    path("notion/callback", views.NotionCallbackView.as_view(), name="notion_callback"),
+    path("notion/database", views.NotionDatabaseView.as_view(), name="notion_database"),
     path("<str:provider>/sync", views.ProviderSyncView.as_view(), name="sync"),
     path("<str:provider>/disconnect", views.ProviderDisconnectView.as_view(), name="disconnect"),
 ]

@@ -8,10 +8,11 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.errors import ApplicationError
 from integrations import selectors, services
-from integrations.forms import MonitoredCalendarsForm, NotionConnectForm
+from integrations.forms import MonitoredCalendarsForm, NotionConnectForm, NotionDatabaseForm
 from integrations.google import client as google
 from integrations.google import services as google_services
 from integrations.models import Provider
+from integrations.notion import services as notion_services
 
 
 def _provider_or_404(provider: str) -> str:
@@ -20,8 +21,8 @@ def _provider_or_404(provider: str) -> str:
     return provider
 
 
-def _callback_uri(request) -> str:
-    return request.build_absolute_uri(reverse("integrations:google_callback"))
+def _callback_uri(request, name: str = "integrations:google_callback") -> str:
+    return request.build_absolute_uri(reverse(name))
 
 
 class IntegrationsView(LoginRequiredMixin, TemplateView):
@@ -31,6 +32,7 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["statuses"] = selectors.integration_status(user=self.request.user)
         context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
+        context["notion_database_form"] = kwargs.get("notion_database_form") or NotionDatabaseForm()
         return context
 
 
@@ -64,7 +66,11 @@ def _status_or_redirect(request, provider: str):
         return render(
             request,
             "integrations/includes/_provider_status.html",
-            {"status": status, "notion_form": NotionConnectForm()},
+            {
+                "status": status,
+                "notion_form": NotionConnectForm(),
+                "notion_database_form": NotionDatabaseForm(),
+            },
         )
     return redirect("integrations:index")
 
@@ -159,4 +165,80 @@ class NotionConnectView(LoginRequiredMixin, FormView):
 
     def form_invalid(self, form):
         context = IntegrationsView(request=self.request).get_context_data(notion_form=form)
+        return self.render_to_response(context, status=400)
+
+
+def _add_service_errors(form, exc: ApplicationError) -> None:
+    for field_name, errors in exc.field_errors.items():
+        for error in errors:
+            form.add_error(field_name if field_name in form.fields else None, error)
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+
+
+class NotionOAuthStartView(LoginRequiredMixin, View):
+    """POST only, so another site cannot start an authorisation in the student's name."""
+
+    def post(self, request):
+        try:
+            url = notion_services.notion_oauth_start(
+                user=request.user,
+                redirect_uri=_callback_uri(request, "integrations:notion_callback"),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("integrations:index")
+        return HttpResponseRedirect(url)
+
+
+class NotionCallbackView(LoginRequiredMixin, View):
+    def get(self, request):
+        if request.GET.get("error") or not request.GET.get("code"):
+            messages.error(request, "Notion was not connected.")
+            return redirect("integrations:index")
+        try:
+            notion_services.notion_oauth_finish(
+                user=request.user,
+                state=request.GET.get("state", ""),
+                code=request.GET["code"],
+                redirect_uri=_callback_uri(request, "integrations:notion_callback"),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, "Notion authorised. Now pick a database, or a page to create one in."
+            )
+        return redirect("integrations:index")
+
+
+class NotionDatabaseView(LoginRequiredMixin, FormView):
+    """The second step after Notion OAuth: the database, with the token kept server-side."""
+
+    form_class = NotionDatabaseForm
+    template_name = "integrations/integrations_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        return redirect("integrations:index")
+
+    def form_valid(self, form):
+        try:
+            services.notion_connect_authorised(
+                user=self.request.user,
+                database_id=form.cleaned_data["database_id"],
+                parent_page_id=form.cleaned_data["parent_page_id"],
+                two_way_sync=form.cleaned_data["two_way_sync"],
+            )
+        except ApplicationError as exc:
+            if not exc.field_errors:
+                # Not about a field (no authorisation, or Notion failed): said at the top.
+                messages.error(self.request, exc.message)
+                return redirect("integrations:index")
+            _add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Notion connected.")
+        return redirect("integrations:index")
+
+    def form_invalid(self, form):
+        context = IntegrationsView(request=self.request).get_context_data(notion_database_form=form)
         return self.render_to_response(context, status=400)

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from mastery.models import MasteryObservation, MasteryRecord, PerformanceRecord
+from mastery.models import (
+    MasteryObservation,
+    MasteryRecomputeRequest,
+    MasteryRecord,
+    PerformanceRecord,
+)
 from mastery.quiz_models import AttemptQuestion, Question, QuizAttempt
 from mastery.selectors import record_topic_ids
 from mastery.services import mastery_recompute_topics
@@ -103,6 +108,17 @@ class AttemptQuestionInline(admin.TabularInline):
     raw_id_fields = ["question"]
 
 
+@admin.register(AttemptQuestion)
+class AttemptQuestionAdmin(admin.ModelAdmin):
+    """Single answers across attempts, for staff tracing how one question behaves."""
+
+    list_display = ["attempt", "position", "question", "difficulty", "is_correct", "answered_at"]
+    list_filter = ["difficulty", "is_correct"]
+    search_fields = ["attempt__user__email", "question__external_id"]
+    list_select_related = ["attempt", "question"]
+    raw_id_fields = ["attempt", "question"]
+
+
 @admin.register(QuizAttempt)
 class QuizAttemptAdmin(admin.ModelAdmin):
     list_display = [
@@ -119,3 +135,20 @@ class QuizAttemptAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user", "course", "topic", "performance_record"]
     inlines = [AttemptQuestionInline]
+
+
+@admin.register(MasteryRecomputeRequest)
+class MasteryRecomputeRequestAdmin(admin.ModelAdmin):
+    """Pending recomputes: rows that stay here past a minute mean a lost enqueue or a dead
+    worker, which the pending sweep resends. Staff watch them; nobody edits them by hand."""
+
+    list_display = ["user", "topic", "requested_at"]
+    search_fields = ["user__email", "topic__name"]
+    list_select_related = ["user", "topic"]
+    date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -242,4 +242,46 @@ class MasteryObservation(models.Model):
         return f"#{self.sequence} {self.kind} {self.score_percent:.0f}"
 
 
+class MasteryRecomputeRequestQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def older_than(self, moment):
+        return self.filter(requested_at__lt=moment)
+
+
+class MasteryRecomputeRequest(models.Model):
+    """A topic whose mastery must be folded again, written in the same transaction as the
+    evidence that changed it.
+
+    The recompute deletes the rows it saw before folding, so a row only outlives its task when
+    the enqueue was lost (broker down) or the worker died; the pending sweep resends those.
+    One row per request, not per topic: a unique row would let a recompute that started before
+    new evidence delete the marker that evidence relies on.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mastery_recompute_requests",
+        db_index=False,
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="mastery_recompute_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    objects = MasteryRecomputeRequestQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "topic"], name="idx_mastery_request_topic"),
+            models.Index(fields=["requested_at"], name="idx_mastery_request_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute {self.topic_id} requested {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
 from mastery.quiz_models import *  # noqa: E402,F403

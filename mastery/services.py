@@ -22,12 +22,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.errors import ApplicationError
+from accounts.tasking import enqueue_on_commit
 from courses.models import Assessment, AssessmentTopic, AssessmentType, Course, Difficulty, Topic
 from courses.services import assessment_create, assessment_update
 from mastery import engine
 from mastery.models import (
     EvidenceSource,
     MasteryObservation,
+    MasteryRecomputeRequest,
     MasteryRecord,
     PerformanceRecord,
 )
@@ -222,9 +224,17 @@ def _enqueue_recompute(
         return
     from mastery.tasks import recompute_topics  # the task module imports this one
 
-    user_key = str(user_id)
+    # A breakdown may still name a topic deleted since; a request row for it would break the
+    # foreign key, and there is nothing left to fold.
+    existing = Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list(
+        "pk", flat=True
+    )
+    # Written in the caller's transaction: if the publish below is lost, the sweep finds these.
+    MasteryRecomputeRequest.objects.bulk_create(
+        MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing
+    )
     record_key = str(new_record_id) if new_record_id is not None else None
-    transaction.on_commit(lambda: recompute_topics.delay(user_key, ids, record_key))
+    enqueue_on_commit(recompute_topics, str(user_id), ids, record_key)
 
 
 def enqueue_recompute_for_assessments(*, user_id, assessment_ids: Iterable) -> None:
@@ -596,6 +606,13 @@ def mastery_recompute(*, user, topic: Topic, new_record_id=None) -> MasteryRecom
             return MasteryRecomputeResult(
                 str(topic.pk), None, has_moved=False, used_fast_path=False
             )
+        # Requests committed before this point are answered by this fold: their evidence was
+        # committed with them, so every read below sees it. Later ones stay for their own task.
+        answered = list(
+            MasteryRecomputeRequest.objects.filter(user=user, topic=locked).values_list(
+                "pk", flat=True
+            )
+        )
         row = MasteryRecord.objects.filter(user=user, topic=locked).first()
         before = _moved_snapshot(row)
         result = None
@@ -604,6 +621,8 @@ def mastery_recompute(*, user, topic: Topic, new_record_id=None) -> MasteryRecom
         used_fast_path = result is not None
         if result is None:
             result = _full_fold(user=user, topic=locked, row=row)
+        if answered:
+            MasteryRecomputeRequest.objects.filter(pk__in=answered).delete()
         return MasteryRecomputeResult(
             topic_id=str(locked.pk),
             record=result,

@@ -1,11 +1,31 @@
-"""API-wide plumbing: the one place ApplicationError becomes HTTP 400."""
+"""API-wide plumbing: the one place ApplicationError becomes HTTP 400, and a database that is
+restarting or unreachable becomes HTTP 503."""
+
+import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+API_PATH_PREFIX = "/api/"
+
+# A lost or refused connection, a server shutting down, a deadlock or lock timeout: the work
+# was rolled back, nothing about the request itself was wrong, and the same request can succeed
+# once the database is back. CONN_HEALTH_CHECKS reconnects on the next request.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+# A PostgreSQL restart or failover takes seconds; clients should not hammer it meanwhile.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = "Service temporarily unavailable. Please retry shortly."
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, DATABASE_UNAVAILABLE_ERRORS)
 
 
 def exception_handler(exc, context):
@@ -13,6 +33,14 @@ def exception_handler(exc, context):
         body = {"detail": exc.message}
         body.update(exc.field_errors)
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if is_database_unavailable(exc):
+        # Logged with its traceback for operators; the client gets no internals.
+        logger.warning("Database unavailable, answered 503", exc_info=exc)
+        return Response(
+            {"detail": UNAVAILABLE_DETAIL},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

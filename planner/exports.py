@@ -12,13 +12,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.errors import ApplicationError
+from accounts.models import AuditAction, AuditEvent
 from integrations import services as integration_services
 from integrations.fields import EncryptedTextField
 from integrations.models import IntegrationSettings, Provider
@@ -36,6 +39,12 @@ NOT_OWNERSHIP_FIELDS = frozenset({"history_user"})
 SECRET_FIELD_NAMES = frozenset(
     {"password", "key_hash", "token_hash", "code_verifier", "state", "google_sync_token"}
 )
+# Kept when the account goes: the security trail must outlive the account it describes (who
+# deleted it, from where). Deleting the user clears the row's FK (SET_NULL) and the row keeps
+# only the id snapshot, action, time, IP and user agent; it is still in the owner's export.
+RETAINED_ON_DELETE: frozenset[type[models.Model]] = frozenset({AuditEvent})
+# Login attempts are kept by the username typed, not by a key, so they are removed by it.
+LOGIN_ATTEMPT_MODELS = (AccessAttempt, AccessFailureLog, AccessLog)
 DELETE_CHUNK = 500
 EXPORT_FORMAT_VERSION = 1
 
@@ -104,6 +113,7 @@ def user_data_export(*, user) -> dict:
         rows = [_row(instance, fields) for instance in owned.rows(user).order_by("pk")]
         if rows:
             tables[owned.label] = rows
+    audit_record(action=AuditAction.DATA_EXPORTED, user=user)
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now(),
@@ -154,11 +164,12 @@ def account_delete(*, user, password: str) -> dict[str, int]:
             field_errors={"password": ["The password is not correct."]},
         )
     revoked = integrations_revoke(user=user)
-    owned = owned_models()
+    owned = [entry for entry in owned_models() if entry.model not in RETAINED_ON_DELETE]
     removed: dict[str, int] = {}
     with transaction.atomic():
         user_model = get_user_model()
         locked = user_model.objects.select_for_update().get(pk=user.pk)
+        audit_record(action=AuditAction.ACCOUNT_DELETED, user=locked)
         object_ids: dict[type[models.Model], list] = {}
         history_ids: dict[type[models.Model], list] = {}
         for entry in owned:
@@ -183,5 +194,11 @@ def account_delete(*, user, password: str) -> dict[str, int]:
             removed[entry.label] = count
         for model, ids in object_ids.items():
             removed[model._meta.label] = len(ids)
+        for model in LOGIN_ATTEMPT_MODELS:
+            removed[model._meta.label] = (
+                model.objects.filter(username__iexact=locked.email)
+                .delete()[1]
+                .get(model._meta.label, 0)
+            )
     logger.info("deleted account %s; revoked %s", user.pk, ", ".join(revoked) or "nothing")
     return removed

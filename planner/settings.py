@@ -1,9 +1,11 @@
 """Settings for the Adaptive Study Planner, read from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp import constants as csp_constants
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    "axes",
+    "csp",
     "planner",
     "accounts",
     "courses",
@@ -49,7 +53,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of a request carries its id.
+    "planner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.AuditRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +68,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "planner.middleware.StudentTimezoneMiddleware",
+    # Last, as axes documents: it turns a lockout raised by any login path into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "planner.urls"
@@ -91,6 +101,20 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Argon2 (memory-hard) for new and upgraded hashes; the PBKDF2 hashers stay so existing
+# passwords still verify, and Django rehashes them with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -132,15 +156,29 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Study Planner <noreply@l
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
+    # With Redis down every cache call acts as a miss (logged) instead of failing the request,
+    # and cached_db sessions fall back to the database, so students stay logged in. Short
+    # socket timeouts keep an unreachable Redis from holding a request for long.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The dashboard's costly panels are cached per student and retired on every change to them;
+# the lifetime only bounds how long a change missed while Redis was unreachable can show.
+DASHBOARD_CACHE_ENABLED = env.bool("DASHBOARD_CACHE_ENABLED", default=True)
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -163,8 +201,26 @@ CELERY_TASK_ROUTES = {
     "scheduling.tasks.*": {"queue": "planning"},
     "integrations.tasks.*": {"queue": "sync"},
 }
-# A redelivered late-acked task must not run twice concurrently because visibility ran out.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A redelivered late-acked task must not run twice concurrently because visibility ran out:
+# an hour, far above any task's hard limit. A worker killed mid-task has its message
+# redelivered once this has passed.
+BROKER_VISIBILITY_TIMEOUT_S = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# Publishing happens on commit inside a request. With the broker down it must fail fast (the
+# pending records and beat sweeps resend the work), so connecting and publishing give up
+# after about a second instead of Celery's default retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    # Above the worker's 1 s blocking pop, so an idle worker never times out its own read.
+    "socket_timeout": 5.0,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "nightly-replan-sweep": {
@@ -178,6 +234,15 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "integrations.tasks.outbox_sweep",
         "schedule": 120.0,
+    },
+    # Recomputes and replans whose enqueue was lost (broker down) or whose worker died.
+    "mastery-pending-sweep": {
+        "task": "mastery.tasks.pending_sweep",
+        "schedule": 60.0,
+    },
+    "replan-pending-sweep": {
+        "task": "scheduling.tasks.replan_pending_sweep",
+        "schedule": 60.0,
     },
 }
 
@@ -193,6 +258,9 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Programs speak JSON; only the import endpoints also take uploads (they declare their own).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -200,6 +268,10 @@ REST_FRAMEWORK = {
     # No OPTIONS metadata: it would describe endpoints (and confirm objects) to any caller.
     "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Creating tokens is rate-limited per user, so a stolen session cannot mint them in bulk.
+    "DEFAULT_THROTTLE_RATES": {
+        "token_create": env("API_TOKEN_CREATE_RATE", default="10/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Adaptive Study Planner API",
@@ -227,7 +299,19 @@ GOOGLE_REVOKE_URI = env("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
 NOTION_BASE_URL = env("NOTION_BASE_URL", default="https://api.notion.com")
+# Notion OAuth (a public integration); with no client id only a pasted token connects.
+NOTION_CLIENT_ID = env("NOTION_CLIENT_ID", default="")
+NOTION_CLIENT_SECRET = env("NOTION_CLIENT_SECRET", default="")
+NOTION_AUTH_URI = env("NOTION_AUTH_URI", default="https://api.notion.com/v1/oauth/authorize")
 DEMO_FAKE_PROVIDERS = env.bool("DEMO_FAKE_PROVIDERS", default=False)
+# Sync retry backoff (base doubles per retry, capped); tests shorten it for a real worker.
+SYNC_BACKOFF_BASE_SECONDS = env.float("SYNC_BACKOFF_BASE_SECONDS", default=10.0)
+SYNC_BACKOFF_MAX_SECONDS = env.float("SYNC_BACKOFF_MAX_SECONDS", default=600.0)
+# How long a dead worker's sync lock blocks the student's next sync; it must outlive the sync
+# task's hard time limit (120 s) so two live runs never overlap.
+SYNC_LOCK_TIMEOUT_SECONDS = env.int("SYNC_LOCK_TIMEOUT_SECONDS", default=150)
+# The outbox sweep leaves rows younger than this to the enqueue that wrote them.
+SYNC_OUTBOX_GRACE_SECONDS = env.float("SYNC_OUTBOX_GRACE_SECONDS", default=60.0)
 
 PLANNING_HORIZON_DAYS = env.int("PLANNING_HORIZON_DAYS", default=14)
 
@@ -239,24 +323,86 @@ LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: returning from Google's OAuth consent is a cross-site top-level GET, and
+# Strict would drop the session cookie there and show the student as logged out. Lax still
+# withholds both cookies from cross-site POSTs, which is what CSRF needs.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms use {% csrf_token %} and htmx sends the token from
+# the hx-headers attribute that base.html renders.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = 31536000  # one year
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    CSRF_COOKIE_HTTPONLY = True
 
+# Strict by default: scripts only from this origin or with the per-response nonce, no inline
+# styles (colours are CSS classes or SVG fill attributes), no plugins, no framing. The API docs
+# pages relax style-src for themselves only (planner/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
+
+# Login throttling: a lockout applies to one username from one IP address together, so an
+# attacker guessing from one address cannot lock the real student out from everywhere else.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the failure that locked; retrying while locked does not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+# Axes and the audit trail see the same client address (see AUDIT_TRUST_X_FORWARDED_FOR).
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
+# Only behind a proxy that overwrites X-Forwarded-For may its first hop be taken as the client.
+AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
+
+# One JSON object per line in production, for log shippers; plain text while developing.
+# An empty value (as in .env.example) means the default for the mode.
+LOG_FORMAT = env("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "planner.middleware.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # ISO 8601 in UTC, under "time".
+            "timestamp": "time",
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Workers log through the same handler (JSON with the request id) instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from planner import views
 
+# Never a traceback: 503 with Retry-After while the database is away, else a plain 500.
+handler500 = views.server_error
+
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,6 +2,8 @@
 data ownership. Views are thin: reads come from planner selectors, writes from services."""
 
 import json
+import logging
+import sys
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -23,7 +26,13 @@ from courses import services as course_services
 from courses.models import Course, Topic
 from integrations.selectors import integration_status
 from planner import charts, course_overview, exports, grades, onboarding, stats
-from planner.dashboard import dashboard_for
+from planner.api import (
+    API_PATH_PREFIX,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_DETAIL,
+    is_database_unavailable,
+)
+from planner.dashboard import dashboard_page_for
 from planner.forms import (
     AccountDeleteForm,
     CheckInForm,
@@ -39,6 +48,8 @@ from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.forms import CompleteForm, SkipForm
 
+logger = logging.getLogger(__name__)
+
 TODAY_PARTIAL = "planner/includes/_today.html"
 CHECKIN_PARTIAL = "planner/includes/_checkin.html"
 RESOURCES_PARTIAL = "planner/includes/_resources.html"
@@ -52,10 +63,12 @@ def _with_errors_status(form) -> int:
 # --- Dashboard --------------------------------------------------------------------------------
 
 
-def dashboard_context(user, **extra) -> dict:
-    board = dashboard_for(user)
+def dashboard_context(user, *, with_panels: bool = True, **extra) -> dict:
+    page = dashboard_page_for(user, with_panels=with_panels)
+    board = page.board
     return {
         "board": board,
+        "panels": page.panels,
         "courses": Course.objects.for_user(user).active(),
         "complete_form": CompleteForm(),
         "skip_form": SkipForm(),
@@ -133,7 +146,7 @@ class DashboardTaskActionView(LoginRequiredMixin, View):
             error = f"{task.title}: {exc.message}"
         done = {"start": "started", "complete": "completed", "skip": "skipped"}[action]
         if request.htmx:
-            context = dashboard_context(request.user)
+            context = dashboard_context(request.user, with_panels=False)
             context["today_error"] = error
             context["today_notice"] = None if error else f"{task.title}: {done}."
             return render(request, TODAY_PARTIAL, context)
@@ -564,18 +577,43 @@ def healthz(request):
 
 
 def readyz(request):
+    # The probe is public: it says which dependency is down, the log says why.
     checks = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # any failure means not ready
-        checks["database"] = f"error: {exc.__class__.__name__}"
+    except Exception:  # any failure means not ready
+        logger.warning("Readiness: database unavailable", exc_info=True)
+        checks["database"] = "unavailable"
     if settings.REDIS_URL:
         try:
             cache.set("readyz", "1", 5)
             checks["redis"] = "ok" if cache.get("readyz") == "1" else "error"
-        except Exception as exc:
-            checks["redis"] = f"error: {exc.__class__.__name__}"
+        except Exception:
+            logger.warning("Readiness: Redis unavailable", exc_info=True)
+            checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def server_error(request):
+    """handler500: a database that is restarting answers 503 with Retry-After, anything else 500;
+    JSON under /api/, a plain page elsewhere. Never a traceback."""
+    # Django calls this inside its `except` block, so the exception is still the current one.
+    is_unavailable = is_database_unavailable(sys.exception())
+    status_code = 503 if is_unavailable else 500
+    if request.path_info.startswith(API_PATH_PREFIX):
+        detail = UNAVAILABLE_DETAIL if is_unavailable else "Internal server error."
+        response = JsonResponse({"detail": detail}, status=status_code)
+    else:
+        # Rendered without the request context: it would query the user, maybe from the very
+        # database that just failed.
+        template = loader.get_template("503.html" if is_unavailable else "500.html")
+        response = HttpResponse(template.render(), status=status_code)
+    if is_unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -2,7 +2,13 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from scheduling import services
-from scheduling.models import CalendarFeedToken, DailyCheckIn, PlanSnapshot, StudyTask
+from scheduling.models import (
+    CalendarFeedToken,
+    DailyCheckIn,
+    PlanSnapshot,
+    ReplanRequest,
+    StudyTask,
+)
 
 
 @admin.register(StudyTask)
@@ -57,3 +63,20 @@ class CalendarFeedTokenAdmin(SimpleHistoryAdmin):
     # The digest is useless to an admin and should not be copied around.
     exclude = ["token_hash"]
     readonly_fields = ["user", "created_at"]
+
+
+@admin.register(ReplanRequest)
+class ReplanRequestAdmin(admin.ModelAdmin):
+    """Pending replans, resent by the sweep when their enqueue was lost; read-only."""
+
+    list_display = ["user", "reason", "requested_at"]
+    list_filter = ["reason"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from courses.models import Assessment, Course, Difficulty
@@ -277,3 +278,41 @@ class PlanSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Plan of {self.user_id} at {self.planned_at:%Y-%m-%d %H:%M}"
+
+
+class ReplanRequestQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def older_than(self, moment):
+        return self.filter(requested_at__lt=moment)
+
+
+class ReplanRequest(models.Model):
+    """A replan asked for and not yet done, written before its task is published.
+
+    A replan deletes the rows it saw before planning, so a row only outlives its task when the
+    enqueue was lost (broker down) or the worker died; the pending sweep replans those users.
+    One row per request, so a replan already under way cannot delete a newer request.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="replan_requests",
+        db_index=False,
+    )
+    reason = models.CharField(max_length=40, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReplanRequestQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user"], name="idx_replan_request_user"),
+            models.Index(fields=["requested_at"], name="idx_replan_request_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"replan {self.user_id} ({self.reason}) requested {self.requested_at:%H:%M:%S}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mastery.models import EvidenceSource, PerformanceRecord
@@ -78,22 +79,31 @@ def snapshot_for(user) -> PlanSnapshot | None:
 
 
 def streak_for(user, now: datetime | None = None) -> rules.Streak:
-    """Days with a completed task or a quiz/diagnostic, as local dates in the user's zone
-    (zoneinfo converts each instant with the offset in force then, so DST is handled)."""
+    """Days with a completed task or a quiz/diagnostic, as local dates in the user's zone.
+
+    The database truncates each instant to a date in the user's zone (with the offset in force
+    at that instant, so DST is handled) and returns each date once: a student with years of
+    quiz history costs a few hundred dates, not one row per answer.
+    """
     now = now or timezone.now()
     tz = user_zone(user)
-    moments = list(
+    task_days = (
         StudyTask.objects.for_user(user)
-        .filter(status=TaskStatus.COMPLETED)
-        .exclude(actual_end__isnull=True)
-        .values_list("actual_end", flat=True)
+        .filter(status=TaskStatus.COMPLETED, actual_end__isnull=False)
+        .annotate(day=TruncDate("actual_end", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
     )
-    moments += list(
+    quiz_days = (
         PerformanceRecord.objects.for_user(user)
         .filter(source__in=STREAK_EVIDENCE_SOURCES)
-        .values_list("completed_at", flat=True)
+        .annotate(day=TruncDate("completed_at", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
     )
-    dates = {moment.astimezone(tz).date() for moment in moments}
+    dates = set(task_days) | set(quiz_days)
     return rules.streak(dates, now.astimezone(tz).date())
 
 

@@ -25,12 +25,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.errors import ApplicationError
+from accounts.tasking import enqueue_on_commit
 from courses.models import Course, Topic
 from scheduling import planner, rules
 from scheduling.models import (
     CalendarFeedToken,
     DailyCheckIn,
     PlanSnapshot,
+    ReplanRequest,
     StudyTask,
     TaskStatus,
 )
@@ -123,8 +125,9 @@ def plan_replan_enqueue(*, user_id, reason: str) -> None:
     """Replan `user_id` in the planning queue once the current transaction has committed."""
     from scheduling.tasks import replan_user  # the task module imports this one
 
-    user_key, why = str(user_id), reason
-    transaction.on_commit(lambda: replan_user.delay(user_key, why))
+    # Durable before it is published: if the publish is lost, the pending sweep replans.
+    ReplanRequest.objects.create(user_id=user_id, reason=reason[:40])
+    enqueue_on_commit(replan_user, str(user_id), reason)
 
 
 # -- Replanning ------------------------------------------------------------------------------
@@ -540,6 +543,9 @@ def plan_regenerate(
     with transaction.atomic():
         # Serializes replans of one user on the database too (rows are written in one order).
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        # Requests committed before this point are answered by this plan, which reads the
+        # rows they were written with; later ones stay for their own task or the sweep.
+        answered = list(ReplanRequest.objects.for_user(user).values_list("pk", flat=True))
         missed = study_tasks_mark_missed(user=user, now=now)
         ctx = load_context(user=user, now=now, horizon_start=start, horizon_end=end)
         items = build_work_items(ctx)
@@ -580,6 +586,8 @@ def plan_regenerate(
         )
         if not diff.is_empty:
             _send_plan_changed(user_id=user.pk, diff=diff)
+        if answered:
+            ReplanRequest.objects.filter(pk__in=answered).delete()
     logger.info(
         "replanned %s (%s): %d created, %d moved, %d deleted",
         user.pk,

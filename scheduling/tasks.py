@@ -1,13 +1,16 @@
 """Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.utils import timezone
 
+from accounts.tasking import publish
 from scheduling import services
+from scheduling.models import ReplanRequest
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +25,10 @@ REPLAN_MAX_RETRIES = 5
 SWEEP_SOFT_TIME_LIMIT_S = 240
 SWEEP_TIME_LIMIT_S = 300
 SWEEP_BATCH_SIZE = 1000
+# A request younger than this may still be queued, or retrying behind another replan's lock,
+# so the pending sweep leaves it to its own task rather than replan twice.
+PENDING_GRACE = timedelta(minutes=5)
+PENDING_SWEEP_TIME_LIMIT_S = 60
 
 
 @shared_task(
@@ -91,3 +98,24 @@ def nightly_replan_sweep() -> dict:
         replan_user.delay(user_id, "busy_changed")
     missed = mark_missed_blocks()
     return {"nightly": nightly, "busy_changed": busy, "missed": missed}
+
+
+@shared_task(
+    name="scheduling.tasks.replan_pending_sweep",
+    acks_late=True,
+    soft_time_limit=PENDING_SWEEP_TIME_LIMIT_S - 10,
+    time_limit=PENDING_SWEEP_TIME_LIMIT_S,
+)
+def replan_pending_sweep() -> list[str]:
+    """Replans the users whose replan request a lost enqueue or a dead worker left behind.
+    A duplicate is harmless: a replan of unchanged rows changes nothing."""
+    user_ids = [
+        str(user_id)
+        for user_id in ReplanRequest.objects.older_than(timezone.now() - PENDING_GRACE)
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()[:SWEEP_BATCH_SIZE]
+    ]
+    for user_id in user_ids:
+        publish(replan_user, user_id, "pending")
+    return user_ids

@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
@@ -34,6 +35,10 @@ UNAUTHENTICATED = OpenApiResponse(
 FORBIDDEN = OpenApiResponse(AccountsErrorOutputSerializer, description="Not allowed.")
 NOT_FOUND = OpenApiResponse(AccountsErrorOutputSerializer, description="No such token of yours.")
 PAGE_NOT_FOUND = OpenApiResponse(AccountsErrorOutputSerializer, description="No such page.")
+THROTTLED = OpenApiResponse(
+    AccountsErrorOutputSerializer,
+    description="Too many tokens created recently; wait the seconds in Retry-After.",
+)
 
 
 class MeApi(APIView):
@@ -91,6 +96,14 @@ class ApiTokenListCreateApi(generics.ListAPIView):
     serializer_class = ApiTokenOutputSerializer
     ordering_fields = ["created_at", "expires_at", "name"]
     ordering = ["-created_at"]
+    # The rate is REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token_create"] (API_TOKEN_CREATE_RATE).
+    throttle_scope = "token_create"
+
+    def get_throttles(self):
+        # Only minting is limited; listing your tokens stays free.
+        if self.request.method == "POST":
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -117,6 +130,7 @@ class ApiTokenListCreateApi(generics.ListAPIView):
             400: BAD_REQUEST,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            429: THROTTLED,
         },
     )
     def post(self, request, *args, **kwargs):

@@ -1,5 +1,6 @@
 import django_filters
 
+from accounts.api.filters import UtcIsoDateTimeFilter
 from courses.models import Assessment, AssessmentType, Course, Difficulty, Topic
 
 
@@ -26,8 +27,8 @@ class TopicFilter(django_filters.FilterSet):
 
 class AssessmentFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=AssessmentType.choices)
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_date", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_date", lookup_expr="lte")
+    due_after = UtcIsoDateTimeFilter(field_name="due_date", lookup_expr="gte")
+    due_before = UtcIsoDateTimeFilter(field_name="due_date", lookup_expr="lte")
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:

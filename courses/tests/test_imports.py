@@ -192,13 +192,13 @@ def test_csv_api_multipart_and_dry_run(api_client, user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("courses.csv", (CSV_HEADER + csv_line(1)).encode(), "text/csv")
-    response = api_client.post("/api/import/csv?dry_run=true", {"file": upload})
+    response = api_client.post("/api/import/csv?dry_run=true", {"file": upload}, format="multipart")
     assert response.status_code == 200, response.data
     assert response.json()["created"] == 1
     assert not Course.objects.exists()
 
     upload = SimpleUploadedFile("courses.csv", (CSV_HEADER + csv_line(1)).encode(), "text/csv")
-    response = api_client.post("/api/import/csv", {"file": upload})
+    response = api_client.post("/api/import/csv", {"file": upload}, format="multipart")
     assert response.status_code == 200
     assert response.json()["applied"] is True
     assert Course.objects.for_user(user).count() == 1
@@ -217,7 +217,7 @@ def test_csv_api_raw_body_and_400_report(api_client, user):
 
 
 def test_csv_api_without_file_is_400(api_client):
-    response = api_client.post("/api/import/csv", {})
+    response = api_client.post("/api/import/csv", {}, format="multipart")
     assert response.status_code == 400
     assert "file" in response.json()
 
@@ -527,7 +527,9 @@ def test_api_upload_ics_file(api_client, user, lms_courses):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("moodle.ics", MOODLE_FEED.encode(), "text/calendar")
-    response = api_client.post("/api/import/lms", {"file": upload, "confirm": "true"})
+    response = api_client.post(
+        "/api/import/lms", {"file": upload, "confirm": "true"}, format="multipart"
+    )
     assert response.status_code == 200, response.data
     assert response.json()["created"] == 2
 

@@ -5,6 +5,7 @@ every failure leaves as a NotionError subtype."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import notion_client
@@ -146,3 +147,49 @@ class NotionClient:
 
 def build_client(*, token: str, rate_key: str) -> NotionClient:
     return NotionClient(token=token, rate_key=rate_key)
+
+
+# --- OAuth (a public integration) ----------------------------------------------------------------
+def oauth_configured() -> bool:
+    return bool(settings.NOTION_CLIENT_ID and settings.NOTION_CLIENT_SECRET)
+
+
+def authorization_url(*, state: str, redirect_uri: str) -> str:
+    query = urlencode(
+        {
+            "client_id": settings.NOTION_CLIENT_ID,
+            "response_type": "code",
+            # "user": the student shares pages from their own workspace.
+            "owner": "user",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+    )
+    return f"{settings.NOTION_AUTH_URI}?{query}"
+
+
+def exchange_code(*, code: str, redirect_uri: str) -> str:
+    """The access token for an authorisation code; the SDK sends the client id and secret as
+    HTTP Basic to {NOTION_BASE_URL}/v1/oauth/token."""
+    sdk = notion_client.Client(
+        base_url=settings.NOTION_BASE_URL.rstrip("/"),
+        notion_version=NOTION_VERSION,
+        timeout_ms=NOTION_TIMEOUT_MS,
+        retry=False,
+    )
+    try:
+        answer = sdk.oauth.token(
+            client_id=settings.NOTION_CLIENT_ID,
+            client_secret=settings.NOTION_CLIENT_SECRET,
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+    except HTTPResponseError as exc:
+        raise translate_error(exc) from exc
+    except (RequestTimeoutError, httpx.TransportError) as exc:
+        raise NotionRetryableError(f"Could not reach Notion: {exc}") from exc
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not token:
+        raise NotionError("Notion did not return an access token.")
+    return token

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 from accounts.errors import ApplicationError
 from courses.models import Topic
 from integrations import planning
-from integrations.models import CalendarBlock, IntegrationSettings, NotionTask
+from integrations.models import CalendarBlock, IntegrationSettings, NotionTask, OAuthState, Provider
 from integrations.notion import client as notion
 from scheduling.models import StudyTask, TaskStatus
 
@@ -28,6 +29,8 @@ NOTION_STATUS_COMPLETED = "Completed"
 # by hash).
 POLL_OVERLAP = timedelta(minutes=2)
 DIFFICULTY_OPTIONS = ["Easy", "Medium", "Hard", "Exam level"]
+# An authorisation not finished within this time is abandoned; its state no longer matches.
+OAUTH_STATE_TTL = timedelta(minutes=10)
 
 PROPERTY_SCHEMA: dict[str, dict] = {
     "Title": {"title": {}},
@@ -108,6 +111,46 @@ def notion_connect(
     integration.notion_poll_cursor = None
     integration.save()
     return integration
+
+
+def notion_oauth_start(*, user, redirect_uri: str) -> str:
+    """Where to send the student to authorise the app; the state stays server-side."""
+    if not notion.oauth_configured():
+        raise ApplicationError("Connecting with Notion OAuth is not configured here.")
+    state = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        OAuthState.objects.for_user(user).filter(provider=Provider.NOTION).delete()
+        # Notion's flow has no PKCE; the column holds nothing secret here.
+        OAuthState.objects.create(
+            user=user, provider=Provider.NOTION, state=state, code_verifier=""
+        )
+    return notion.authorization_url(state=state, redirect_uri=redirect_uri)
+
+
+def notion_oauth_finish(*, user, state: str, code: str, redirect_uri: str) -> IntegrationSettings:
+    """Exchanges the code and keeps the token (encrypted); the integration stays off until the
+    student picks or creates the database, as with a pasted token."""
+    pending = OAuthState.objects.for_user(user).filter(provider=Provider.NOTION, state=state)
+    oauth_state = pending.first()
+    if oauth_state is None or oauth_state.created_at < timezone.now() - OAUTH_STATE_TTL:
+        raise ApplicationError("This Notion authorisation expired or was not started here.")
+    # Consumed before the exchange: a replayed callback can never use it again.
+    oauth_state.delete()
+    try:
+        token = notion.exchange_code(code=code, redirect_uri=redirect_uri)
+    except notion.NotionError as exc:
+        raise ApplicationError(f"Notion did not accept the authorisation ({exc.message}).") from exc
+    integration, _ = IntegrationSettings.objects.get_or_create(user=user)
+    integration.notion_access_token = token
+    integration.notion_enabled = False
+    integration.notion_error = ""
+    integration.save()
+    return integration
+
+
+def notion_is_awaiting_database(integration: IntegrationSettings) -> bool:
+    """Authorised through OAuth, but no database picked yet."""
+    return bool(integration.notion_access_token) and not integration.notion_enabled
 
 
 def _schema_ensure(*, client: notion.NotionClient, data_source_id: str) -> None:

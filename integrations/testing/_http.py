@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,12 +23,21 @@ class Fault:
     remaining: int
 
 
+@dataclass
+class Delay:
+    method: str
+    path_contains: str
+    seconds: float
+    remaining: int
+
+
 class FakeServer:
     """Runs a handler class on 127.0.0.1 at an ephemeral port in a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
+        self.delays: list[Delay] = []
         self.request_counts: Counter[str] = Counter()
         self.request_log: list[tuple[str, str]] = []
         fake = self
@@ -76,6 +86,29 @@ class FakeServer:
                 Fault(method.upper(), path_contains, status, body or {}, headers or {}, times)
             )
 
+    def inject_delay(
+        self, *, method: str, path_contains: str, seconds: float, times: int = 1
+    ) -> None:
+        """The request is carried out at once but answered only after `seconds`, as a slow
+        provider does: the change is made even if the caller dies before it hears back."""
+        with self.lock:
+            self.delays.append(Delay(method.upper(), path_contains, seconds, times))
+
+    def reset(self) -> None:
+        """Forget faults, delays and counts (a module-scoped server between tests)."""
+        with self.lock:
+            self.faults.clear()
+            self.delays.clear()
+        self.reset_counts()
+
+    def _take_delay(self, method: str, path: str) -> float:
+        with self.lock:
+            for delay in self.delays:
+                if delay.method == method and delay.path_contains in path and delay.remaining:
+                    delay.remaining -= 1
+                    return delay.seconds
+        return 0.0
+
     def total_requests(self) -> int:
         with self.lock:
             return sum(self.request_counts.values())
@@ -115,13 +148,19 @@ class FakeServer:
             with self.lock:
                 response = self.route(request)
         body = response.body_bytes()
-        handler.send_response(response.status)
-        handler.send_header("Content-Type", response.content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for key, value in response.headers.items():
-            handler.send_header(key, value)
-        handler.end_headers()
-        handler.wfile.write(body)
+        delay = self._take_delay(request.method, request.path)
+        if delay:
+            time.sleep(delay)
+        try:
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", response.content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            for key, value in response.headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the caller died while waiting (a killed worker)
 
     def route(self, request: Request) -> Response:
         """Each fake overrides this with its endpoints; the base knows none."""

@@ -14,6 +14,8 @@ from integrations.testing.fake_notion import FakeNotion
 # Accepted only by the fake Notion server of the local demo.
 DEMO_NOTION_TOKEN = "secret_demo_notion_token"  # noqa: S105
 DEMO_CLIENT_ID = "demo-client.apps.googleusercontent.com"
+DEMO_NOTION_CLIENT_ID = "demo-notion-client"
+DEMO_NOTION_CLIENT_SECRET = "demo-notion-secret"  # noqa: S105 - accepted only by the demo fake
 
 
 @dataclass
@@ -25,8 +27,9 @@ class DemoProviders:
     def describe(self) -> str:
         return (
             f"Fake Google Calendar at {self.google.base_url}/ (open it to see the events)\n"
-            f"Fake Notion at {self.notion.base_url}: token {DEMO_NOTION_TOKEN}, "
-            f"create the database in page {self.notion_parent_page_id}"
+            f"Fake Notion at {self.notion.base_url}: click Connect with Notion (or paste token "
+            f"{DEMO_NOTION_TOKEN}), then create the database in page "
+            f"{self.notion_parent_page_id}"
         )
 
 
@@ -42,6 +45,11 @@ def start_demo_providers(*, google_port: int = 0, notion_port: int = 0) -> DemoP
     settings.GOOGLE_CLIENT_ID = settings.GOOGLE_CLIENT_ID or DEMO_CLIENT_ID
     settings.GOOGLE_CLIENT_SECRET = settings.GOOGLE_CLIENT_SECRET or "demo-secret"
     settings.NOTION_BASE_URL = notion.base_url
+    # "Connect with Notion" (OAuth) against the fake too; its consent page asks for one click.
+    settings.NOTION_AUTH_URI = f"{notion.base_url}/v1/oauth/authorize"
+    settings.NOTION_CLIENT_ID = settings.NOTION_CLIENT_ID or DEMO_NOTION_CLIENT_ID
+    settings.NOTION_CLIENT_SECRET = settings.NOTION_CLIENT_SECRET or DEMO_NOTION_CLIENT_SECRET
+    notion.add_oauth_client(settings.NOTION_CLIENT_ID, settings.NOTION_CLIENT_SECRET)
     # oauthlib refuses plain http; the fakes only listen on loopback.
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     return DemoProviders(google=google, notion=notion, notion_parent_page_id=parent_page_id)

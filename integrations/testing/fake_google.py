@@ -34,6 +34,15 @@ def _parse_time(value: str) -> datetime:
 class FakeGoogle(FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
+        self._init_state()
+
+    def reset(self) -> None:
+        """A fresh calendar account, keeping the listening socket (module-scoped fixtures)."""
+        super().reset()
+        with self.lock:
+            self._init_state()
+
+    def _init_state(self) -> None:
         self.seq = 0
         # Sync tokens minted before this sequence number answer 410, as expired ones do.
         self.min_valid_sync_seq = 0

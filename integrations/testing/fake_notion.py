@@ -5,13 +5,20 @@ does."""
 
 from __future__ import annotations
 
+import base64
+import html
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from integrations.testing._http import FakeServer, Request, Response
 
 API_PREFIX = "/v1/"
+OAUTH_AUTHORIZE_PATH = "/v1/oauth/authorize"
+OAUTH_APPROVE_PATH = "/v1/oauth/approve"
+OAUTH_TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 - a URL path, not a secret
 
 
 def _error(status: int, code: str, message: str = "") -> Response:
@@ -36,6 +43,19 @@ def _plain_text(value: dict) -> str:
 class FakeNotion(FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
+        self._init_state()
+
+    def reset(self) -> None:
+        """A fresh workspace, keeping the listening socket (module-scoped fixtures)."""
+        super().reset()
+        with self.lock:
+            self._init_state()
+
+    def _init_state(self) -> None:
+        # OAuth: the public integration's credentials, and codes waiting for their exchange.
+        self.oauth_clients: dict[str, str] = {}
+        self.codes: dict[str, dict] = {}
+        self.auto_approve = False
         self.tokens: set[str] = set()
         self.parent_pages: set[str] = set()
         self.databases: dict[str, dict] = {}
@@ -69,14 +89,27 @@ class FakeNotion(FakeServer):
             page["properties"]["Status"] = {"type": "select", "select": {"name": status}}
             page["last_edited_time"] = _iso_minute(self.now())
 
-    def student_trash(self, page_id: str) -> None:
+    def student_trash(self, page_id: str, *, flags: tuple[str, ...] = ("in_trash", "archived")):
+        """Trashes the row; `flags` picks which of the two page fields say so, as API 2025-09-03
+        sends both (`archived` being the deprecated alias) and a later version only in_trash."""
         with self.lock:
             page = self.pages[page_id]
-            page["in_trash"] = page["archived"] = True
+            for flag in flags:
+                page[flag] = True
             page["last_edited_time"] = _iso_minute(self.now())
+
+    def add_oauth_client(self, client_id: str, client_secret: str) -> None:
+        with self.lock:
+            self.oauth_clients[client_id] = client_secret
 
     # --- routing ---------------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
+        if request.path == OAUTH_AUTHORIZE_PATH and request.method == "GET":
+            return self._consent_page(request)
+        if request.path == OAUTH_APPROVE_PATH and request.method == "GET":
+            return self._approve(request)
+        if request.path == OAUTH_TOKEN_PATH and request.method == "POST":
+            return self._token(request)
         if not request.path.startswith(API_PREFIX):
             return _error(404, "invalid_request_url")
         if request.bearer not in self.tokens:
@@ -231,7 +264,8 @@ class FakeNotion(FakeServer):
         return False
 
     def _query(self, source: dict, body: dict) -> Response:
-        include_trashed = bool(body.get("in_trash"))
+        # `archived` is the deprecated alias of `in_trash` that API 2025-09-03 still accepts.
+        include_trashed = bool(body.get("in_trash") or body.get("archived"))
         condition = body.get("filter")
         matching = [
             page
@@ -252,5 +286,78 @@ class FakeNotion(FakeServer):
                 "results": window,
                 "has_more": has_more,
                 "next_cursor": str(offset + size) if has_more else None,
+            },
+        )
+
+    # --- OAuth (public integrations) ------------------------------------------------------
+    def _consent_page(self, request: Request) -> Response:
+        query = request.query
+        if query.get("client_id") not in self.oauth_clients or not query.get("redirect_uri"):
+            return Response(
+                400, "unknown client or missing redirect_uri", content_type="text/plain"
+            )
+        if query.get("response_type") != "code":
+            return Response(400, "response_type must be code", content_type="text/plain")
+        approve = OAUTH_APPROVE_PATH + "?" + urlencode(query)
+        if self.auto_approve:
+            return Response(302, b"", {"Location": approve})
+        page = (
+            "<!doctype html><html lang='en'><head><title>Fake Notion consent</title></head>"
+            "<body><h1>Fake Notion: allow Study Planner to access pages?</h1>"
+            f"<p><a href='{html.escape(approve)}'>Allow access</a></p></body></html>"
+        )
+        return Response(200, page, content_type="text/html; charset=utf-8")
+
+    def _approve(self, request: Request) -> Response:
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {
+            "client_id": request.query.get("client_id", ""),
+            "redirect_uri": request.query.get("redirect_uri", ""),
+        }
+        params = {"code": code}
+        if "state" in request.query:
+            params["state"] = request.query["state"]
+        return Response(
+            302, b"", {"Location": request.query["redirect_uri"] + "?" + urlencode(params)}
+        )
+
+    def _basic_client(self, request: Request) -> str | None:
+        value = request.headers.get("authorization", "")
+        if not value.startswith("Basic "):
+            return None
+        try:
+            client_id, _, secret = base64.b64decode(value[len("Basic ") :]).decode().partition(":")
+        except ValueError:
+            return None
+        return client_id if self.oauth_clients.get(client_id) == secret else None
+
+    def _token(self, request: Request) -> Response:
+        client_id = self._basic_client(request)
+        if client_id is None:
+            return _error(401, "invalid_client", "Client authentication failed.")
+        body = request.json()
+        if body.get("grant_type") != "authorization_code":
+            return _error(400, "unsupported_grant_type")
+        issued = self.codes.pop(body.get("code", ""), None)
+        if (
+            issued is None
+            or issued["client_id"] != client_id
+            or issued["redirect_uri"] != body.get("redirect_uri")
+        ):
+            return _error(400, "invalid_grant", "Invalid code.")
+        token = f"ntn_{secrets.token_urlsafe(18)}"
+        self.tokens.add(token)
+        workspace_id = str(uuid.uuid4())
+        return Response(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "bot_id": str(uuid.uuid4()),
+                "workspace_id": workspace_id,
+                "workspace_name": "Student workspace",
+                "workspace_icon": None,
+                "owner": {"type": "user", "user": {"object": "user", "id": str(uuid.uuid4())}},
+                "duplicated_template_id": None,
             },
         )

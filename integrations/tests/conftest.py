@@ -85,3 +85,92 @@ def notion_connected(user, fake_notion):
     fake_notion.add_token(NOTION_TOKEN)
     parent = fake_notion.add_parent_page()
     return notion_connect(user=user, token=NOTION_TOKEN, parent_page_id=parent)
+
+
+# --- a real sync worker (see sync_worker.py) ------------------------------------------------------
+@pytest.fixture(scope="module")
+def fakes():
+    """Module-scoped fakes for a real worker: started before it, reset per test."""
+    google, notion = FakeGoogle().start(), FakeNotion().start()
+    yield google, notion
+    google.stop()
+    notion.stop()
+
+
+@pytest.fixture(scope="module")
+def require_worker_services(django_db_setup):
+    """PostgreSQL (the worker must see the test database) and a private redis-server for the
+    worker's broker, so parallel test sessions never share a queue."""
+    import shutil
+
+    from django.db import connection
+
+    from conftest import require
+    from integrations.tests import sync_worker
+
+    require(shutil.which("redis-server") is not None, "needs redis-server on PATH")
+    require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL or CI=true)")
+    server = sync_worker.PrivateRedis()
+    sync_worker._current_broker["url"] = server.url
+    yield server.url
+    sync_worker._current_broker.clear()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sync_worker(require_worker_services, fakes):
+    from integrations.tests.sync_worker import start_sync_worker
+    from planner.testing.workers import stop_worker
+
+    handle = start_sync_worker(*fakes)
+    yield handle
+    stop_worker(handle)
+
+
+@pytest.fixture
+def publish_to_worker():
+    """This process publishes to the test worker's broker instead of running tasks eagerly."""
+    from integrations.tests.sync_worker import drop_broker_connections, worker_broker_url
+    from planner.celery import app as celery_app
+
+    url = worker_broker_url()
+    keys = ("task_always_eager", "broker_url", "result_backend")
+    saved = {key: celery_app.conf[key] for key in keys}
+    drop_broker_connections(celery_app)
+    celery_app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
+    try:
+        yield celery_app
+    finally:
+        drop_broker_connections(celery_app)
+        celery_app.conf.update(saved)
+
+
+@pytest.fixture
+def google(fakes, settings):
+    """The module's fake Google, fresh for this test, with this process pointed at it."""
+    server = fakes[0]
+    server.reset()
+    settings.GOOGLE_API_ENDPOINT = server.base_url
+    settings.GOOGLE_TOKEN_URI = f"{server.base_url}/token"
+    settings.GOOGLE_CLIENT_ID = "test-client.apps.googleusercontent.com"
+    settings.GOOGLE_CLIENT_SECRET = "test-client-secret"
+    return server
+
+
+@pytest.fixture
+def notion(fakes, settings):
+    """The module's fake Notion, fresh for this test, with this process pointed at it."""
+    server = fakes[1]
+    server.reset()
+    settings.NOTION_BASE_URL = server.base_url
+    return server
+
+
+@pytest.fixture
+def worker(sync_worker, publish_to_worker):
+    """The module's sync worker, with this process publishing to it; the test ends only when
+    the worker is idle, so no task of this test runs into the next one or the flush."""
+    from integrations.tests.sync_worker import wait_idle
+
+    yield sync_worker
+    wait_idle(sync_worker)

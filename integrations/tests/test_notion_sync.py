@@ -164,10 +164,14 @@ def test_push_with_two_way_leaves_status_to_notion(two_way, fake_notion):
     assert row["properties"]["Title"]["title"][0]["text"]["content"] == "Changed by the planner"
 
 
-def test_row_trashed_in_notion_skips_the_task(two_way, fake_notion, replans):
+@pytest.mark.parametrize(
+    "flags", [("in_trash", "archived"), ("in_trash",), ("archived",)], ids=["both", "new", "old"]
+)
+def test_row_trashed_in_notion_skips_the_task(two_way, fake_notion, replans, flags):
     task = StudyTaskFactory(user=two_way.user)
     push(two_way, [task])
-    fake_notion.student_trash(NotionTask.objects.get(study_task=task).notion_page_id)
+    page_id = NotionTask.objects.get(study_task=task).notion_page_id
+    fake_notion.student_trash(page_id, flags=flags)
 
     poll(two_way)
 

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from integrations import locks, ratelimit, services, tasks
-from integrations.errors import SyncBusyError
+from integrations.errors import SyncBusyError, TransientSyncError
 from integrations.models import CalendarBlock, NotionTask, OutboxEntry, Provider
 from integrations.tests.factories import IntegrationSettingsFactory, StudyTaskFactory
 from scheduling.signals import plan_changed
@@ -53,7 +54,7 @@ def test_lost_enqueue_is_resent_by_the_sweep(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.sync_provider, "delay", broker_down)
+    monkeypatch.setattr(tasks.sync_provider, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         send_plan_changed(task.user, created=[task.pk])
     assert OutboxEntry.objects.pending().count() == 1  # the change survived the outage
@@ -100,12 +101,30 @@ def test_transient_error_retries_the_task_and_honours_retry_after(
     assert CalendarBlock.objects.get().is_synced
 
 
+def test_last_retry_that_fails_records_the_failure_for_the_student(google_connected, fake_google):
+    task = StudyTaskFactory(user=google_connected.user)
+    services.outbox_record_plan_change(
+        user_id=task.user_id, created=[str(task.pk)], moved=[], deleted=[]
+    )
+    fake_google.inject_fault(method="POST", path_contains="/events", status=503, times=10)
+
+    with pytest.raises(TransientSyncError):
+        tasks.sync_provider.apply(
+            args=[str(task.user_id), Provider.GOOGLE, False], retries=tasks.MAX_RETRIES
+        )
+
+    google_connected.refresh_from_db()
+    assert f"failed after {1 + tasks.MAX_RETRIES} attempts" in google_connected.google_error
+    assert google_connected.google_calendar_enabled  # still connected: only the sync failed
+    assert OutboxEntry.objects.pending().count() == 1  # kept for the next sync
+
+
 def test_retry_delay_backs_off_with_jitter_and_respects_retry_after():
     delays = [tasks.retry_delay(retries, None) for retries in range(4)]
     assert 5 <= delays[0] <= 10
     assert 20 <= delays[2] <= 40
     assert tasks.retry_delay(0, 120.0) == 120.0
-    assert tasks.retry_delay(20, None) <= tasks.BACKOFF_MAX_SECONDS
+    assert tasks.retry_delay(20, None) <= settings.SYNC_BACKOFF_MAX_SECONDS
 
 
 def test_sync_is_skipped_while_another_worker_holds_the_lock(google_connected, fake_google):

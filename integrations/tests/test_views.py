@@ -188,6 +188,9 @@ def test_demo_providers_serve_consent_and_calendar_overview(settings, monkeypatc
         "GOOGLE_CLIENT_ID",
         "GOOGLE_CLIENT_SECRET",
         "NOTION_BASE_URL",
+        "NOTION_AUTH_URI",
+        "NOTION_CLIENT_ID",
+        "NOTION_CLIENT_SECRET",
     ):
         monkeypatch.setattr(django_settings, name, getattr(django_settings, name))
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -196,6 +199,10 @@ def test_demo_providers_serve_consent_and_calendar_overview(settings, monkeypatc
         assert f"{providers.google.base_url}/token" == settings.GOOGLE_TOKEN_URI
         assert providers.notion.base_url == settings.NOTION_BASE_URL
         assert DEMO_NOTION_TOKEN in providers.notion.tokens
+        assert settings.NOTION_AUTH_URI.startswith(providers.notion.base_url)
+        assert providers.notion.oauth_clients == {
+            settings.NOTION_CLIENT_ID: settings.NOTION_CLIENT_SECRET
+        }
         overview = requests.get(providers.google.base_url + "/", timeout=5)
         assert "Fake Google Calendar" in overview.text and "Personal" in overview.text
     finally:

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from accounts.api.filters import UtcIsoDateTimeFilter
 from mastery.api.serializers import (
     GradeImportInputSerializer,
     GradeImportOutputSerializer,
@@ -32,10 +33,8 @@ class PerformanceRecordFilter(django_filters.FilterSet):
     # Plain id filters: another user's id simply matches nothing, with no lookup query.
     course = django_filters.UUIDFilter(field_name="course_id")
     assessment = django_filters.UUIDFilter(field_name="assessment_id")
-    completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
-    completed_before = django_filters.IsoDateTimeFilter(
-        field_name="completed_at", lookup_expr="lte"
-    )
+    completed_after = UtcIsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
+    completed_before = UtcIsoDateTimeFilter(field_name="completed_at", lookup_expr="lte")
 
     class Meta:
         model = PerformanceRecord

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -182,6 +182,21 @@ def test_list_filters_orders_and_paginates(api_client, user, course, assessment)
     assert ids({"ordering": "-completed_at"})[-1] == str(old.pk)
     assert api_client.get(LIST_URL).data["count"] == 3
     assert str(other_course.pk) in ids({})
+
+
+def test_date_filters_take_any_iso_offset_and_refuse_instants_out_of_range(
+    api_client, user, course
+):
+    record = PerformanceRecordFactory(
+        user=user, course=course, completed_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    )
+    # +20:57 is valid ISO 8601 but beyond PostgreSQL's offset range: it is read as an instant.
+    wide_offset = api_client.get(LIST_URL, {"completed_after": "2026-03-01T23:00:00+20:57"})
+    assert wide_offset.status_code == 200
+    assert [row["id"] for row in wide_offset.data["results"]] == [str(record.pk)]
+    too_early = api_client.get(LIST_URL, {"completed_after": "0001-01-01T00:00:00+01:00"})
+    assert too_early.status_code == 400
+    assert "completed_after" in too_early.data
 
 
 def test_list_shows_only_own_records(api_client, other_user):

@@ -1,9 +1,26 @@
 """Property-based API testing from the OpenAPI schema, as two students and as nobody.
 
-Student A exercises every operation with generated input. Checks: no 5xx, only documented
-status codes and content types, responses match their schemas, nothing of student B's ever
-appears, B's objects are unreachable through any path parameter, and B's data is unchanged.
-Separately, every operation refuses anonymous callers.
+The campaign runs twice, once for each student, with the other student as the bystander whose
+data is there to be reached for:
+
+- the first student sends every operation the schema's own examples, Schemathesis' coverage
+  cases (boundary and invalid values) and ``MAX_EXAMPLES`` (default 100) generated requests,
+  valid and invalid mixed;
+- the second student sends every operation ``MAX_EXAMPLES`` generated requests of its own (the
+  seed derives from the test, so they differ from the first student's). The coverage cases are
+  the same fixed requests whoever sends them, so they are sent once.
+
+Hypothesis stops early only where an operation has fewer distinct inputs than that (an
+operation without parameters has one). For every request: no 5xx, only documented status
+codes and content types, responses match their schemas, and neither an id nor the email of the
+bystander appears in the response. For every operation with a path parameter, one object of
+each kind the bystander owns is requested through it and must be refused with a 4xx. After each
+operation the bystander's rows must be exactly as before; the acting student's changes are then
+rolled back, so every operation starts from the same two seeded students.
+
+Separately, every operation refuses anonymous callers, for ten generated requests each.
+
+`SCHEMATHESIS_MAX_EXAMPLES` raises (or, for a quick local run, lowers) the number of examples.
 """
 
 import os
@@ -15,9 +32,9 @@ import pytest
 import schemathesis
 from django.apps import apps
 from django.core import signals
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks as st_checks
 from werkzeug.test import Client as WerkzeugClient
 
@@ -27,19 +44,21 @@ from accounts.tests.factories import UserFactory
 from planner.management.commands.seed_demo import Command as SeedDemo
 from planner.wsgi import application
 
-# Generated examples per operation. The suite's time budget (make test well under 15 minutes on
-# two cores) sets the default; SCHEMATHESIS_MAX_EXAMPLES=100 runs the long campaign.
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
 PATH_PARAM_RE = re.compile(r"\{[^}]+\}")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# How many of B's object ids each operation is aimed at, per generated example.
-FOREIGN_PROBES = 6
 RESPONSE_CHECKS = [
     st_checks.not_a_server_error,
     st_checks.status_code_conformance,
     st_checks.content_type_conformance,
     st_checks.response_schema_conformance,
 ]
+COMMON_SETTINGS = {
+    "max_examples": MAX_EXAMPLES,
+    "deadline": None,
+    "suppress_health_check": list(HealthCheck),
+    "derandomize": True,
+}
 
 
 def owned_rows(user) -> dict[str, list[dict]]:
@@ -74,6 +93,77 @@ def bearer_for(user) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+class Campaign:
+    """One student acting while the other's data sits next to it.
+
+    Each operation runs inside its own savepoint: when the next operation begins, the
+    bystander's rows are compared with the snapshot taken before the campaign, then the acting
+    student's changes are rolled back.
+    """
+
+    def __init__(self, actor, bystander):
+        self.headers = bearer_for(actor)
+        self.bystander = bystander
+        self.baseline = owned_rows(bystander)
+        self.foreign_ids = {
+            str(row["id"]) for rows in self.baseline.values() for row in rows if "id" in row
+        }
+        # One object of every kind: whatever kind an operation's path expects, one of them is it.
+        self.probe_ids = sorted(str(rows[0]["id"]) for rows in self.baseline.values() if rows)
+        self.operation: str | None = None
+        self.savepoint: str | None = None
+        self.probed: set[str] = set()
+        # Werkzeug's client, like Schemathesis: Django's test client would re-attach the
+        # connection-closing hook after each request.
+        self.client = WerkzeugClient(application)
+
+    def begin(self, label: str) -> None:
+        if label == self.operation:
+            return
+        self.finish()
+        self.operation = label
+        self.savepoint = transaction.savepoint()
+
+    def finish(self) -> None:
+        if self.operation is None:
+            return
+        label, self.operation = self.operation, None
+        try:
+            after = owned_rows(self.bystander)
+        except DatabaseError as exc:
+            # A server error can leave the transaction aborted; name that operation, not the next.
+            transaction.savepoint_rollback(self.savepoint)
+            raise AssertionError(f"{label} left the transaction broken: {exc}") from exc
+        transaction.savepoint_rollback(self.savepoint)
+        assert after == self.baseline, f"{label} changed another student's data"
+
+    def exercise(self, case) -> None:
+        self.begin(case.operation.label)
+        response = case.call(headers=self.headers)
+        case.validate_response(response, checks=RESPONSE_CHECKS)
+        text = response.text or ""
+        leaked = self.foreign_ids.intersection(UUID_RE.findall(text))
+        assert not leaked, f"{case.operation.label} returned another student's ids: {leaked}"
+        assert self.bystander.email not in text
+
+        # The probe paths depend only on the operation, so once per operation is enough.
+        if case.path_parameters and case.operation.label not in self.probed:
+            self.probed.add(case.operation.label)
+            for foreign_id in self.probe_ids:
+                path = PATH_PARAM_RE.sub(foreign_id, case.operation.full_path)
+                probe = self.client.open(
+                    path,
+                    method=case.method.upper(),
+                    data=b"{}",
+                    content_type="application/json",
+                    headers=self.headers,
+                )
+                assert 400 <= probe.status_code < 500, (
+                    f"{case.method.upper()} {path} (another student's object) answered "
+                    f"{probe.status_code}"
+                )
+
+
 @pytest.fixture
 def students(db):
     alice = UserFactory(email="alice@example.org")
@@ -101,66 +191,44 @@ def api_schema(students):
 
 
 @pytest.fixture
-def bob_guard(students):
-    """B's ids for probing, and a check after the run that none of B's rows changed."""
-    _, bob = students
-    before = owned_rows(bob)
-    foreign_ids = sorted(
-        {str(row["id"]) for rows in before.values() for row in rows if "id" in row}
-    )
-    yield foreign_ids
-    assert owned_rows(bob) == before
+def alice_acts(students):
+    campaign = Campaign(actor=students[0], bystander=students[1])
+    yield campaign
+    campaign.finish()
 
 
 @pytest.fixture
-def alice_headers(students):
-    return bearer_for(students[0])
-
-
-@pytest.fixture
-def probed_operations():
-    return set()
+def bob_acts(students):
+    campaign = Campaign(actor=students[1], bystander=students[0])
+    yield campaign
+    campaign.finish()
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_api_as_two_students(case, alice_headers, bob_guard, probed_operations):
-    response = case.call(headers=alice_headers)
-    case.validate_response(response, checks=RESPONSE_CHECKS)
-    leaked = set(bob_guard) & set(UUID_RE.findall(response.text or ""))
-    assert not leaked, f"{case.operation.label} returned another student's ids: {leaked}"
-    assert "bob@example.org" not in (response.text or "")
-
-    # The probe paths depend only on the operation, so once per operation is enough.
-    if case.path_parameters and case.operation.label not in probed_operations:
-        probed_operations.add(case.operation.label)
-        # Werkzeug's client, like Schemathesis: Django's test client would re-attach the
-        # connection-closing hook after each request.
-        client = WerkzeugClient(application)
-        for foreign_id in bob_guard[:FOREIGN_PROBES]:
-            path = PATH_PARAM_RE.sub(foreign_id, case.operation.full_path)
-            probe = client.open(
-                path,
-                method=case.method.upper(),
-                data=b"{}",
-                content_type="application/json",
-                headers=alice_headers,
-            )
-            assert 400 <= probe.status_code < 500, (
-                f"{case.method.upper()} {path} (B's object) answered {probe.status_code}"
-            )
+@settings(**COMMON_SETTINGS)
+def test_api_as_first_student(case, alice_acts):
+    alice_acts.exercise(case)
 
 
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+# Generated examples only: the explicit ones (schema examples, coverage cases) ran as Alice.
+@settings(**COMMON_SETTINGS, phases=[Phase.generate, Phase.shrink])
+def test_api_as_second_student(case, bob_acts):
+    bob_acts.exercise(case)
+
+
+@schema.parametrize()
+# Authentication comes before anything else, so generated requests, valid and invalid, suffice.
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    phases=[Phase.generate, Phase.shrink],
+)
 def test_api_refuses_anonymous_callers(case):
     response = case.call()
     assert response.status_code in (401, 403), (

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from accounts.services import api_token_create
 from integrations.models import IntegrationSettings, OAuthState, OutboxEntry
 from integrations.tests.factories import CalendarBlockFactory, NotionTaskFactory
@@ -154,6 +155,9 @@ def test_deleting_removes_every_row_and_revokes_integrations(
     assert response.url == reverse("planner:account_deleted")
     assert revoked == [GOOGLE_REFRESH]
     assert all(count == 0 for count in owned_counts(user).values()), owned_counts(user)
+    # The audit trail is retained by design: its rows lose the user (SET_NULL) and keep only
+    # the id snapshot, so the account's deletion itself stays on record.
+    assert AuditEvent.objects.filter(user_id_snapshot=user.pk, action="account_deleted").exists()
     for model, ids in own_ids.items():
         id_field = model.instance_type._meta.pk.attname
         assert not model._default_manager.filter(**{f"{id_field}__in": ids}).exists(), model

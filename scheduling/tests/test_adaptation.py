@@ -293,3 +293,18 @@ def test_preferences_change_replans_within_the_new_limits(
         day = task.scheduled_start.astimezone(NEW_YORK).date()
         per_day[day] = per_day.get(day, 0) + task.estimated_duration_min
     assert per_day and max(per_day.values()) <= 60
+
+
+@freeze_time(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+def test_streak_reads_each_local_day_once_whatever_the_history(user, django_assert_num_queries):
+    course = CourseFactory(user=user)
+    for day in (1, 2, 3):
+        for minute in range(0, 50, 10):
+            PerformanceRecordFactory(
+                course=course,
+                completed_at=datetime(2026, 11, day, 12, minute, tzinfo=NEW_YORK),
+                source=EvidenceSource.QUIZ,
+            )
+    with django_assert_num_queries(2):
+        result = selectors.streak_for(user)
+    assert (result.current, result.longest, result.active_days) == (3, 3, 3)

@@ -1,0 +1,48 @@
+"""How the accounts layer reacts to login events, from Django's auth and from axes."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from accounts.audit import audit_record
+from accounts.models import AuditAction
+
+# A failed login is not tied to an account (the name may not exist); the attempted username is
+# kept as typed, capped at the length of an email address.
+ATTEMPTED_USERNAME_MAX_LENGTH = 254
+
+
+def _attempted_username(credentials: dict | None) -> str:
+    credentials = credentials or {}
+    username = credentials.get("username") or credentials.get("email") or ""
+    return str(username)[:ATTEMPTED_USERNAME_MAX_LENGTH]
+
+
+def _path(request) -> str:
+    return getattr(request, "path", "") if request is not None else ""
+
+
+@receiver(user_logged_in, dispatch_uid="accounts_audit_login_succeeded")
+def audit_login_succeeded(sender, request, user, **kwargs):
+    audit_record(action=AuditAction.LOGIN_SUCCEEDED, user=user, detail={"path": _path(request)})
+
+
+@receiver(user_login_failed, dispatch_uid="accounts_audit_login_failed")
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # Django has already replaced the password in `credentials` with stars; only the attempted
+    # username is read from it, so nothing else the client typed is stored.
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        detail={"username": _attempted_username(credentials), "path": _path(request)},
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="accounts_audit_login_locked_out")
+def audit_login_locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    audit_record(
+        action=AuditAction.LOGIN_LOCKED_OUT,
+        detail={
+            "username": str(username or "")[:ATTEMPTED_USERNAME_MAX_LENGTH],
+            "path": _path(request),
+        },
+    )

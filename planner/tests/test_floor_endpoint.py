@@ -1,0 +1,65 @@
+"""GET /api/ping: authenticated, scoped to the caller, one query, and in the OpenAPI schema."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import UserPreferences
+from accounts.tests.factories import ApiTokenFactory, UserPreferencesFactory
+
+PING = reverse("api:ping")
+
+
+def test_anonymous_caller_is_refused(anon_api_client, db):
+    response = anon_api_client.get(PING)
+    assert response.status_code == 401
+
+
+def test_bad_token_is_refused(anon_api_client, db):
+    response = anon_api_client.get(PING, HTTP_AUTHORIZATION="Bearer not-a-real-key")
+    assert response.status_code == 401
+
+
+def test_token_caller_gets_own_preferences_time(anon_api_client, user, other_user):
+    mine = UserPreferencesFactory(user=user)
+    theirs = UserPreferencesFactory(user=other_user)
+    # Make the other student's row the newest overall, so a missing user filter would show it.
+    UserPreferences.objects.filter(pk=theirs.pk).update(
+        updated_at=timezone.now() + timedelta(days=1)
+    )
+    mine.refresh_from_db()
+    ApiTokenFactory(user=user, raw_key="ping-key-0123456789abcdefghijklmnopqrstu")
+
+    response = anon_api_client.get(
+        PING, HTTP_AUTHORIZATION="Bearer ping-key-0123456789abcdefghijklmnopqrstu"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["email"] == user.email
+    assert body["preferences_updated_at"] == mine.updated_at.isoformat().replace("+00:00", "Z")
+
+
+def test_student_without_preferences_gets_null_and_nothing_is_created(api_client, user):
+    response = api_client.get(PING)
+    assert response.status_code == 200
+    assert response.json()["preferences_updated_at"] is None
+    assert not UserPreferences.objects.filter(user=user).exists()
+
+
+def test_ping_does_exactly_one_query(api_client, user, django_assert_num_queries):
+    UserPreferencesFactory(user=user)
+    with django_assert_num_queries(1):
+        response = api_client.get(PING)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_ping_is_documented_in_the_schema():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/ping"]["get"]
+    assert set(operation["responses"]) == {"200", "401", "403"}
