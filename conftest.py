@@ -128,24 +128,7 @@ def worker_log(celery_worker_process):
 @pytest.fixture
 def celery_broker(celery_worker_process):
     """Make this process publish to the worker's Redis instead of running tasks eagerly."""
-    from planner.celery import app as celery_app
+    from planner.testing.services import publishing_to
 
-    url = redis_url()
-    saved = {
-        key: celery_app.conf[key] for key in ("task_always_eager", "broker_url", "result_backend")
-    }
-    _drop_broker_connections(celery_app)
-    celery_app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
-    try:
+    with publishing_to(redis_url()) as celery_app:
         yield celery_app
-    finally:
-        _drop_broker_connections(celery_app)
-        celery_app.conf.update(saved)
-
-
-def _drop_broker_connections(celery_app) -> None:
-    """Celery caches its connection and producer pools for the broker URL it first saw; drop
-    them so the next publish connects to the broker now configured."""
-    # Not closed: kombu shares pools per URL across apps, so only our reference is dropped.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None

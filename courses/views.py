@@ -199,27 +199,34 @@ class CourseDeleteView(_ConfirmDeleteView):
 # --- topics ---------------------------------------------------------------------------------
 
 
-class TopicCreateView(ServiceFormView):
-    template_name = "courses/topic_form.html"
-    form_class = TopicForm
-    success_message = "Topic added."
+class _InCourseFormView(ServiceFormView):
+    """A form about something in one of the student's courses; another student's course is a
+    404. An edit view that already loaded its object sets `course` from it, saving a query."""
+
+    course: Course
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and not hasattr(self, "course"):
             self.course = self.user_course(kwargs["course_pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "course": self.course}
 
+    def success_url_for(self, obj) -> str:
+        return reverse("courses:detail", args=[self.course.pk])
+
+
+class TopicCreateView(_InCourseFormView):
+    template_name = "courses/topic_form.html"
+    form_class = TopicForm
+    success_message = "Topic added."
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(course=self.course, **kwargs)
 
     def perform(self, form):
         return services.topic_create(course=self.course, **form.cleaned_data)
-
-    def success_url_for(self, obj) -> str:
-        return reverse("courses:detail", args=[self.course.pk])
 
 
 class TopicUpdateView(TopicCreateView):
@@ -230,7 +237,7 @@ class TopicUpdateView(TopicCreateView):
             self.topic = get_object_or_404(
                 Topic.objects.for_user(request.user).select_related("course"), pk=kwargs["pk"]
             )
-            kwargs["course_pk"] = self.topic.course_id
+            self.course = self.topic.course
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
@@ -269,18 +276,10 @@ class TopicDeleteView(_ConfirmDeleteView):
 # --- assessments ----------------------------------------------------------------------------
 
 
-class AssessmentCreateView(ServiceFormView):
+class AssessmentCreateView(_InCourseFormView):
     template_name = "courses/assessment_form.html"
     form_class = AssessmentForm
     success_message = "Assessment added."
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.course = self.user_course(kwargs["course_pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "course": self.course}
 
     def get_context_data(self, **kwargs):
         weights_total = selectors.course_list(user=self.request.user).get(pk=self.course.pk)
@@ -290,9 +289,6 @@ class AssessmentCreateView(ServiceFormView):
 
     def perform(self, form):
         return services.assessment_create(course=self.course, **form.service_fields())
-
-    def success_url_for(self, obj) -> str:
-        return reverse("courses:detail", args=[self.course.pk])
 
 
 class AssessmentUpdateView(AssessmentCreateView):
@@ -304,7 +300,7 @@ class AssessmentUpdateView(AssessmentCreateView):
                 Assessment.objects.for_user(request.user).select_related("course"),
                 pk=kwargs["pk"],
             )
-            kwargs["course_pk"] = self.assessment.course_id
+            self.course = self.assessment.course
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):

@@ -107,14 +107,16 @@ def require_worker_services(django_db_setup):
 
     from conftest import require
     from integrations.tests import sync_worker
+    from planner.testing.services import PrivateRedis
 
     require(shutil.which("redis-server") is not None, "needs redis-server on PATH")
     require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL or CI=true)")
-    server = sync_worker.PrivateRedis()
+    server = PrivateRedis()
+    server.start()
     sync_worker._current_broker["url"] = server.url
     yield server.url
     sync_worker._current_broker.clear()
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -130,19 +132,11 @@ def sync_worker(require_worker_services, fakes):
 @pytest.fixture
 def publish_to_worker():
     """This process publishes to the test worker's broker instead of running tasks eagerly."""
-    from integrations.tests.sync_worker import drop_broker_connections, worker_broker_url
-    from planner.celery import app as celery_app
+    from integrations.tests.sync_worker import worker_broker_url
+    from planner.testing.services import publishing_to
 
-    url = worker_broker_url()
-    keys = ("task_always_eager", "broker_url", "result_backend")
-    saved = {key: celery_app.conf[key] for key in keys}
-    drop_broker_connections(celery_app)
-    celery_app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
-    try:
+    with publishing_to(worker_broker_url()) as celery_app:
         yield celery_app
-    finally:
-        drop_broker_connections(celery_app)
-        celery_app.conf.update(saved)
 
 
 @pytest.fixture

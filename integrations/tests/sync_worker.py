@@ -10,10 +10,6 @@ how long a broken pipeline hangs; nothing here asserts a duration).
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from datetime import timedelta
 
@@ -36,6 +32,7 @@ from integrations.notion import services as notion_services
 from integrations.testing.fake_google import FakeGoogle
 from integrations.testing.fake_notion import FakeNotion
 from integrations.tests.conftest import NOTION_TOKEN
+from planner.testing.services import wait_for as shared_wait_for
 from planner.testing.workers import database_url, start_worker
 from scheduling import services as scheduling_services
 from scheduling.models import StudyTask
@@ -47,51 +44,6 @@ WORKER_QUEUES = "sync,planning,mastery"
 POLL_INTERVAL_S = 0.1
 # Short backoff for the test worker: the production base is 10 s doubling to 600 s.
 FAST_BACKOFF_ENV = {"SYNC_BACKOFF_BASE_SECONDS": "0.1", "SYNC_BACKOFF_MAX_SECONDS": "0.5"}
-
-
-class PrivateRedis:
-    """A redis-server subprocess on a free loopback port, with no persistence."""
-
-    def __init__(self):
-        executable = shutil.which("redis-server")
-        if executable is None:
-            raise FileNotFoundError("redis-server")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.directory = tempfile.mkdtemp(prefix="sync-worker-redis-")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [
-                executable,
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import redis
-
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise
-                time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 # The broker of the module's worker; set by the module-scoped `worker_redis` fixture, which is
@@ -130,23 +82,14 @@ def start_sync_worker(google, notion, **extra_env):
         pytest.fail(f"the sync worker did not start:\n{exc}")
 
 
-def drop_broker_connections(celery_app) -> None:
-    """Celery caches its connection and producer pools for the broker URL it first saw, and
-    its result backend per thread; drop them so the next use connects to the URL configured
-    now (each worker module has its own private redis-server)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app._backend_cache = None
-    celery_app._local.__dict__.pop("backend", None)
-
-
 def wait_for(predicate, handle, what: str) -> None:
-    deadline = time.monotonic() + WORKER_DEADLINE_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(POLL_INTERVAL_S)
-    assert predicate(), f"timed out waiting for {what}\n{handle.log()}"
+    shared_wait_for(
+        predicate,
+        what=what,
+        log=handle.log,
+        deadline_s=WORKER_DEADLINE_S,
+        interval_s=POLL_INTERVAL_S,
+    )
 
 
 def wait_idle(handle) -> None:

@@ -16,7 +16,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from rest_framework.views import APIView
 from conftest import redis_available, redis_url, require
 from planner import views
 from planner.api import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL
+from planner.testing.services import free_port
 from planner.testing.workers import celery_worker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,12 +63,6 @@ LOAD_DEADLINE_S = 30
 HTTP_TIMEOUT_S = 20
 DRAIN_TIMEOUT_S = 60
 LEAKED_INTERNALS = ("Traceback", "OperationalError", "InterfaceError", "psycopg", 'File "/')
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- The error answers, through the real request stack (no services needed) --------------------
@@ -196,7 +190,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         owner = pwd.getpwnam("postgres")
         os.chown(root, owner.pw_uid, owner.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    cluster = PrivatePostgres(root=root, port=_free_port(), run_as=run_as)
+    cluster = PrivatePostgres(root=root, port=free_port(), run_as=run_as)
     try:
         cluster.run(
             str(PG_BIN_DIR / "initdb"),
@@ -333,7 +327,7 @@ def app_server(private_postgres, django_db_setup) -> Iterator[AppServer]:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "WARNING",
     }
-    port = _free_port()
+    port = free_port()
     log_path = private_postgres.root / "gunicorn.log"
     command = [
         sys.executable,

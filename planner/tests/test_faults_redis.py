@@ -39,8 +39,9 @@ from mastery.models import (
     PerformanceRecord,
 )
 from mastery.services import mastery_recompute_user, performance_record_create
+from planner.testing.services import publishing_to, wait_for
 from planner.testing.workers import celery_worker, database_url
-from planner.tests.faults import private_redis, publishing_to, wait_for, worker_log_tail
+from planner.tests.faults import private_redis
 from scheduling import services as scheduling_services
 from scheduling import tasks as scheduling_tasks
 from scheduling.models import ReplanRequest, StudyTask, TaskStatus
@@ -195,7 +196,7 @@ def test_requests_succeed_while_redis_is_down_and_the_sweeps_catch_up(
                 wait_for(
                     lambda: caught_up() and (time.sleep(0.5) or caught_up()),
                     what="mastery, the plan and the sync to catch up",
-                    log=lambda: worker_log_tail(handle),
+                    log=handle.log,
                 )
 
             _assert_nothing_lost_nothing_duplicated(

@@ -27,8 +27,9 @@ from mastery.models import (
     PerformanceRecord,
 )
 from mastery.services import mastery_recompute_user, performance_record_create
+from planner.testing.services import publishing_to, wait_for
 from planner.testing.workers import celery_worker, database_url, start_worker, stop_worker
-from planner.tests.faults import private_redis, publishing_to, wait_for, worker_log_tail
+from planner.tests.faults import private_redis
 
 pytestmark = pytest.mark.services
 
@@ -108,7 +109,7 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_completes_once(require_p
             wait_for(
                 lambda: f"recompute_topics[{task_id}] succeeded" in second.log(tail=1_000_000),
                 what="the redelivered recompute to finish",
-                log=lambda: worker_log_tail(second),
+                log=second.log,
             )
             second_log = second.log(tail=1_000_000)
         succeeded = re.findall(

@@ -14,7 +14,7 @@ from accounts.tasking import enqueue_on_commit, publish
 from courses.tests.factories import CourseFactory, TopicFactory
 from mastery.models import MasteryRecomputeRequest, MasteryRecord
 from mastery.tasks import recompute_topics
-from planner.tests.faults import free_port, publishing_to
+from planner.testing.services import free_port, publishing_to
 from scheduling.models import ReplanRequest
 from scheduling.services import busy_intervals_for
 from scheduling.tests.factories import StudyTaskFactory
