@@ -29,6 +29,21 @@ def redis_available(url: str | None = None) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(request):
+    """Argon2 is deliberately slow; tests only need passwords to round-trip.
+
+    Tests of hashing itself opt out with `@pytest.mark.real_password_hashers`.
+    """
+    if request.node.get_closest_marker("real_password_hashers"):
+        yield
+        return
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def require_postgres(db):
     from django.db import connection

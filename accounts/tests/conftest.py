@@ -3,12 +3,6 @@ import pytest
 from accounts.signals import preferences_changed
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # PBKDF2 is deliberately slow; tests only need passwords to round-trip.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def preferences_events():
     """Every preferences_changed sent during the test, as the user ids it carried."""

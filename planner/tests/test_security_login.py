@@ -77,6 +77,7 @@ def test_the_admin_login_works_and_shares_the_lockout(client, settings):
     assert locked.status_code == 429
 
 
+@pytest.mark.real_password_hashers
 def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_login(client, settings):
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     # Few iterations keep the test fast; any non-Argon2 hash is rehashed all the same.
