@@ -20,8 +20,7 @@ from courses import services as course_services
 from courses.models import Course
 from mastery import services as mastery_services
 from mastery.demo_questions import seed_demo_questions
-from planner.demo import DEMO_COURSES
-from planner.management.commands.seed_demo import current_semester
+from planner.demo import DEMO_COURSES, current_semester
 from planner.models import OnboardingProgress, OnboardingStep
 from scheduling import services as scheduling_services
 from scheduling.work import user_zone
