@@ -2,6 +2,8 @@
 
 import os
 import shutil
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +18,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Every browser test runs at this instant, whatever the real time: mid-semester on a Wednesday
+# afternoon in the demo's zone, before the evening's study blocks. The server (time-machine, for
+# the whole process, so the live server's thread too) and the page's JavaScript (Playwright's
+# clock) both start there and tick together.
+BROWSER_NOW = datetime(2026, 11, 11, 15, 0, tzinfo=ZoneInfo("America/Chicago"))
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 
@@ -40,8 +47,18 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def browser_now():
+    import time_machine
+
+    # A fixed offset, not the ZoneInfo: time-machine would also set the process's TZ for one.
+    with time_machine.travel(BROWSER_NOW.astimezone(UTC), tick=True):
+        yield BROWSER_NOW
+
+
+@pytest.fixture
+def page(browser, live_server, browser_now):
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    context.clock.install(time=browser_now)
     # Tests must never leave this machine: anything but the live server is refused.
     context.route(
         "**/*",
@@ -56,8 +73,9 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def phone_page(browser, live_server):
+def phone_page(browser, live_server, browser_now):
     context = browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True)
+    context.clock.install(time=browser_now)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -65,7 +83,7 @@ def phone_page(browser, live_server):
 
 
 @pytest.fixture
-def demo_student(transactional_db):
+def demo_student(transactional_db, browser_now):
     """The demo student with mastery, question banks, a finished setup and a plan."""
     from planner.management.commands.screenshots import prepare_demo_student
 
