@@ -165,12 +165,19 @@ DEMO_COURSES = [
 
 
 def current_semester(today: date) -> tuple[str, date, date]:
-    """The academic term containing today (or the next one), with realistic dates."""
+    """The academic term containing today (or the next one), with realistic dates.
+
+    Once a term has ended it is the next one: a student who sets up on 20 December plans for the
+    spring, not for a fall with nothing left to study for.
+    """
+    year = today.year
     if today.month >= 8:
-        return f"Fall {today.year}", date(today.year, 8, 24), date(today.year, 12, 18)
-    if today.month <= 5:
-        return f"Spring {today.year}", date(today.year, 1, 12), date(today.year, 5, 8)
-    return f"Summer {today.year}", date(today.year, 6, 1), date(today.year, 8, 10)
+        if today > date(year, 12, 18):
+            return f"Spring {year + 1}", date(year + 1, 1, 12), date(year + 1, 5, 8)
+        return f"Fall {year}", date(year, 8, 24), date(year, 12, 18)
+    if today <= date(year, 5, 8):
+        return f"Spring {year}", date(year, 1, 12), date(year, 5, 8)
+    return f"Summer {year}", date(year, 6, 1), date(year, 8, 10)
 
 
 @dataclass(frozen=True)

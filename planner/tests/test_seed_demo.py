@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -131,3 +131,22 @@ def test_seed_demo_refuses_an_instant_without_an_offset():
     with pytest.raises(CommandError, match="offset"):
         call_command("seed_demo", now="2026-12-06T23:30:00")
     assert not User.objects.filter(email=DEMO_EMAIL).exists()
+
+
+@pytest.mark.parametrize(
+    ("today", "semester"),
+    [
+        (date(2027, 1, 1), "Spring 2027"),
+        (date(2027, 5, 8), "Spring 2027"),
+        (date(2027, 5, 9), "Summer 2027"),
+        (date(2027, 8, 10), "Fall 2027"),
+        (date(2026, 12, 18), "Fall 2026"),
+        (date(2026, 12, 19), "Spring 2027"),
+        (date(2026, 12, 31), "Spring 2027"),
+    ],
+)
+def test_the_semester_is_the_current_one_or_the_next_once_it_has_ended(today, semester):
+    name, start, end = current_semester(today)
+    assert name == semester
+    assert today <= end
+    assert start < end
