@@ -10,6 +10,8 @@ from django.utils import timezone
 
 import conftest as root_conftest
 
+pytestmark = pytest.mark.clock
+
 # Far from the real time and from the instants `make test-clock` uses, so the test can tell.
 FAR_INSTANT = "2061-07-04T12:00:00-05:00"
 

@@ -15,7 +15,7 @@ from planner.dashboard import dashboard_for
 from scheduling.models import DailyCheckIn, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.tests.factories import MasteryRecordFactory, StudyTaskFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 NOON = datetime(2026, 10, 14, 12, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from planner.dashboard import dashboard_invalidate
 from scheduling import services as scheduling_services
 from scheduling.tests.factories import MasteryRecordFactory, StudyTaskFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 NOON = datetime(2026, 10, 14, 12, 0, tzinfo=UTC)
 # The queries the cached panels make when rendered: plan snapshot, deadlines, reviews and

@@ -21,7 +21,7 @@ from planner.grades import grade_target_set
 from scheduling import services as scheduling_services
 from scheduling.models import StudyTask
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 PASSWORD = "correct horse battery staple"
 GOOGLE_REFRESH = "google-refresh-secret"

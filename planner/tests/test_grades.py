@@ -17,7 +17,7 @@ from mastery.tests.factories import PerformanceRecordFactory
 from planner.grades import grade_plan_for, grade_target_set
 from scheduling.tests.factories import MasteryRecordFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from planner.course_overview import resource_key, topic_depths
 from planner.models import ResourceCompletion
 from scheduling.tests.factories import MasteryRecordFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 READING = "https://example.org/limits"
 VIDEO = "https://example.org/limits-video"

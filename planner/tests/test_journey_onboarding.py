@@ -12,7 +12,7 @@ from planner import onboarding
 from planner.models import OnboardingProgress, OnboardingStep
 from scheduling.models import PlanSnapshot, StudyTask
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def step_url(step):

@@ -12,7 +12,7 @@ from planner.demo import DEMO_EMAIL, DEMO_TIMEZONE, current_semester
 from scheduling.models import StudyTask
 from scheduling.selectors import streak_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def counts():

@@ -14,7 +14,7 @@ from planner.stats import stats_for
 from scheduling.models import TaskStatus
 from scheduling.tests.factories import StudyTaskFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 NOW = datetime(2026, 10, 14, 18, 0, tzinfo=UTC)
 
