@@ -15,7 +15,7 @@ from accounts.authentication import LAST_USED_RESOLUTION_SECONDS, ApiTokenAuthen
 from accounts.services import api_token_create
 from accounts.tests.factories import ApiTokenFactory
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 KEY = "known-raw-key-for-tests-0123456789abcdef"
 

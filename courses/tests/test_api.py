@@ -12,7 +12,7 @@ from courses.tests.factories import (
     TopicFactory,
 )
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 COURSE_PAYLOAD = {
     "name": "Calculus I",

@@ -17,7 +17,7 @@ from courses.tests.factories import (
 from courses.tests.test_api import snapshot
 from courses.tests.test_imports import CANVAS_FEED, CSV_HEADER, csv_line
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 COURSE_FORM = {
     "name": "Calculus I",

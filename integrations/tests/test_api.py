@@ -9,7 +9,7 @@ from integrations.tests.factories import (
     StudyTaskFactory,
 )
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 STATUS_URL = "/api/integrations"
 

@@ -13,7 +13,7 @@ from integrations.tests.factories import (
     StudyTaskFactory,
 )
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 INDEX = "/integrations/"
 

@@ -8,7 +8,7 @@ from courses.tests.factories import AssessmentFactory, CourseFactory, TopicFacto
 from mastery.models import MasteryRecord, PerformanceRecord
 from mastery.tests.factories import PerformanceRecordFactory
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("api:performance-list")
 
