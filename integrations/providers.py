@@ -32,6 +32,9 @@ class CleanupOutcome:
 class SyncProvider(Protocol):
     key: str
     label: str
+    # The provider's own parts of its card on the integrations page (connect forms, extra
+    # actions), rendered with `part` = "connect" or "actions"; empty for none.
+    template: str
 
     # --- state, each provider reading and writing only its own columns ---------------------
     def is_connected(self, integration: IntegrationSettings) -> bool:

@@ -29,6 +29,7 @@ class ProviderStatus:
     error_count: int = 0
     errors: list[SyncErrorItem] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    template: str = ""
 
 
 def integration_status(*, user) -> list[ProviderStatus]:
@@ -55,6 +56,7 @@ def _status_of(
         error_count=failing.count() if len(items) == MAX_ERRORS_SHOWN else len(items),
         errors=[_item(row) for row in items],
         details=sync_provider.details(integration),
+        template=sync_provider.template,
     )
 
 

@@ -35,6 +35,7 @@ def _generic_errors() -> Iterator[None]:
 class GoogleCalendarProvider:
     key = Provider.GOOGLE.value
     label = Provider.GOOGLE.label
+    template = "integrations/includes/_google.html"
 
     def is_connected(self, integration: IntegrationSettings) -> bool:
         return integration.google_calendar_enabled

@@ -32,6 +32,7 @@ def _generic_errors() -> Iterator[None]:
 class NotionProvider:
     key = Provider.NOTION.value
     label = Provider.NOTION.label
+    template = "integrations/includes/_notion.html"
 
     def is_connected(self, integration: IntegrationSettings) -> bool:
         return integration.notion_enabled
