@@ -17,7 +17,6 @@ from accounts.audit import audit_record
 from accounts.errors import ApplicationError
 from integrations import locks, providers
 from integrations.errors import ProviderDisconnectedError, ProviderSyncError, TransientSyncError
-from integrations.google import services as google_services
 from integrations.models import IntegrationSettings, OutboxAction, OutboxEntry, Provider
 from integrations.notion import services as notion_services
 from integrations.ratelimit import RateLimitExceeded
@@ -231,14 +230,24 @@ def integrations_account_remove(*, user) -> list[str]:
     return remaining
 
 
+def integration_connected(
+    *, integration: IntegrationSettings, provider: str, method: str = ""
+) -> IntegrationSettings:
+    """What follows any provider's connect flow: every scheduled block is queued for it, and
+    the connection is audited."""
+    outbox_record_all_scheduled(integration=integration, provider=provider)
+    detail = {"provider": provider, **({"method": method} if method else {})}
+    audit_record(action="integration_connected", user=integration.user, detail=detail)
+    return integration
+
+
+# --- the connect flows, which differ per provider -------------------------------------------------
 def google_connect_finish(*, user, state: str, code: str, redirect_uri: str) -> IntegrationSettings:
     """Completes OAuth, then queues every scheduled block for the new calendar."""
-    integration = google_services.google_oauth_finish(
+    integration = providers.get(Provider.GOOGLE).oauth_finish(
         user=user, state=state, code=code, redirect_uri=redirect_uri
     )
-    outbox_record_all_scheduled(integration=integration, provider=Provider.GOOGLE)
-    audit_record(action="integration_connected", user=user, detail={"provider": Provider.GOOGLE})
-    return integration
+    return integration_connected(integration=integration, provider=Provider.GOOGLE)
 
 
 def notion_connect(
@@ -249,9 +258,7 @@ def notion_connect(
     )
     integration.notion_two_way_sync = two_way_sync
     integration.save(update_fields=["notion_two_way_sync", "updated_at"])
-    outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
-    audit_record(action="integration_connected", user=user, detail={"provider": Provider.NOTION})
-    return integration
+    return integration_connected(integration=integration, provider=Provider.NOTION)
 
 
 def notion_connect_authorised(
@@ -270,10 +277,4 @@ def notion_connect_authorised(
     )
     integration.notion_two_way_sync = two_way_sync
     integration.save(update_fields=["notion_two_way_sync", "updated_at"])
-    outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
-    audit_record(
-        action="integration_connected",
-        user=user,
-        detail={"provider": Provider.NOTION, "method": "oauth"},
-    )
-    return integration
+    return integration_connected(integration=integration, provider=Provider.NOTION, method="oauth")

@@ -140,11 +140,16 @@ def google_pushed_remove(*, integration: IntegrationSettings, deadline: float) -
         return CleanupOutcome(removed=removed)  # the calendar is already gone
     except Exception as exc:  # any failure must leave the deletion going
         logger.warning("removing the Google calendar of %s failed: %s", integration.user_id, exc)
+        reason = (
+            "no longer accepts this app's access"
+            if isinstance(exc, google.GoogleAuthError)
+            else "could not be reached"
+        )
         return CleanupOutcome(
             removed=removed,
             remaining=(
-                f"Google Calendar could not be reached, so your {name} calendar and its study "
-                "blocks may still be there: delete that calendar in Google Calendar."
+                f"Google Calendar {reason}, so your {name} calendar and its study blocks may "
+                "still be there: delete that calendar in Google Calendar."
             ),
         )
     remaining = (

@@ -200,7 +200,11 @@ def notion_pushed_remove(*, integration: IntegrationSettings, deadline: float) -
             pass  # already deleted or no longer shared: nothing of ours to remove
         except Exception as exc:  # any failure must leave the deletion going
             logger.warning("trashing Notion rows of %s failed: %s", integration.user_id, exc)
-            problem = "Notion could not be reached"
+            problem = (
+                "Notion no longer accepts this app's access"
+                if isinstance(exc, notion.NotionDisconnectError)
+                else "Notion could not be reached"
+            )
             break
         removed += 1
     left = len(mappings) - removed

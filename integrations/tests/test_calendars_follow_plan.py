@@ -197,3 +197,21 @@ def test_rows_left_when_time_runs_out_are_counted(
     left = len(pushed_plan)
     assert len(fake_notion.rows(both_connected.notion_data_source_id)) == left
     assert f"{left} study task rows stay in your Notion database" in page
+
+
+def test_a_revoked_notion_token_is_named_and_the_rows_are_counted(
+    client, both_connected, pushed_plan, fake_notion
+):
+    fake_notion.inject_fault(
+        method="PATCH",
+        path_contains="/pages/",
+        status=401,
+        body={"object": "error", "code": "unauthorized", "message": "API token is invalid."},
+        times=100,
+    )
+
+    page = delete_account(client, both_connected.user)
+
+    left = len(pushed_plan)
+    assert f"{left} study task rows stay in your Notion database" in page
+    assert "Notion no longer accepts this app&#x27;s access" in page
