@@ -46,12 +46,7 @@ from courses.services.lms_import import (
     lms_import_confirm,
     lms_import_preview,
 )
-from courses.services.topics import (
-    TOPIC_FIELDS,
-    topic_create,
-    topic_delete,
-    topic_update,
-)
+from courses.services.topics import TOPIC_FIELDS, topic_create, topic_delete, topic_update
 
 __all__ = [
     "ASSESSMENT_FIELDS",

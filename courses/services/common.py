@@ -10,10 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.errors import ApplicationError
-from courses.models import (
-    Assessment,
-    Course,
-)
+from courses.models import Assessment, Course
 from courses.signals import assessment_changed
 
 

@@ -8,9 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.errors import ApplicationError
-from courses.models import (
-    Course,
-)
+from courses.models import Course
 from courses.services.common import _send_assessment_changed, _unknown_fields, _validate_fields
 
 COURSE_FIELDS = (

@@ -9,15 +9,8 @@ from typing import Any
 from django.db import transaction
 
 from accounts.errors import ApplicationError
-from courses.imports import (
-    MAX_CSV_BYTES,
-    CsvRow,
-    decode_upload,
-    parse_courses_csv,
-)
-from courses.models import (
-    Course,
-)
+from courses.imports import MAX_CSV_BYTES, CsvRow, decode_upload, parse_courses_csv
+from courses.models import Course
 from courses.services.courses import course_create, course_update
 
 

@@ -15,10 +15,7 @@ from courses.imports import (
     decode_upload,
     parse_lms_calendar,
 )
-from courses.models import (
-    Assessment,
-    Course,
-)
+from courses.models import Assessment, Course
 from courses.services.assessments import _assessment_create, _assessment_update
 from courses.services.common import _send_assessment_changed
 

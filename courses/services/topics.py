@@ -8,12 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.errors import ApplicationError
-from courses.models import (
-    AssessmentTopic,
-    Course,
-    Difficulty,
-    Topic,
-)
+from courses.models import AssessmentTopic, Course, Difficulty, Topic
 from courses.services.common import (
     _lock_course,
     _normalize_topic_ids,

@@ -29,11 +29,7 @@ from mastery.engine.difficulty import (
     difficulty_for_mastery,
     recommend_difficulty,
 )
-from mastery.engine.fold import (
-    initialize,
-    replay,
-    update,
-)
+from mastery.engine.fold import initialize, replay, update
 from mastery.engine.forecast import (
     PREDICT_FEATURE_NAMES,
     PREDICT_WEIGHTS,
@@ -41,11 +37,7 @@ from mastery.engine.forecast import (
     predict_features,
     retrievability_at,
 )
-from mastery.engine.numeric import (
-    PROBABILITY_EPSILON,
-    SECONDS_PER_DAY,
-    sigmoid,
-)
+from mastery.engine.numeric import PROBABILITY_EPSILON, SECONDS_PER_DAY, sigmoid
 from mastery.engine.retention import (
     EASY_RECALL_SCORE_PERCENT,
     FORGETTING_DECAY,

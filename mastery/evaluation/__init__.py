@@ -50,12 +50,7 @@ from mastery.evaluation.data import (
     parse_revlog_csv,
     scored_mask,
 )
-from mastery.evaluation.harness import (
-    EvaluationReport,
-    evaluate,
-    format_report,
-    report_to_dict,
-)
+from mastery.evaluation.harness import EvaluationReport, evaluate, format_report, report_to_dict
 from mastery.evaluation.metrics import (
     CALIBRATION_BINS,
     LOG_LOSS_EPSILON,

@@ -14,14 +14,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from accounts.errors import ApplicationError
 from courses.models import Assessment, AssessmentType, Course, Topic
 from courses.services import assessment_create, assessment_update
-from mastery.models import (
-    EvidenceSource,
-    PerformanceRecord,
-)
-from mastery.selectors import (
-    record_topic_ids,
-    user_zone,
-)
+from mastery.models import EvidenceSource, PerformanceRecord
+from mastery.selectors import record_topic_ids, user_zone
 from mastery.services.recompute import _enqueue_recompute
 from mastery.services.validation import (
     DEFAULT_MAX_SCORE,

@@ -14,15 +14,8 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course, Topic
-from mastery.models import (
-    EvidenceSource,
-    PerformanceRecord,
-)
-from mastery.selectors import (
-    SELF_RATING_MAX,
-    SELF_RATING_MIN,
-    record_topic_ids,
-)
+from mastery.models import EvidenceSource, PerformanceRecord
+from mastery.selectors import SELF_RATING_MAX, SELF_RATING_MIN, record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
 from mastery.services.validation import (
     DEFAULT_MAX_SCORE,
