@@ -15,6 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import services as account_services
 from accounts.errors import ApplicationError
+from accounts.timezones import user_zone
 from courses import selectors, services
 from courses.feeds import feed_max_bytes, fetch_feed
 from courses.forms import (
@@ -26,7 +27,7 @@ from courses.forms import (
     TopicForm,
     apply_service_errors,
 )
-from courses.imports import MAX_CSV_BYTES, user_zone
+from courses.imports import MAX_CSV_BYTES
 from courses.models import Assessment, Course, Topic
 
 # Imports keep the uploaded content in the session between preview and confirm, so the
@@ -41,7 +42,7 @@ class UserTimezoneMixin:
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return super().dispatch(request, *args, **kwargs)
-        with timezone.override(user_zone(request.user.timezone)):
+        with timezone.override(user_zone(request.user)):
             response = super().dispatch(request, *args, **kwargs)
             # Template responses render lazily; render while the timezone is still in force.
             if hasattr(response, "render") and not response.is_rendered:

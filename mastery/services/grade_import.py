@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.errors import ApplicationError
+from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
 from courses.services import assessment_create, assessment_update
 from mastery.models import EvidenceSource, PerformanceRecord
-from mastery.selectors import record_topic_ids, user_zone
+from mastery.selectors import record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
 from mastery.services.validation import (
     DEFAULT_MAX_SCORE,

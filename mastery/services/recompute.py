@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.tasking import enqueue_on_commit
+from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
 from mastery import engine
 from mastery.models import (
@@ -28,7 +29,6 @@ from mastery.selectors import (
     fold_key,
     record_observation,
     topic_evidence,
-    user_zone,
     with_assessment_map,
 )
 from mastery.signals import mastery_changed
