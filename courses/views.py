@@ -361,6 +361,16 @@ class _ImportView(CoursePageMixin, TemplateView):
         saved = self.request.session.get(self.session_key)
         return base64.b64decode(saved["content"]) if saved else None
 
+    def _applied(self, report, summary: str):
+        """After a confirm: the report again if a row failed, else the counts and the list."""
+        if report.has_errors:
+            return self.render_to_response(self.get_context_data(report=report))
+        del self.request.session[self.session_key]
+        messages.success(self.request, f"Imported: {summary}.")
+        if self.request.htmx:
+            return self.render_to_response(self.get_context_data(report=report, done=True))
+        return redirect("courses:list")
+
 
 class CsvImportView(_ImportView):
     template_name = "courses/import_csv.html"
@@ -398,17 +408,11 @@ class CsvImportView(_ImportView):
         except ApplicationError as exc:
             messages.error(self.request, exc.message)
             return redirect("courses:import_csv")
-        if report.has_errors:
-            return self.render_to_response(self.get_context_data(report=report))
-        del self.request.session[self.session_key]
-        messages.success(
-            self.request,
-            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
-            f"{report.count('unchanged')} unchanged.",
+        return self._applied(
+            report,
+            f"{report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged",
         )
-        if self.request.htmx:
-            return self.render_to_response(self.get_context_data(report=report, done=True))
-        return redirect("courses:list")
 
 
 class LmsImportView(_ImportView):
@@ -465,17 +469,11 @@ class LmsImportView(_ImportView):
         except ApplicationError as exc:
             messages.error(self.request, exc.message)
             return redirect("courses:import_lms")
-        if report.has_errors:
-            return self.render_to_response(self.get_context_data(report=report))
-        del self.request.session[self.session_key]
-        messages.success(
-            self.request,
-            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
-            f"{report.count('unchanged')} unchanged, {report.count('skip')} skipped.",
+        return self._applied(
+            report,
+            f"{report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged, {report.count('skip')} skipped",
         )
-        if self.request.htmx:
-            return self.render_to_response(self.get_context_data(report=report, done=True))
-        return redirect("courses:list")
 
 
 # --- study modes ----------------------------------------------------------------------------
