@@ -28,7 +28,7 @@ from scheduling.work import user_zone
 STEPS: tuple[str, ...] = tuple(OnboardingStep.values)
 # Integrations are optional; every other step asks for something the planner needs.
 SKIPPABLE_STEPS = frozenset({OnboardingStep.INTEGRATIONS, OnboardingStep.EVIDENCE})
-# The demo curriculum's due dates are days from a 115-day semester start (see seed_demo).
+# The demo curriculum's due dates are days from a 115-day semester start (see planner/demo.py).
 TEMPLATE_SEMESTER_DAYS = 115
 TEMPLATE_DUE_TIME = time(23, 59)
 EXAM_DURATION_MIN = 90
