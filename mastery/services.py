@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.tasking import enqueue_on_commit
 from courses.models import Assessment, AssessmentTopic, AssessmentType, Course, Difficulty, Topic
@@ -49,9 +50,10 @@ from mastery.signals import mastery_changed
 # server clock is clock skew, not a future grade.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 # Bounds a request's work and its transaction; a term's grade history is far smaller.
-MAX_IMPORT_ROWS = 1000
+MAX_IMPORT_ROWS = hygiene.import_max_rows()
 # A quiz with more items than this is a data error, and the JSON is stored on every record.
 MAX_QUESTION_DATA_ITEMS = 1000
+TIME_SPENT_RANGE = hygiene.integer_range(PerformanceRecord._meta.get_field("time_spent_min"))
 ASSESSMENT_NAME_MAX_LENGTH = Assessment._meta.get_field("name").max_length
 # A grade dated by day only is placed at local noon: the middle of the day keeps it on that
 # calendar day in the learner's zone and after a same-day morning diagnostic.
@@ -171,6 +173,9 @@ def _completed_at_errors(completed_at: Any, *, now: datetime) -> dict[str, list[
         return {"completed_at": ["A date and time with a time zone is required."]}
     if completed_at > now + MAX_CLOCK_SKEW:
         return {"completed_at": ["The completion time cannot be in the future."]}
+    if not hygiene.is_date_in_range(completed_at):
+        # The fold orders records in the learner's local time; year 1 has no such time.
+        return {"completed_at": [hygiene.DATE_REFUSED]}
     return {}
 
 
@@ -783,6 +788,10 @@ def _plan_row(
     if not isinstance(raw, Mapping):
         report.add_error("row", "Each grade must be an object.")
         return report
+    for field_name, message in hygiene.row_problems(
+        dict(raw), integers={"time_spent_min": TIME_SPENT_RANGE}
+    ):
+        report.add_error(field_name, message)
     name = raw.get("assessment_name")
     if not isinstance(name, str) or not name.strip():
         report.add_error("assessment_name", "The assessment name is required.")

@@ -247,6 +247,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Input limits (docs/input-limits.md). A request body (form or JSON) of at most 2 MiB: a grade
+# import of a thousand rows is about 200 KB. Uploaded files are bounded separately, below.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# No request of this API nests deeper than a handful of levels; 32 leaves room for any client.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+# Every import (course CSV, grade rows, iCalendar file) shares these: a term's data is tens of
+# rows, and one synchronous request stays bounded.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1000)
+# An LMS calendar covers a few terms of a few courses; more events is not a student's feed.
+IMPORT_MAX_EVENTS = env.int("IMPORT_MAX_EVENTS", default=2000)
+
 REST_FRAMEWORK = {
     # Token first: a bad Bearer token then answers 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -259,7 +271,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     # Programs speak JSON; only the import endpoints also take uploads (they declare their own).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded in size and depth, refusing NUL and lone surrogates (accounts/hygiene.py).
+    "DEFAULT_PARSER_CLASSES": ["accounts.hygiene.HygieneJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

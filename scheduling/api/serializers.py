@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from scheduling.models import DailyCheckIn, StudyTask
 
 # A longer window is a different question (a semester overview), and an unbounded one would
@@ -11,13 +12,13 @@ from scheduling.models import DailyCheckIn, StudyTask
 MAX_WINDOW_DAYS = 62
 
 
-class SchedulingErrorOutputSerializer(serializers.Serializer):
+class SchedulingErrorOutputSerializer(HygieneSerializer):
     """A failure: `detail`, plus a list of messages per invalid field for a 400."""
 
     detail = serializers.CharField(required=False)
 
 
-class StudyTaskOutputSerializer(serializers.ModelSerializer):
+class StudyTaskOutputSerializer(HygieneModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_code = serializers.CharField(source="course.code", read_only=True)
     topic_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -53,19 +54,19 @@ class StudyTaskOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DailyBreakdownSerializer(serializers.Serializer):
+class DailyBreakdownSerializer(HygieneSerializer):
     date = serializers.DateField()
     hours = serializers.FloatField()
     task_count = serializers.IntegerField()
 
 
-class CushionSuggestionSerializer(serializers.Serializer):
+class CushionSuggestionSerializer(HygieneSerializer):
     work = serializers.CharField()
     minutes = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["move", "drop"])
 
 
-class CushionSerializer(serializers.Serializer):
+class CushionSerializer(HygieneSerializer):
     assessment_id = serializers.CharField()
     assessment_name = serializers.CharField()
     deadline = serializers.DateTimeField()
@@ -78,7 +79,7 @@ class CushionSerializer(serializers.Serializer):
     suggestions = CushionSuggestionSerializer(many=True)
 
 
-class ReadinessSerializer(serializers.Serializer):
+class ReadinessSerializer(HygieneSerializer):
     assessment_id = serializers.CharField()
     assessment_name = serializers.CharField()
     due_date = serializers.DateTimeField()
@@ -88,13 +89,13 @@ class ReadinessSerializer(serializers.Serializer):
     )
 
 
-class PlanDiffSerializer(serializers.Serializer):
+class PlanDiffSerializer(HygieneSerializer):
     created = serializers.ListField(child=serializers.UUIDField())
     moved = serializers.ListField(child=serializers.UUIDField())
     deleted = serializers.ListField(child=serializers.UUIDField())
 
 
-class GenerateInputSerializer(serializers.Serializer):
+class GenerateInputSerializer(HygieneSerializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
 
@@ -108,7 +109,7 @@ class GenerateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class GenerateOutputSerializer(serializers.Serializer):
+class GenerateOutputSerializer(HygieneSerializer):
     schedule = StudyTaskOutputSerializer(many=True)
     unscheduled = StudyTaskOutputSerializer(many=True)
     total_hours = serializers.FloatField()
@@ -118,11 +119,11 @@ class GenerateOutputSerializer(serializers.Serializer):
     changes = PlanDiffSerializer()
 
 
-class ReplanInputSerializer(serializers.Serializer):
+class ReplanInputSerializer(HygieneSerializer):
     reason = serializers.CharField(max_length=200)
 
 
-class ReplanOutputSerializer(serializers.Serializer):
+class ReplanOutputSerializer(HygieneSerializer):
     reason = serializers.CharField()
     changes = PlanDiffSerializer()
     at_risk = CushionSerializer(many=True)
@@ -154,7 +155,7 @@ class DateOrDateTimeField(serializers.Field):
         return self.context["tz"]
 
 
-class ScheduleQuerySerializer(serializers.Serializer):
+class ScheduleQuerySerializer(HygieneSerializer):
     start = DateOrDateTimeField(required=False)
     end = DateOrDateTimeField(required=False)
 
@@ -174,11 +175,11 @@ class ScheduleQuerySerializer(serializers.Serializer):
         return {"start": start, "end": end}
 
 
-class RescheduleInputSerializer(serializers.Serializer):
+class RescheduleInputSerializer(HygieneSerializer):
     new_start_time = serializers.DateTimeField()
 
 
-class CompleteInputSerializer(serializers.Serializer):
+class CompleteInputSerializer(HygieneSerializer):
     completion_percentage = serializers.FloatField(min_value=0.01, max_value=100, default=100)
     self_rating = serializers.IntegerField(
         min_value=1,
@@ -189,7 +190,7 @@ class CompleteInputSerializer(serializers.Serializer):
     )
 
 
-class SkipInputSerializer(serializers.Serializer):
+class SkipInputSerializer(HygieneSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -197,7 +198,7 @@ def _rating(**kwargs):
     return serializers.IntegerField(min_value=1, max_value=5, **kwargs)
 
 
-class CheckInInputSerializer(serializers.Serializer):
+class CheckInInputSerializer(HygieneSerializer):
     difficulty = _rating(help_text="How hard the day's study felt, 1 (easy) to 5 (too hard).")
     time_burden = _rating(help_text="How heavy the time was, 1 (light) to 5 (too much).")
     mood = _rating(required=False, allow_null=True)
@@ -205,14 +206,14 @@ class CheckInInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class CheckInOutputSerializer(serializers.ModelSerializer):
+class CheckInOutputSerializer(HygieneModelSerializer):
     class Meta:
         model = DailyCheckIn
         fields = ["id", "date", "difficulty", "time_burden", "mood", "energy", "note", "created_at"]
         read_only_fields = fields
 
 
-class StreakOutputSerializer(serializers.Serializer):
+class StreakOutputSerializer(HygieneSerializer):
     current = serializers.IntegerField()
     longest = serializers.IntegerField()
     active_days = serializers.IntegerField()
