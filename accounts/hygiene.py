@@ -132,6 +132,18 @@ def is_date_in_range(value: date | datetime) -> bool:
     return DATE_MIN <= value <= DATE_MAX
 
 
+def query_date(text: str | None) -> date | None:
+    """A date from a query string (?week=2026-09-07), or None when it is absent, malformed or
+    out of range: a page then shows its default rather than fail on a hand-edited link."""
+    from django.utils.dateparse import parse_date
+
+    try:
+        value = parse_date(text or "")
+    except ValueError:
+        return None
+    return value if value is not None and is_date_in_range(value) else None
+
+
 def integer_range(model_field=None) -> tuple[int, int]:
     """The range of the column behind `model_field` (an integer model field), else `integer`."""
     if model_field is None:
@@ -382,6 +394,35 @@ class HygieneJSONParser(JSONParser):
                 {name: [exceptions.ErrorDetail(TEXT_REFUSED, code=CODE_TEXT)] for name in top}
             )
         return data
+
+
+class QueryStringHygieneMiddleware:
+    """Refuses a query string with a NUL in any name or value (400 naming the parameters).
+
+    Query parameters reach filters, lookups and OAuth state checks outside any serializer or
+    form; this is their one gate. Lone surrogates cannot arrive here: percent-decoding turns
+    invalid UTF-8 into U+FFFD.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad = sorted(
+            {
+                "query" if not is_clean_text(key) else key
+                for key, value in request.GET.lists()
+                if not is_clean_text(key) or not all(is_clean_text(item) for item in value)
+            }
+        )
+        if bad:
+            from django.http import HttpResponseBadRequest, JsonResponse
+
+            log_refusal("query string", bad)
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({name: [TEXT_REFUSED] for name in bad}, status=400)
+            return HttpResponseBadRequest(TEXT_REFUSED, content_type="text/plain")
+        return self.get_response(request)
 
 
 # --- Pages: forms ----------------------------------------------------------------------------

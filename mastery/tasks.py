@@ -28,6 +28,19 @@ PENDING_SWEEP_BATCH = 500
 PENDING_SWEEP_TIME_LIMIT_S = 60
 
 
+def forget_failed_recompute(task, exc, task_id, args, kwargs, einfo):
+    """A recompute that failed for good is recorded as a FailedTask (accounts/failed_tasks.py);
+    its pending requests go, or the sweep would resend the same poison input every minute.
+    New evidence for these topics writes a new request, so a fixed cause heals by itself."""
+    args, kwargs = list(args or []), kwargs or {}
+    user_id = args[0] if args else kwargs.get("user_id")
+    topic_ids = args[1] if len(args) > 1 else kwargs.get("topic_ids")
+    if user_id and topic_ids:
+        MasteryRecomputeRequest.objects.filter(
+            user_id=user_id, topic_id__in=topic_ids, requested_at__lte=timezone.now()
+        ).delete()
+
+
 @shared_task(
     name="mastery.tasks.recompute_topics",
     acks_late=True,
@@ -39,6 +52,7 @@ PENDING_SWEEP_TIME_LIMIT_S = 60
     retry_backoff_max=RECOMPUTE_RETRY_BACKOFF_MAX_S,
     retry_jitter=True,
     max_retries=RECOMPUTE_MAX_RETRIES,
+    on_failure=forget_failed_recompute,
 )
 def recompute_topics(user_id: str, topic_ids: list[str], new_record_id: str | None = None):
     """Fold the user's evidence for these topics; returns the ids whose mastery moved.

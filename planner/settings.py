@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of a request carries its id.
     "planner.middleware.RequestIdMiddleware",
+    # Before anything reads a query parameter: NUL bytes in it answer 400 (accounts/hygiene.py).
+    "accounts.hygiene.QueryStringHygieneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",

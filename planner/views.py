@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.errors import ApplicationError
+from accounts.failed_tasks import failed_task_details
 from accounts.forms import PreferencesEditor
 from accounts.services import preferences_get_current, preferences_update, user_profile_update
 from courses import services as course_services
@@ -594,7 +595,8 @@ def readyz(request):
             logger.warning("Readiness: Redis unavailable", exc_info=True)
             checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    body = {"ready": ready, "checks": checks, **failed_task_details()}
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 # --- Errors -----------------------------------------------------------------------------------
