@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -467,58 +468,29 @@ class HygieneForm(HygieneFormMixin, forms.Form):
 # --- Stored rows from before these bounds ----------------------------------------------------
 
 
-def _user_path(model, user_model, depth: int = 3) -> str | None:
-    """The lookup from `model` to its owning user through foreign keys (shortest first)."""
-    frontier: list[tuple[Any, str]] = [(model, "")]
-    for _ in range(depth):
-        following: list[tuple[Any, str]] = []
-        for current, prefix in frontier:
-            for field in current._meta.get_fields():
-                if not (field.many_to_one or field.one_to_one) or not field.concrete:
-                    continue
-                related = field.related_model
-                if related is None:
-                    continue
-                lookup = f"{prefix}{field.name}"
-                if related is user_model:
-                    return lookup
-                following.append((related, f"{lookup}__"))
-        frontier = following
-    return None
-
-
-def repair_out_of_range_dates(*, user) -> int:
+def repair_out_of_range_dates(*, user, owned: Iterable[tuple[Any, str]]) -> int:
     """Clamps this user's stored dates that lie outside the bounds; returns the rows changed.
 
     Rows written before these bounds (a year-10000 deadline from a floating iCalendar time, a
     1 BC due date) make every read of them fail in the database driver, which would lock the
     student out of their export and their account deletion. The comparison runs in SQL, so the
-    bad values are never loaded. Only this user's rows are touched.
+    bad values are never loaded. Only this user's rows are touched: `owned` gives each model
+    with its lookup to the owning user's id (the export's own list of owned models).
     """
-    from django.apps import apps
-    from django.contrib.auth import get_user_model
     from django.db import models
 
-    user_model = get_user_model()
     changed = 0
-    for model in apps.get_models():
+    for model, path in owned:
         date_fields = [
             field for field in model._meta.concrete_fields if isinstance(field, models.DateField)
         ]
-        if not date_fields:
-            continue
-        path = "pk" if model is user_model else _user_path(model, user_model)
-        if path is None:
-            continue
-        owned = model._base_manager.filter(**{path: user.pk if path == "pk" else user})
+        rows = model._base_manager.filter(**{path: user.pk})
         for field in date_fields:
             is_datetime = isinstance(field, models.DateTimeField)
             lowest = DATETIME_MIN if is_datetime else DATE_MIN
             highest = DATETIME_MAX if is_datetime else DATE_MAX
-            changed += owned.filter(**{f"{field.name}__lt": lowest}).update(**{field.name: lowest})
-            changed += owned.filter(**{f"{field.name}__gt": highest}).update(
-                **{field.name: highest}
-            )
+            changed += rows.filter(**{f"{field.name}__lt": lowest}).update(**{field.name: lowest})
+            changed += rows.filter(**{f"{field.name}__gt": highest}).update(**{field.name: highest})
     if changed:
         logger.warning("clamped %d out-of-range stored dates", changed)
     return changed
