@@ -477,7 +477,7 @@ def repair_out_of_range_dates(*, user, owned: Iterable[tuple[Any, str]]) -> int:
     bad values are never loaded. Only this user's rows are touched: `owned` gives each model
     with its lookup to the owning user's id (the export's own list of owned models).
     """
-    from django.db import models
+    from django.db import DatabaseError, models, transaction
 
     changed = 0
     for model, path in owned:
@@ -489,8 +489,16 @@ def repair_out_of_range_dates(*, user, owned: Iterable[tuple[Any, str]]) -> int:
             is_datetime = isinstance(field, models.DateTimeField)
             lowest = DATETIME_MIN if is_datetime else DATE_MIN
             highest = DATETIME_MAX if is_datetime else DATE_MAX
-            changed += rows.filter(**{f"{field.name}__lt": lowest}).update(**{field.name: lowest})
-            changed += rows.filter(**{f"{field.name}__gt": highest}).update(**{field.name: highest})
+            for lookup, bound in (("lt", lowest), ("gt", highest)):
+                try:
+                    # A savepoint: a clamp that breaks a constraint (an end now before its
+                    # start) leaves that row as it was instead of failing the caller.
+                    with transaction.atomic():
+                        changed += rows.filter(**{f"{field.name}__{lookup}": bound}).update(
+                            **{field.name: bound}
+                        )
+                except DatabaseError:
+                    logger.warning("could not clamp %s.%s", model._meta.label, field.name)
     if changed:
         logger.warning("clamped %d out-of-range stored dates", changed)
     return changed

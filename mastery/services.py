@@ -9,6 +9,7 @@ late, dated in the past, lands where it belongs. The newest evidence takes a fas
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts import hygiene
 from accounts.errors import ApplicationError
+from accounts.failed_tasks import failed_task_record
 from accounts.tasking import enqueue_on_commit
 from courses.models import Assessment, AssessmentTopic, AssessmentType, Course, Difficulty, Topic
 from courses.services import assessment_create, assessment_update
@@ -48,7 +51,11 @@ from mastery.signals import mastery_changed
 
 # Devices disagree about the time by a little; a record "completed" a few minutes ahead of the
 # server clock is clock skew, not a future grade.
+logger = logging.getLogger(__name__)
+
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# Errors a retry can fix: a lost connection, a lock timeout, the task's own time limit.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 # Bounds a request's work and its transaction; a term's grade history is far smaller.
 MAX_IMPORT_ROWS = hygiene.import_max_rows()
 # A quiz with more items than this is a data error, and the JSON is stored on every record.
@@ -644,9 +651,7 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
         topic_id
         for topic_id in ids
         if topic_id in topics
-        and mastery_recompute(
-            user=user, topic=topics[topic_id], new_record_id=new_record_id
-        ).has_moved
+        and _recompute_isolated(user=user, topic=topics[topic_id], new_record_id=new_record_id)
     ]
     if moved:
         user_id = str(user.pk)
@@ -654,6 +659,30 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
             lambda: mastery_changed.send(sender=MasteryRecord, user_id=user_id, topic_ids=moved)
         )
     return moved
+
+
+def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
+    """One topic's fold; a deterministic failure is recorded and skipped, not raised.
+
+    Raising would fail the whole task, and its retries and the pending sweep would meet the
+    same input again and again (a poison task), holding back every other topic of the batch.
+    Transient errors still raise, so the task retries them.
+    """
+    try:
+        return mastery_recompute(user=user, topic=topic, new_record_id=new_record_id).has_moved
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        failed_task_record(
+            task_name="mastery.recompute_topic",
+            task_id="",
+            args=[str(user.pk), str(topic.pk)],
+            kwargs={},
+            exc=exc,
+        )
+        logger.exception("mastery fold failed for one topic; skipped")
+        MasteryRecomputeRequest.objects.filter(user=user, topic=topic).delete()
+        return False
 
 
 def mastery_recompute_user(*, user) -> list[str]:

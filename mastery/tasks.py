@@ -1,5 +1,6 @@
 """Thin Celery tasks of the `mastery` queue: ids in, one service call, quiet when rows are gone."""
 
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
@@ -35,10 +36,20 @@ def forget_failed_recompute(task, exc, task_id, args, kwargs, einfo):
     args, kwargs = list(args or []), kwargs or {}
     user_id = args[0] if args else kwargs.get("user_id")
     topic_ids = args[1] if len(args) > 1 else kwargs.get("topic_ids")
+    # The arguments may be the very thing that is wrong; only well-formed ids are looked up.
+    user_id = _uuid_or_none(user_id)
+    topic_ids = [topic_id for topic_id in map(_uuid_or_none, topic_ids or []) if topic_id]
     if user_id and topic_ids:
         MasteryRecomputeRequest.objects.filter(
             user_id=user_id, topic_id__in=topic_ids, requested_at__lte=timezone.now()
         ).delete()
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 @shared_task(
