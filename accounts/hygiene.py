@@ -133,6 +133,18 @@ def is_date_in_range(value: date | datetime) -> bool:
     return DATE_MIN <= value <= DATE_MAX
 
 
+def clamp_moment(value: datetime) -> datetime:
+    """A provider's instant (a busy time, an edit stamp) moved into the range.
+
+    Providers are not students to show an error to: a busy time that lasts until 9999 is, for
+    a planner, busy until the end of the range, and a stamp is only compared with others.
+    A naive value is read as UTC, which is what these APIs send without an offset.
+    """
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return min(max(value, DATETIME_MIN), DATETIME_MAX)
+
+
 def query_date(text: str | None) -> date | None:
     """A date from a query string (?week=2026-09-07), or None when it is absent, malformed or
     out of range: a page then shows its default rather than fail on a hand-edited link."""
