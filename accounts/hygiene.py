@@ -82,6 +82,12 @@ def is_clean_text(value: str) -> bool:
     return _BAD_TEXT.search(value) is None
 
 
+def printable(text: str) -> str:
+    """`text` without its NULs and lone surrogates: for echoing a refused value in a report and
+    for lookups that must not reach the database with them."""
+    return _BAD_TEXT.sub("", text)
+
+
 def bad_text_paths(data: Any, path: str = "") -> list[str]:
     """Where in a parsed JSON value (keys included) a NUL or a lone surrogate sits.
 

@@ -143,6 +143,9 @@ def parse_courses_csv(text: str) -> list[CsvRow]:
         ):
             row.add_error(name, message)
             refused.add(name)
+            if isinstance(row.values.get(name), str):
+                # Reported, and safe for the lookups that still run over every row.
+                row.values[name] = hygiene.printable(row.values[name])
         key = (row.values["code"], row.values["semester"])
         if all(key) and key in seen:
             row.add_error("code", f"{key[0]} in {key[1]} already appears on line {seen[key]}.")
@@ -278,9 +281,14 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
         if problems:
             # The event is reported but never stored: its text or its date cannot be.
             refused.update(field_name for field_name, _ in problems)
-            categories = [_printable(category) for category in categories]
+            categories = [hygiene.printable(category) for category in categories]
             error = f"{problems[0][0]}: {problems[0][1]}"
-            uid, summary, name, due = _printable(uid), _printable(summary), _printable(name), None
+            uid, summary, name, due = (
+                hygiene.printable(uid),
+                hygiene.printable(summary),
+                hygiene.printable(name),
+                None,
+            )
         elif not uid:
             error = "The event has no UID, so it cannot be imported idempotently."
         elif not summary:
@@ -303,11 +311,6 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
     if refused:
         hygiene.log_refusal("calendar import", refused)
     return events
-
-
-def _printable(text: str) -> str:
-    """Text with its NULs and lone surrogates dropped, so the report can show the rest."""
-    return "".join(char for char in text if hygiene.is_clean_text(char))
 
 
 def course_code_pattern(code: str) -> re.Pattern[str]:
