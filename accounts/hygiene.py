@@ -415,18 +415,28 @@ class HygieneJSONParser(JSONParser):
         return data
 
 
+def _has_credentials(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated) or "Authorization" in request.headers
+
+
 class QueryStringHygieneMiddleware:
     """Refuses a query string with a NUL in any name or value (400 naming the parameters).
 
     Query parameters reach filters, lookups and OAuth state checks outside any serializer or
-    form; this is their one gate. Lone surrogates cannot arrive here: percent-decoding turns
-    invalid UTF-8 into U+FFFD.
+    form; this is their one gate. It runs after authentication and only for callers with
+    credentials (a session or an Authorization header), so auth errors keep their order.
+    Lone surrogates cannot arrive here: percent-decoding turns invalid UTF-8 into U+FFFD.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _has_credentials(request):
+            # Authentication answers first: an anonymous caller gets its 401 or login page,
+            # and nothing anonymous reads a query parameter from the database.
+            return self.get_response(request)
         bad = sorted(
             {
                 "query" if not is_clean_text(key) else key

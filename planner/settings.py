@@ -55,8 +55,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of a request carries its id.
     "planner.middleware.RequestIdMiddleware",
-    # Before anything reads a query parameter: NUL bytes in it answer 400 (accounts/hygiene.py).
-    "accounts.hygiene.QueryStringHygieneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
@@ -65,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads a query parameter: a NUL in it answers 400 (accounts/hygiene.py).
+    "accounts.hygiene.QueryStringHygieneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

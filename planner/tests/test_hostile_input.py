@@ -110,8 +110,13 @@ def test_rtl_marks_and_long_text_are_ordinary_text(api_client):
     assert response.status_code == 201
 
 
-def test_a_nul_in_a_query_string_is_400(api_client, logged_in_client):
-    assert api_client.get("/api/courses?search=a%00b").status_code == 400
+def test_a_nul_in_a_query_string_is_400(user, client, logged_in_client):
+    from accounts.services import api_token_create
+
+    _, key = api_token_create(user=user, name="probe")
+    response = client.get("/api/courses?search=a%00b", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 400
+    assert list(response.json()) == ["search"]
     assert logged_in_client.get("/plan/?week=2026-11-30%00").status_code == 400
 
 
@@ -402,3 +407,9 @@ def test_repair_touches_only_the_students_rows(user, other_user):
     lowest, highest = hygiene.DATETIME_MIN, hygiene.DATETIME_MAX
     untouched = Assessment.objects.filter(pk=theirs.pk)
     assert not untouched.filter(due_date__gte=lowest, due_date__lte=highest).exists()
+
+
+def test_an_anonymous_caller_with_a_nul_in_the_query_is_still_refused_as_anonymous(client):
+    assert client.get("/api/courses?search=a%00b").status_code in (401, 403)
+    response = client.get("/plan/?week=2026-11-30%00")
+    assert response.status_code == 302  # to the login page, as without the NUL
