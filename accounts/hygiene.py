@@ -415,41 +415,57 @@ class HygieneJSONParser(JSONParser):
         return data
 
 
-def _has_credentials(request) -> bool:
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated) or "Authorization" in request.headers
+def refused_query_parameters(query) -> list[str]:
+    """Names of the query parameters (a QueryDict) holding a NUL; "query" for a hostile name."""
+    return sorted(
+        {
+            key if is_clean_text(key) else "query"
+            for key, values in query.lists()
+            if not is_clean_text(key) or not all(is_clean_text(value) for value in values)
+        }
+    )
+
+
+class CleanQueryString:
+    """API: a DRF permission, listed after IsAuthenticated so an anonymous caller still gets
+    its 401 first. A NUL in the query string answers 400 naming the parameters.
+
+    Query parameters reach filters and lookups outside any serializer; this is their gate.
+    Lone surrogates cannot arrive in a query: percent-decoding turns bad UTF-8 into U+FFFD.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        bad = refused_query_parameters(request.query_params)
+        if bad:
+            log_refusal("query string", bad)
+            raise exceptions.ValidationError(
+                {name: [exceptions.ErrorDetail(TEXT_REFUSED, code=CODE_TEXT)] for name in bad}
+            )
+        return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return True
 
 
 class QueryStringHygieneMiddleware:
-    """Refuses a query string with a NUL in any name or value (400 naming the parameters).
+    """Pages: the same gate for a signed-in student's query string (400, plain text).
 
-    Query parameters reach filters, lookups and OAuth state checks outside any serializer or
-    form; this is their one gate. It runs after authentication and only for callers with
-    credentials (a session or an Authorization header), so auth errors keep their order.
-    Lone surrogates cannot arrive here: percent-decoding turns invalid UTF-8 into U+FFFD.
+    After authentication, so an anonymous visitor is sent to the login page as before; the
+    API has its own gate (CleanQueryString), which runs after token authentication.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _has_credentials(request):
-            # Authentication answers first: an anonymous caller gets its 401 or login page,
-            # and nothing anonymous reads a query parameter from the database.
+        user = getattr(request, "user", None)
+        if request.path_info.startswith("/api/") or not (user and user.is_authenticated):
             return self.get_response(request)
-        bad = sorted(
-            {
-                "query" if not is_clean_text(key) else key
-                for key, value in request.GET.lists()
-                if not is_clean_text(key) or not all(is_clean_text(item) for item in value)
-            }
-        )
+        bad = refused_query_parameters(request.GET)
         if bad:
-            from django.http import HttpResponseBadRequest, JsonResponse
+            from django.http import HttpResponseBadRequest
 
             log_refusal("query string", bad)
-            if request.path_info.startswith("/api/"):
-                return JsonResponse({name: [TEXT_REFUSED] for name in bad}, status=400)
             return HttpResponseBadRequest(TEXT_REFUSED, content_type="text/plain")
         return self.get_response(request)
 
