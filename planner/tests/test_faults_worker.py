@@ -43,7 +43,7 @@ KILL_AFTER_RECEIVED_S = 0.5
 RECEIVED = re.compile(r"Task mastery\.tasks\.recompute_topics\[([0-9a-f-]+)\] received")
 
 
-def long_history(user, topic) -> None:
+def long_history(user, topic, length: int = HISTORY_LENGTH) -> None:
     """A semester of daily practice on one topic, stored as the grade import stores it."""
     start = timezone.now() - timedelta(days=30)
     PerformanceRecord.objects.bulk_create(
@@ -58,7 +58,7 @@ def long_history(user, topic) -> None:
             topic_breakdown={str(topic.pk): {"correct": index % 10, "total": 10, "time_min": 10}},
             source=EvidenceSource.IMPORT,
         )
-        for index in range(HISTORY_LENGTH - 1)
+        for index in range(length - 1)
     )
 
 
