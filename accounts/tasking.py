@@ -18,6 +18,7 @@ app may import it; it knows no task and no model by name.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,19 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (BrokerOperationalError, RedisConnectionError, RedisTimeoutError, OSError)
 
 
+# After a failed publish this process does not try the broker again for this long: a hung
+# Redis costs a request its socket timeout, and paying it on every request of an outage would
+# hold them all. Nothing is lost by not trying: the intent rows wait for the sweep.
+BROKER_BACKOFF_S = 5.0
+_broker_backoff_until = 0.0
+
+
+def broker_backoff_reset() -> None:
+    """Try the broker on the next publish (tests that switch brokers call this)."""
+    global _broker_backoff_until
+    _broker_backoff_until = 0.0
+
+
 def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
     """Send `task` now; False (and a warning) when the broker cannot take it.
 
@@ -45,20 +59,25 @@ def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
     watch for one is a second connection that retries for many seconds while Redis is down.
     In eager mode the task runs here and its own errors propagate, as tests expect.
     """
+    global _broker_backoff_until
     if task.app.conf.task_always_eager:
         task.delay(*args, **kwargs)
         return True
-    try:
-        task.apply_async(args=args, kwargs=kwargs, ignore_result=True)
-    except BROKER_ERRORS as exc:
-        # The class only: a broker error's text may carry the broker URL.
-        logger.warning(
-            "could not publish %s (%s); its pending record will be swept later",
-            task.name,
-            exc.__class__.__name__,
-        )
-        return False
-    return True
+    if time.monotonic() < _broker_backoff_until:
+        reason = "broker failed recently"
+    else:
+        try:
+            task.apply_async(args=args, kwargs=kwargs, ignore_result=True)
+        except BROKER_ERRORS as exc:
+            _broker_backoff_until = time.monotonic() + BROKER_BACKOFF_S
+            # The class only: a broker error's text may carry the broker URL.
+            reason = exc.__class__.__name__
+        else:
+            return True
+    logger.warning(
+        "could not publish %s (%s); its pending record will be swept later", task.name, reason
+    )
+    return False
 
 
 def enqueue_on_commit(task: Task, *args: Any, robust: bool = False, **kwargs: Any) -> None:

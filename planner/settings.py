@@ -168,7 +168,7 @@ if REDIS_URL:
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
             },
         }
     }
@@ -214,13 +214,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
-    # Above the worker's 1 s blocking pop, so an idle worker never times out its own read.
-    "socket_timeout": 5.0,
+    # Bounds a publish to a hung Redis (it accepts the connection, then never answers). Above
+    # the worker's 1 s blocking pop, so an idle worker never times out its own read.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
 }
 # The result backend is the same Redis: bounded waits there too, and no retrying for long
 # (nothing on the request path or in beat waits on a result).
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
-CELERY_REDIS_SOCKET_TIMEOUT = 5.0
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"]
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
 # A worker whose broker goes away keeps trying to reconnect for ever instead of exiting, and
 # re-queues the late-acked task it was running (acks_late: the redelivery runs it again, which
