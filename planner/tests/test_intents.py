@@ -142,3 +142,17 @@ def test_an_expired_redis_lock_is_never_released_by_its_old_holder(settings):
             first_holder.close()
             with cache_lock("expiring", timeout=30) as third:
                 assert not third
+
+
+def test_beat_sends_every_periodic_task_without_a_result_to_wait_on():
+    from django.conf import settings
+
+    from planner.celery import app
+
+    # Beat subscribes to the result backend for any task whose result is kept.
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["options"]["ignore_result"] is True, name
+    pending = ("mastery-pending-sweep", "replan-pending-sweep")
+    for name in pending:
+        schedule = settings.CELERY_BEAT_SCHEDULE[name]["schedule"]
+        assert schedule == settings.PENDING_SWEEP_INTERVAL_SECONDS
