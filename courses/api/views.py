@@ -462,7 +462,9 @@ class LmsImportApi(generics.GenericAPIView):
                 raise ApplicationError(
                     "Unknown course.", field_errors={"course_id": ["Not one of your courses."]}
                 )
-        content = data["file"].read() if data.get("file") else fetch_feed(data["url"])
+        content = (
+            data["file"].read() if data.get("file") else fetch_feed(data["url"], user=request.user)
+        )
         if data["confirm"]:
             report = services.lms_import_confirm(
                 user=request.user, content=content, fallback_course=fallback
