@@ -8,5 +8,5 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Registers the Bearer token scheme with drf-spectacular.
         # Audits logins, failures and lockouts.
-        from accounts import receivers  # noqa: F401
+        from accounts import password_events, receivers  # noqa: F401
         from accounts.api import schema  # noqa: F401

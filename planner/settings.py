@@ -56,6 +56,8 @@ MIDDLEWARE = [
     # First, so every log line of a request carries its id.
     "planner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside whitenoise, so static files get Permissions-Policy too.
+    "accounts.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -381,7 +383,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "planner.middleware.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "planner.middleware.RequestContextFilter"},
+        "redact_secret_paths": {"()": "accounts.logfilters.RedactSecretPathsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -398,11 +403,16 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secret_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Also on the loggers that write request paths, so every handler gets redacted records.
+        "django.request": {"filters": ["redact_secret_paths"]},
+        "django.server": {"filters": ["redact_secret_paths"]},
+    },
 }
 # Workers log through the same handler (JSON with the request id) instead of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
