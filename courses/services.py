@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from accounts.errors import ApplicationError
+from courses import quotas
 from courses.feeds import feed_max_bytes
 from courses.imports import (
     MAX_CSV_BYTES,
@@ -178,6 +179,7 @@ def course_create(
         color=color,
         is_archived=is_archived,
     )
+    quotas.check_course_quota(user=user)
     _check_course_rules(course)
     return _save_course(course)
 
@@ -467,6 +469,7 @@ def _assessment_create(
         created_from_import=created_from_import,
     )
     _validate_fields(assessment, exclude=["course"])
+    quotas.check_assessment_quota(user=course.user_id)
     pairs = _topic_map(course=course, topic_ids=topic_ids, topic_weights=topic_weights)
     _check_weights_total(course=course, weight_percent=weight_percent)
     assessment.save()
@@ -745,6 +748,9 @@ def courses_import_csv(*, user, content: bytes | str, dry_run: bool = False) -> 
     result = CsvImportReport(dry_run=dry_run, rows=reports)
     if dry_run or result.has_errors:
         return result
+    creates = sum(report.action == CSV_ACTION_CREATE for report in reports)
+    quotas.check_course_quota(user=user, adding=creates, field="file")
+    quotas.check_import_allowance(user=user)
 
     row_by_line = {row.line: row for row in rows}
     try:
@@ -921,6 +927,9 @@ def lms_import_confirm(
     report.confirmed = True
     if report.has_errors:
         return report
+    creates = sum(row.action == LMS_ACTION_CREATE for row in report.rows)
+    quotas.check_assessment_quota(user=user, adding=creates, field="file")
+    quotas.check_import_allowance(user=user)
     courses = {
         str(course.pk): course
         for course in Course.objects.select_for_update()

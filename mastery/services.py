@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from accounts.errors import ApplicationError
 from accounts.tasking import enqueue_on_commit
 from courses.models import Assessment, AssessmentTopic, AssessmentType, Course, Difficulty, Topic
+from courses.quotas import check_import_allowance
 from courses.services import assessment_create, assessment_update
 from mastery import engine
 from mastery.models import (
@@ -940,6 +941,7 @@ def grades_import(
         for row_report in reports:
             row_report.action = "would_create"
         return report
+    check_import_allowance(user=user)
     _write_import(
         user=user, course=course, rows=[r for r in planned_rows if isinstance(r, _PlannedRow)]
     )
