@@ -235,3 +235,36 @@ def test_limiter_counts_per_identity_within_a_window():
     assert limits.hit("s", "b", now=window_start + 40, **kwargs).allowed
     assert limits.hit("other-scope", "a", now=window_start + 40, **kwargs).allowed
     assert limits.hit("s", "a", now=window_start + 60, **kwargs).allowed
+
+
+def test_a_hash_upgrade_at_login_is_not_a_password_change(user, settings):
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    ApiTokenFactory(user=user)
+    assert user.check_password(PASSWORD)
+    user.refresh_from_db()
+    assert user.password.startswith("md5$")
+    assert ApiToken.objects.for_user(user).active().count() == 1
+
+
+def test_the_migration_replaces_stored_addresses_by_their_digest(user):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0003_audit_username_digest")
+    old = AuditEvent.objects.create(
+        action=AuditAction.LOGIN_FAILED, detail={"username": "Ada@example.org", "path": "/x"}
+    )
+    kept = AuditEvent.objects.create(action=AuditAction.DATA_EXPORTED, detail={"format": "zip"})
+    migration.digest_attempted_usernames(apps, None)
+    old.refresh_from_db()
+    kept.refresh_from_db()
+    assert old.detail == {"username_digest": username_digest("ada@example.org"), "path": "/x"}
+    assert kept.detail == {"format": "zip"}
