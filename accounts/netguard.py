@@ -92,6 +92,8 @@ class FetchPolicy:
     max_redirects: int = MAX_REDIRECTS
     allowed_ports: frozenset[int] = ALLOWED_PORTS
     # Which resolved addresses may be contacted; a test narrows it to one local address.
+    # The TLS trust store; None is the system's. Tests pass one that trusts their own CA.
+    ssl_context: ssl.SSLContext | None = None
     address_allowed: Callable[[str], bool] = field(
         default=lambda address: is_public_address(address)
     )
@@ -248,7 +250,9 @@ def check_url(url: str, *, policy: FetchPolicy, resolver: Resolver, deadline: _D
     return _Target(scheme, host, port, path, tuple(addresses))
 
 
-def _pinned_connection(target: _Target, address: str, timeout: float, watchdog: _Watchdog):
+def _pinned_connection(
+    target: _Target, address: str, timeout: float, watchdog: _Watchdog, policy: FetchPolicy
+):
     """An http.client connection to `address` that still speaks to `target.host`."""
 
     def connect_to_checked_address(_address, conn_timeout, source_address=None):
@@ -258,7 +262,10 @@ def _pinned_connection(target: _Target, address: str, timeout: float, watchdog: 
 
     if target.scheme == "https":
         conn = http.client.HTTPSConnection(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+            target.host,
+            target.port,
+            timeout=timeout,
+            context=policy.ssl_context or ssl.create_default_context(),
         )
     else:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
@@ -317,11 +324,11 @@ class _Watchdog:
             self._shutdown_locked()
 
 
-def _open(target: _Target, deadline: _Deadline, watchdog: _Watchdog):
+def _open(target: _Target, deadline: _Deadline, watchdog: _Watchdog, policy: FetchPolicy):
     """(connection, response) from the first checked address that answers."""
     last_error: Exception | None = None
     for address in target.addresses:
-        conn = _pinned_connection(target, address, deadline.remaining(), watchdog)
+        conn = _pinned_connection(target, address, deadline.remaining(), watchdog, policy)
         try:
             conn.request(
                 "GET",
@@ -371,7 +378,7 @@ def guarded_fetch(url: str, *, policy: FetchPolicy, resolver: Resolver | None = 
         try:
             for _hop in range(policy.max_redirects + 1):
                 target = check_url(url, policy=policy, resolver=resolver, deadline=deadline)
-                conn, response = _open(target, deadline, watchdog)
+                conn, response = _open(target, deadline, watchdog, policy)
                 try:
                     if response.status in REDIRECT_STATUSES:
                         location = response.getheader("Location")

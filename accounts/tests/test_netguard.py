@@ -276,3 +276,83 @@ def test_network_failures_share_one_message_that_names_no_cause():
     )
     assert closed.message == unknown.message == UNREACHABLE_MESSAGE
     assert "refused" not in closed.message.lower()
+
+
+# --- HTTPS: pinned to the checked address, yet SNI and the certificate use the name ------------
+
+
+def _self_signed(tmp_path, name):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    # Fixed validity far around any plausible test date: no real clock involved.
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(2000, 1, 1))
+        .not_valid_after(datetime.datetime(2099, 1, 1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    import ssl
+
+    cert_path, key_path = _self_signed(tmp_path, "feeds.example")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_path, key_path)
+    seen_sni = []
+    server_context.sni_callback = lambda sock, name, context: seen_sni.append(name)
+    Handler.seen_hosts = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=str(cert_path))
+    yield server.server_address[1], client_context, seen_sni
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_is_pinned_to_the_checked_address_with_the_name_for_sni_and_certificate(tls_server):
+    port, client_context, seen_sni = tls_server
+    policy = FetchPolicy(
+        timeout_seconds=3.0,
+        max_bytes=10_000,
+        allowed_ports=frozenset({port}),
+        address_allowed=lambda address: address == "127.0.0.1",
+        ssl_context=client_context,
+    )
+    body = guarded_fetch(
+        f"https://feeds.example:{port}/feed.ics", policy=policy, resolver=resolving_to("127.0.0.1")
+    )
+    assert body.startswith(b"BEGIN:VCALENDAR")
+    assert seen_sni == ["feeds.example"]
+    assert Handler.seen_hosts == [f"feeds.example:{port}"]
+    # A name the certificate does not cover fails like any other network error.
+    error = refused(
+        f"https://other.example:{port}/feed.ics", policy=policy, resolver=resolving_to("127.0.0.1")
+    )
+    assert error.message == UNREACHABLE_MESSAGE
