@@ -117,6 +117,9 @@ def test_staff_read_the_trail_filtered_and_searched_but_cannot_change_it(client,
     assert by_action.context["cl"].result_count == 1
     by_email = client.get(changelist, {"q": user.email})
     assert by_email.context["cl"].result_count == 1
+    # A failed login is found by the address typed, though only its digest is stored.
+    by_attempted = client.get(changelist, {"q": "Nobody@example.org"})
+    assert by_attempted.context["cl"].result_count == 1
     by_id = client.get(changelist, {"q": str(user.pk)})
     assert by_id.context["cl"].result_count == 1
     event = AuditEvent.objects.filter(user=user).get()
