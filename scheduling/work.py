@@ -12,12 +12,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, Prefetch
 
 from accounts.models import UserPreferences
+from accounts.timezones import user_zone as user_zone
 from courses.models import Assessment, AssessmentTopic, Topic
 from mastery import engine
 from mastery.models import MasteryRecord
@@ -43,13 +44,6 @@ UNKNOWN_CI = 50.0
 REVIEW_WINDOW_DAYS = 2
 # A review of a topic no assessment weighs counts as this much of a grade.
 REVIEW_WEIGHT = 0.2
-
-
-def user_zone(user) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
