@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.errors import ApplicationError
 from courses import services
 from courses.models import Assessment, Course
 from courses.tests.factories import AssessmentFactory, CourseFactory
@@ -82,7 +83,7 @@ def test_a_csv_import_past_the_course_quota_writes_nothing(api_client, user, sma
 def test_an_lms_confirm_past_the_assessment_quota_writes_nothing(user, small_quotas):
     course = CourseFactory(user=user, code="MATH 2413")
     AssessmentFactory(course=course, weight_percent=0)
-    with pytest.raises(services.ApplicationError) as excinfo:
+    with pytest.raises(ApplicationError) as excinfo:
         services.lms_import_confirm(user=user, content=ics_feed("MATH 2413", 4))
     assert "at most 4 assessments" in excinfo.value.message
     assert Assessment.objects.for_user(user).count() == 1
