@@ -1,11 +1,12 @@
 from django import forms
 
+from accounts.hygiene import HygieneForm
 from mastery import grading
 from mastery.models import Question
 from mastery.quiz_selectors import question_spec
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(HygieneForm):
     """The answer to one question; its widget depends on the question type.
 
     `clean_answer` runs the same parser as the API, so an unknown option or a malformed number

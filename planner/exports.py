@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ApplicationError
+from accounts.hygiene import repair_out_of_range_dates
 from accounts.models import AuditAction, AuditEvent
 from integrations import services as integration_services
 from integrations.fields import EncryptedTextField
@@ -107,6 +108,7 @@ def user_data_export(*, user) -> dict:
     """Every row the user owns, grouped by model, without secrets. JSON-ready with
     `EXPORT_ENCODER`."""
     tables = {}
+    repair_out_of_range_dates(user=user, owned=[(o.model, o.path) for o in owned_models()])
     for owned in owned_models():
         fields = _export_fields(owned.model)
         rows = [_row(instance, fields) for instance in owned.rows(user).order_by("pk")]
@@ -161,6 +163,7 @@ def account_delete(*, user, password: str) -> AccountDeletion:
             "That is not your password; nothing was deleted.",
             field_errors={"password": ["The password is not correct."]},
         )
+    repair_out_of_range_dates(user=user, owned=[(o.model, o.path) for o in owned_models()])
     left_at_providers = integrations_revoke(user=user)
     owned = [entry for entry in owned_models() if entry.model not in RETAINED_ON_DELETE]
     removed: dict[str, int] = {}

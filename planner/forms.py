@@ -6,6 +6,7 @@ from django import forms
 
 from accounts.errors import ApplicationError
 from accounts.forms import timezone_choices
+from accounts.hygiene import HygieneForm
 from courses.models import Course
 from planner.onboarding import course_templates
 from scheduling import forms as scheduling_forms
@@ -23,7 +24,7 @@ def add_service_error(form: forms.BaseForm, exc: ApplicationError) -> None:
         form.add_error(name if name in form.fields else None, messages)
 
 
-class ProfileStepForm(forms.Form):
+class ProfileStepForm(HygieneForm):
     full_name = forms.CharField(max_length=200, required=False, label="Your name")
     timezone = forms.ChoiceField(
         label="Your timezone",
@@ -37,7 +38,7 @@ class ProfileStepForm(forms.Form):
         self.fields["timezone"].choices = timezone_choices()
 
 
-class TemplateChoiceForm(forms.Form):
+class TemplateChoiceForm(HygieneForm):
     template = forms.ChoiceField(label="Course template", choices=())
 
     def __init__(self, *args, **kwargs):
@@ -51,7 +52,7 @@ class TemplateChoiceForm(forms.Form):
         ]
 
 
-class QuickCourseForm(forms.Form):
+class QuickCourseForm(HygieneForm):
     name = forms.CharField(max_length=200, label="Course name")
     code = forms.CharField(max_length=40, label="Course code", help_text="For example MATH 2413.")
     semester = forms.CharField(max_length=60, help_text="For example Fall 2026.")
@@ -66,7 +67,7 @@ class QuickCourseForm(forms.Form):
         return cleaned
 
 
-class GradeHistoryForm(forms.Form):
+class GradeHistoryForm(HygieneForm):
     course = forms.ModelChoiceField(queryset=Course.objects.none(), label="Course")
     grades = forms.CharField(
         label="Grades, one per line",
@@ -102,7 +103,7 @@ class CheckInForm(scheduling_forms.CheckInForm):
     )
 
 
-class GradeTargetForm(forms.Form):
+class GradeTargetForm(HygieneForm):
     target_percent = forms.FloatField(
         label="Target grade (%)",
         min_value=0,
@@ -113,7 +114,7 @@ class GradeTargetForm(forms.Form):
     )
 
 
-class AccountDeleteForm(forms.Form):
+class AccountDeleteForm(HygieneForm):
     password = forms.CharField(
         label="Your password, to confirm",
         strip=False,

@@ -6,11 +6,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
 from scheduling import selectors, services
@@ -58,7 +58,7 @@ class WeekView(_PlanPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        week_of = parse_date(self.request.GET.get("week") or "") or _local_today(user)
+        week_of = hygiene.query_date(self.request.GET.get("week")) or _local_today(user)
         with timezone.override(user_zone(user)):
             context["week"] = selectors.week_view(
                 user, week_of=week_of, preferences=preferences_get_current(user=user)

@@ -258,7 +258,7 @@ def test_the_migration_replaces_stored_addresses_by_their_digest(user):
 
     from django.apps import apps
 
-    migration = importlib.import_module("accounts.migrations.0003_audit_username_digest")
+    migration = importlib.import_module("accounts.migrations.0004_audit_username_digest")
     old = AuditEvent.objects.create(
         action=AuditAction.LOGIN_FAILED, detail={"username": "Ada@example.org", "path": "/x"}
     )

@@ -17,6 +17,6 @@ def digest_attempted_usernames(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0002_auditevent")]
+    dependencies = [("accounts", "0003_failedtask")]
 
     operations = [migrations.RunPython(digest_attempted_usernames, migrations.RunPython.noop)]
