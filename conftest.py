@@ -187,3 +187,18 @@ def celery_broker(celery_worker_process):
 
     with publishing_to(redis_url()) as celery_app:
         yield celery_app
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits and quotas count in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    from accounts.limits import CACHE_KEY_PREFIX
+
+    if hasattr(cache, "delete_pattern"):
+        # Redis also holds the broker's queues in tests: remove only the counters.
+        cache.delete_pattern(f"{CACHE_KEY_PREFIX}*")
+    else:
+        cache.clear()
+    yield
