@@ -60,3 +60,14 @@ class AnswerForm(forms.Form):
                 "This page showed an earlier question; here is the current one."
             )
         return question_id
+
+
+class GradeTargetForm(forms.Form):
+    target_percent = forms.FloatField(
+        label="Target grade (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave empty to clear the target.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )

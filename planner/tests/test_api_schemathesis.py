@@ -41,7 +41,7 @@ from werkzeug.test import Client as WerkzeugClient
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
-from planner.management.commands.seed_demo import Command as SeedDemo
+from journey.management.commands.seed_demo import Command as SeedDemo
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
