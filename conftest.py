@@ -147,3 +147,7 @@ def celery_broker(celery_worker_process):
 
     with publishing_to(redis_url()) as celery_app:
         yield celery_app
+
+
+# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it).
+pytest_plugins = ["planner.testing.browser"]

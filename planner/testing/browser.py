@@ -1,5 +1,5 @@
-"""Browser fixtures: real headless Chromium (Debian's package) driven by Playwright. The test
-packages that drive a browser import them into their conftest.py."""
+"""Browser fixtures: real headless Chromium (Debian's package) driven by Playwright. The root
+conftest.py loads this module as a plugin, so every app's browser tests share one Chromium."""
 
 import os
 import shutil
