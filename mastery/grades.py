@@ -1,4 +1,4 @@
-"""The grade journey: the weighted grade so far, the score each remaining assessment needs for
+"""The grade planner: the weighted grade so far, the score each remaining assessment needs for
 a target, and the grade the current mastery predicts.
 
 The target is the course's own `target_grade`, which the planner also uses to favour that

@@ -1,4 +1,4 @@
-"""The pure study journey: places study tasks into a student's free time.
+"""The pure study planner: places study tasks into a student's free time.
 
 No Django here (an import-linter contract enforces it). Services build a `PlanRequest` from
 rows, call `plan()`, save the `PlanResult`, and may call `validate()` as a safety net.

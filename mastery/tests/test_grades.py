@@ -1,4 +1,4 @@
-"""The grade journey: weighted grade so far, the score needed for a target, the prediction."""
+"""The grade planner: weighted grade so far, the score needed for a target, the prediction."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Tests of the pure journey: DST-correct free time, every hard rule, preferences, churn.
+"""Tests of the pure planner: DST-correct free time, every hard rule, preferences, churn.
 
 No database: the planner is plain Python, so these run with or without pytest-django.
 """
