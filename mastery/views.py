@@ -1,4 +1,5 @@
-"""Mastery pages: heatmaps, a topic's chart, reviews due, and quizzes one question at a time.
+"""Mastery pages: heatmaps, a topic's chart, reviews due, quizzes one question at a time, and the
+grade planner (it scores the remaining assessments with mastery, so it lives here, not in courses).
 
 Quizzes work as plain forms (POST, then redirect) and, with htmx, swap only the question
 panel. Every object is fetched through the user's scope, so another user's id is a 404.
