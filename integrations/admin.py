@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.errors import ApplicationError
-from integrations import services
+from integrations import providers, services
 from integrations.models import (
     CalendarBlock,
     IntegrationSettings,
@@ -33,9 +33,8 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
     @admin.display(description="Sync problem")
     def sync_problem(self, integration: IntegrationSettings) -> str:
         # A failed sync or a lost connection, so staff find the students who need help.
-        return " / ".join(
-            message for message in (integration.google_error, integration.notion_error) if message
-        )
+        messages = (sync_provider.error(integration) for sync_provider in providers.all_providers())
+        return " / ".join(message for message in messages if message)
 
     @admin.action(description="Resync connected providers now")
     def resync(self, request, queryset):

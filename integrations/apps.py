@@ -10,7 +10,13 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self) -> None:
-        from integrations import receivers  # noqa: F401  (connects event receivers)
+        from integrations import providers, receivers  # noqa: F401  (connects receivers)
+        from integrations.google.provider import GoogleCalendarProvider
+        from integrations.notion.provider import NotionProvider
+
+        # The order of registration is the order the integrations page lists them in.
+        providers.register(GoogleCalendarProvider())
+        providers.register(NotionProvider())
 
         # Only the serving child of runserver starts the fakes, not the autoreloader parent.
         is_serving = "runserver" in sys.argv and os.environ.get("RUN_MAIN") == "true"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from integrations.models import CalendarBlock, IntegrationSettings, NotionTask, Provider
-from integrations.notion import client as notion_client
-from integrations.notion import services as notion_services
+from integrations import providers
+from integrations.models import IntegrationSettings
 
 # The page lists at most this many failing items per provider; the count shows the rest.
 MAX_ERRORS_SHOWN = 20
@@ -30,64 +29,37 @@ class ProviderStatus:
     error_count: int = 0
     errors: list[SyncErrorItem] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    template: str = ""
 
 
 def integration_status(*, user) -> list[ProviderStatus]:
     integration = IntegrationSettings.objects.for_user(user).first() or IntegrationSettings(
         user=user
     )
-    block_errors = (
-        CalendarBlock.objects.for_user(user)
-        .filter(sync_error__isnull=False)
-        .exclude(sync_error="")
-        .select_related("study_task")
-        .order_by("-updated_at")
-    )
-    notion_errors = (
-        NotionTask.objects.for_user(user)
-        .filter(sync_error__isnull=False)
-        .exclude(sync_error="")
-        .select_related("study_task")
-        .order_by("-updated_at")
-    )
-    google_items = list(block_errors[:MAX_ERRORS_SHOWN])
-    notion_items = list(notion_errors[:MAX_ERRORS_SHOWN])
     return [
-        ProviderStatus(
-            provider=Provider.GOOGLE,
-            label=Provider.GOOGLE.label,
-            is_connected=integration.google_calendar_enabled,
-            last_sync_at=integration.google_last_sync_at,
-            message=integration.google_error,
-            error_count=block_errors.count()
-            if len(google_items) == MAX_ERRORS_SHOWN
-            else len(google_items),
-            errors=[_item(row) for row in google_items],
-            details={
-                "calendar_id": integration.google_calendar_id,
-                "monitored_calendars": list(integration.google_monitored_calendars),
-            },
-        ),
-        ProviderStatus(
-            provider=Provider.NOTION,
-            label=Provider.NOTION.label,
-            is_connected=integration.notion_enabled,
-            last_sync_at=integration.notion_last_sync_at,
-            message=integration.notion_error,
-            error_count=notion_errors.count()
-            if len(notion_items) == MAX_ERRORS_SHOWN
-            else len(notion_items),
-            errors=[_item(row) for row in notion_items],
-            details={
-                "database_id": integration.notion_database_id,
-                "two_way_sync": integration.notion_two_way_sync,
-                "oauth_available": notion_client.oauth_configured(),
-                "awaiting_database": notion_services.notion_is_awaiting_database(integration),
-            },
-        ),
+        _status_of(sync_provider, integration=integration, user=user)
+        for sync_provider in providers.all_providers()
     ]
 
 
-def _item(row: CalendarBlock | NotionTask) -> SyncErrorItem:
+def _status_of(
+    sync_provider: providers.SyncProvider, *, integration: IntegrationSettings, user
+) -> ProviderStatus:
+    failing = sync_provider.failing_items(user=user)
+    items = list(failing[:MAX_ERRORS_SHOWN])
+    return ProviderStatus(
+        provider=sync_provider.key,
+        label=sync_provider.label,
+        is_connected=sync_provider.is_connected(integration),
+        last_sync_at=sync_provider.last_sync_at(integration),
+        message=sync_provider.error(integration),
+        error_count=failing.count() if len(items) == MAX_ERRORS_SHOWN else len(items),
+        errors=[_item(row) for row in items],
+        details=sync_provider.details(integration),
+        template=sync_provider.template,
+    )
+
+
+def _item(row) -> SyncErrorItem:
     title = row.study_task.title if row.study_task else "A deleted task"
     return SyncErrorItem(title=title, error=row.sync_error, when=row.updated_at)

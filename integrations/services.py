@@ -1,9 +1,12 @@
-"""Writes shared by both providers: the transactional outbox, running one sync, connecting
-state and disconnecting. Provider specifics live in integrations/<provider>/services.py."""
+"""Writes shared by every provider: the transactional outbox, running one sync, connecting
+state, disconnecting and the cleanup before an account is deleted. They reach a provider only
+through the registry (integrations/providers.py); provider specifics live in
+integrations/<provider>/provider.py and services.py."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -12,12 +15,9 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ApplicationError
-from integrations import locks
-from integrations.errors import TransientSyncError
-from integrations.google import client as google
-from integrations.google import services as google_services
+from integrations import locks, providers
+from integrations.errors import ProviderDisconnectedError, ProviderSyncError, TransientSyncError
 from integrations.models import IntegrationSettings, OutboxAction, OutboxEntry, Provider
-from integrations.notion import client as notion
 from integrations.notion import services as notion_services
 from integrations.ratelimit import RateLimitExceeded
 from scheduling.models import StudyTask
@@ -35,12 +35,12 @@ def integration_settings_get(*, user) -> IntegrationSettings:
 
 
 def enabled_providers(integration: IntegrationSettings) -> list[str]:
-    providers = []
-    if integration.google_calendar_enabled:
-        providers.append(Provider.GOOGLE)
-    if integration.notion_enabled and integration.notion_data_source_id:
-        providers.append(Provider.NOTION)
-    return providers
+    """The keys of the providers a sync run can push to now."""
+    return [
+        sync_provider.key
+        for sync_provider in providers.all_providers()
+        if sync_provider.can_sync(integration)
+    ]
 
 
 # --- outbox ----------------------------------------------------------------------------------
@@ -52,20 +52,20 @@ def outbox_record_plan_change(
     integration = IntegrationSettings.objects.filter(user_id=user_id).first()
     if integration is None:
         return []
-    providers = enabled_providers(integration)
+    keys = enabled_providers(integration)
     changes = [(str(task_id), OutboxAction.UPSERT) for task_id in [*created, *moved]]
     changes += [(str(task_id), OutboxAction.DELETE) for task_id in deleted]
-    if not providers or not changes:
+    if not keys or not changes:
         return []
     with transaction.atomic():
         OutboxEntry.objects.bulk_create(
             OutboxEntry(user_id=user_id, provider=provider, study_task_id=task_id, action=action)
-            for provider in providers
+            for provider in keys
             for task_id, action in changes
         )
-        for provider in providers:
+        for provider in keys:
             _enqueue_sync_on_commit(user_id=user_id, provider=provider)
-    return providers
+    return keys
 
 
 def outbox_record_all_scheduled(*, integration: IntegrationSettings, provider: str) -> int:
@@ -112,69 +112,43 @@ def provider_sync(*, user_id, provider: str, pull: bool) -> bool:
         return True
     try:
         with locks.sync_lock(user_id, provider):
-            _run_locked(integration=integration, provider=provider, pull=pull)
+            _run_locked(integration=integration, provider=providers.get(provider), pull=pull)
     except locks.SyncBusyError:
         return False
     return True
 
 
-def _run_locked(*, integration: IntegrationSettings, provider: str, pull: bool) -> None:
+def _run_locked(
+    *, integration: IntegrationSettings, provider: providers.SyncProvider, pull: bool
+) -> None:
     pending = list(
-        OutboxEntry.objects.for_user(integration.user).pending().filter(provider=provider)
+        OutboxEntry.objects.for_user(integration.user).pending().filter(provider=provider.key)
     )
     task_ids = list(dict.fromkeys(entry.study_task_id for entry in pending))
     try:
-        if provider == Provider.GOOGLE:
-            _google_run(integration=integration, task_ids=task_ids, pull=pull)
-        else:
-            _notion_run(integration=integration, task_ids=task_ids, pull=pull)
-    except (google.GoogleRetryableError, notion.NotionRetryableError) as exc:
-        _outbox_failed(pending, str(exc))
-        raise TransientSyncError(str(exc), retry_after=exc.retry_after) from exc
+        provider.sync(integration=integration, task_ids=task_ids, pull=pull)
+    except TransientSyncError as exc:
+        _outbox_failed(pending, exc.message)
+        raise
     except RateLimitExceeded as exc:
         raise TransientSyncError(str(exc), retry_after=exc.wait_seconds) from exc
-    except google.GoogleAuthError as exc:
-        google_services.google_disconnect(integration=integration, message=exc.message)
-        _outbox_drop(integration=integration, provider=provider)
+    except ProviderDisconnectedError as exc:
+        provider.disconnect(integration=integration, message=exc.message)
+        _outbox_drop(integration=integration, provider=provider.key)
         return
-    except notion.NotionDisconnectError as exc:
-        notion_services.notion_disconnect(integration=integration, message=exc.message)
-        _outbox_drop(integration=integration, provider=provider)
-        return
-    except (google.GoogleError, notion.NotionError) as exc:
-        _outbox_failed(pending, str(exc))
+    except ProviderSyncError as exc:
+        _outbox_failed(pending, exc.message)
         raise
     now = timezone.now()
     OutboxEntry.objects.filter(pk__in=[entry.pk for entry in pending]).update(sent_at=now)
-    field = "google_last_sync_at" if provider == Provider.GOOGLE else "notion_last_sync_at"
-    setattr(integration, field, now)
     # A run that got through makes an earlier "sync keeps failing" message stale.
-    setattr(integration, _error_field(provider), "")
+    updated = provider.record_sync(integration, at=now)
     integration.last_sync_at = now
-    updated = [field, _error_field(provider), "last_sync_at", "updated_at"]
+    updated += ["last_sync_at", "updated_at"]
     if pull:
         integration.next_poll_at = now + timedelta(minutes=integration.auto_sync_interval_min)
         updated.append("next_poll_at")
     integration.save(update_fields=updated)
-
-
-def _google_run(*, integration: IntegrationSettings, task_ids: list[str], pull: bool) -> None:
-    client = google_services.google_client_for(integration)
-    google_services.google_tasks_push(client=client, integration=integration, task_ids=task_ids)
-    if pull:
-        google_services.google_changes_pull(client=client, integration=integration)
-        google_services.google_busy_refresh(client=client, integration=integration)
-
-
-def _notion_run(*, integration: IntegrationSettings, task_ids: list[str], pull: bool) -> None:
-    client = notion_services.notion_client_for(integration)
-    notion_services.notion_tasks_push(client=client, integration=integration, task_ids=task_ids)
-    if pull and integration.notion_two_way_sync:
-        notion_services.notion_status_pull(client=client, integration=integration)
-
-
-def _error_field(provider: str) -> str:
-    return "google_error" if provider == Provider.GOOGLE else "notion_error"
 
 
 def integration_sync_failed(*, user_id, provider: str, message: str, attempts: int) -> None:
@@ -184,10 +158,10 @@ def integration_sync_failed(*, user_id, provider: str, message: str, attempts: i
     integration = IntegrationSettings.objects.filter(user_id=user_id).first()
     if integration is None:
         return
-    label = Provider(provider).label
-    text = f"{label} sync failed after {attempts} attempts: {message}"[:2000]
-    setattr(integration, _error_field(provider), text)
-    integration.save(update_fields=[_error_field(provider), "updated_at"])
+    sync_provider = providers.get(provider)
+    text = f"{sync_provider.label} sync failed after {attempts} attempts: {message}"[:2000]
+    updated = sync_provider.record_error(integration, message=text)
+    integration.save(update_fields=[*updated, "updated_at"])
     logger.warning("sync of %s to %s gave up after %s attempts", user_id, provider, attempts)
 
 
@@ -209,38 +183,71 @@ def _outbox_drop(*, integration: IntegrationSettings, provider: str) -> None:
 def integration_sync_request(*, user, provider: str) -> None:
     integration = integration_settings_get(user=user)
     if provider not in enabled_providers(integration):
-        raise ApplicationError(f"{Provider(provider).label} is not connected.")
+        raise ApplicationError(f"{providers.get(provider).label} is not connected.")
     _enqueue_sync_on_commit(user_id=user.pk, provider=provider, pull=True)
 
 
 def integration_disconnect(*, user, provider: str) -> IntegrationSettings:
     """Revokes access at the provider (best effort) and deletes the tokens."""
     integration = integration_settings_get(user=user)
-    # A Notion internal-integration token can only be revoked by the student in Notion's own
-    # settings; deleting our copy is all this app can do there.
-    if provider == Provider.GOOGLE:
-        try:
-            google_services.google_revoke(integration=integration)
-        except google.GoogleError as exc:
-            logger.warning("revoking Google access of %s failed: %s", user.pk, exc)
+    sync_provider = providers.get(provider)
+    sync_provider.revoke(integration=integration)
     with transaction.atomic():
-        if provider == Provider.GOOGLE:
-            google_services.google_disconnect(integration=integration)
-        else:
-            notion_services.notion_disconnect(integration=integration)
+        sync_provider.disconnect(integration=integration)
         _outbox_drop(integration=integration, provider=provider)
     audit_record(action="integration_disconnected", user=user, detail={"provider": provider})
     return integration
 
 
+# Account deletion runs in the page's own request, behind a web server that gives up after 30
+# seconds; the providers share this budget and say what they had no time to remove.
+ACCOUNT_CLEANUP_SECONDS = 15
+
+
+def integrations_account_remove(*, user) -> list[str]:
+    """Before an account is deleted: removes what each provider holds of the student (the
+    dedicated calendar, the Notion rows), then revokes and forgets the tokens. Synchronous,
+    because the tokens die with the account and must never wait in the broker. Never raises
+    for a provider's failure; returns, in the student's words, what stays at the providers."""
+    integration = IntegrationSettings.objects.for_user(user).select_related("user").first()
+    if integration is None:
+        return []
+    deadline = time.monotonic() + ACCOUNT_CLEANUP_SECONDS
+    remaining: list[str] = []
+    for sync_provider in providers.all_providers():
+        if not sync_provider.has_credentials(integration):
+            continue
+        outcome = sync_provider.remove_pushed(integration=integration, deadline=deadline)
+        if outcome.remaining:
+            remaining.append(outcome.remaining)
+        logger.info(
+            "account deletion removed %s items of %s at %s",
+            outcome.removed,
+            user.pk,
+            sync_provider.key,
+        )
+        integration_disconnect(user=user, provider=sync_provider.key)
+    return remaining
+
+
+def integration_connected(
+    *, integration: IntegrationSettings, provider: str, method: str = ""
+) -> IntegrationSettings:
+    """What follows any provider's connect flow: every scheduled block is queued for it, and
+    the connection is audited."""
+    outbox_record_all_scheduled(integration=integration, provider=provider)
+    detail = {"provider": provider, **({"method": method} if method else {})}
+    audit_record(action="integration_connected", user=integration.user, detail=detail)
+    return integration
+
+
+# --- the connect flows, which differ per provider -------------------------------------------------
 def google_connect_finish(*, user, state: str, code: str, redirect_uri: str) -> IntegrationSettings:
     """Completes OAuth, then queues every scheduled block for the new calendar."""
-    integration = google_services.google_oauth_finish(
+    integration = providers.get(Provider.GOOGLE).oauth_finish(
         user=user, state=state, code=code, redirect_uri=redirect_uri
     )
-    outbox_record_all_scheduled(integration=integration, provider=Provider.GOOGLE)
-    audit_record(action="integration_connected", user=user, detail={"provider": Provider.GOOGLE})
-    return integration
+    return integration_connected(integration=integration, provider=Provider.GOOGLE)
 
 
 def notion_connect(
@@ -251,9 +258,7 @@ def notion_connect(
     )
     integration.notion_two_way_sync = two_way_sync
     integration.save(update_fields=["notion_two_way_sync", "updated_at"])
-    outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
-    audit_record(action="integration_connected", user=user, detail={"provider": Provider.NOTION})
-    return integration
+    return integration_connected(integration=integration, provider=Provider.NOTION)
 
 
 def notion_connect_authorised(
@@ -272,10 +277,4 @@ def notion_connect_authorised(
     )
     integration.notion_two_way_sync = two_way_sync
     integration.save(update_fields=["notion_two_way_sync", "updated_at"])
-    outbox_record_all_scheduled(integration=integration, provider=Provider.NOTION)
-    audit_record(
-        action="integration_connected",
-        user=user,
-        detail={"provider": Provider.NOTION, "method": "oauth"},
-    )
-    return integration
+    return integration_connected(integration=integration, provider=Provider.NOTION, method="oauth")

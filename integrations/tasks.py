@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations import services
+from integrations import providers, services
 from integrations.errors import TransientSyncError
 from integrations.models import IntegrationSettings, OutboxEntry
 
@@ -82,10 +82,11 @@ def outbox_sweep() -> int:
 def poll_sweep() -> int:
     """Pulls each connected student whose auto_sync_interval_min has passed."""
     now = timezone.now()
+    pollable = Q(pk__in=[])
+    for registered in providers.all_providers():
+        pollable |= registered.poll_condition()
     due = (
-        IntegrationSettings.objects.filter(
-            Q(google_calendar_enabled=True) | Q(notion_enabled=True, notion_two_way_sync=True)
-        )
+        IntegrationSettings.objects.filter(pollable)
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
         .order_by("next_poll_at")[:SWEEP_BATCH]
     )

@@ -7,16 +7,15 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts.errors import ApplicationError
-from integrations import selectors, services
+from integrations import providers, selectors, services
 from integrations.forms import MonitoredCalendarsForm, NotionConnectForm, NotionDatabaseForm
 from integrations.google import client as google
 from integrations.google import services as google_services
 from integrations.models import Provider
-from integrations.notion import services as notion_services
 
 
 def _provider_or_404(provider: str) -> str:
-    if provider not in Provider.values:
+    if not providers.is_registered(provider):
         raise Http404("No such provider.")
     return provider
 
@@ -44,7 +43,7 @@ class ProviderSyncView(LoginRequiredMixin, View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{Provider(provider).label}: sync started.")
+            messages.success(request, f"{providers.get(provider).label}: sync started.")
         return _status_or_redirect(request, provider)
 
 
@@ -53,7 +52,7 @@ class ProviderDisconnectView(LoginRequiredMixin, View):
         provider = _provider_or_404(provider)
         services.integration_disconnect(user=request.user, provider=provider)
         messages.success(
-            request, f"{Provider(provider).label} disconnected; its tokens are deleted."
+            request, f"{providers.get(provider).label} disconnected; its tokens are deleted."
         )
         return _status_or_redirect(request, provider)
 
@@ -79,7 +78,7 @@ class GoogleConnectView(LoginRequiredMixin, View):
     """POST only, so another site cannot start an authorisation in the student's name."""
 
     def post(self, request):
-        url = google_services.google_oauth_start(
+        url = providers.get(Provider.GOOGLE).oauth_start(
             user=request.user, redirect_uri=_callback_uri(request)
         )
         return HttpResponseRedirect(url)
@@ -181,7 +180,7 @@ class NotionOAuthStartView(LoginRequiredMixin, View):
 
     def post(self, request):
         try:
-            url = notion_services.notion_oauth_start(
+            url = providers.get(Provider.NOTION).oauth_start(
                 user=request.user,
                 redirect_uri=_callback_uri(request, "integrations:notion_callback"),
             )
@@ -197,7 +196,7 @@ class NotionCallbackView(LoginRequiredMixin, View):
             messages.error(request, "Notion was not connected.")
             return redirect("integrations:index")
         try:
-            notion_services.notion_oauth_finish(
+            providers.get(Provider.NOTION).oauth_finish(
                 user=request.user,
                 state=request.GET.get("state", ""),
                 code=request.GET["code"],

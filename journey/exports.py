@@ -24,7 +24,6 @@ from accounts.errors import ApplicationError
 from accounts.models import AuditAction, AuditEvent
 from integrations import services as integration_services
 from integrations.fields import EncryptedTextField
-from integrations.models import IntegrationSettings, Provider
 
 logger = logging.getLogger(__name__)
 
@@ -136,34 +135,33 @@ def _history_base(model: type[models.Model]) -> type[models.Model] | None:
 
 
 def integrations_revoke(*, user) -> list[str]:
-    """Disconnect every provider the student connected (revoking Google's grant at Google)."""
-    integration = IntegrationSettings.objects.for_user(user).first()
-    if integration is None:
-        return []
-    providers = []
-    if integration.google_calendar_enabled or integration.google_refresh_token:
-        providers.append(Provider.GOOGLE)
-    if integration.notion_enabled or integration.notion_access_token:
-        providers.append(Provider.NOTION)
-    for provider in providers:
-        integration_services.integration_disconnect(user=user, provider=provider)
-    return providers
+    """Remove what the providers hold of the student (the dedicated calendar, the Notion rows)
+    and disconnect them (revoking Google's grant at Google); returns what stays there, in the
+    student's words."""
+    return integration_services.integrations_account_remove(user=user)
 
 
-def account_delete(*, user, password: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class AccountDeletion:
+    removed: dict[str, int]
+    # What the providers still hold because they could not be cleaned up in time.
+    left_at_providers: list[str]
+
+
+def account_delete(*, user, password: str) -> AccountDeletion:
     """Delete the account and every row it owns, after checking the password again.
 
     History rows are copies that keep the owner's ids without foreign-key constraints, and
     deleting the live rows writes one more history row each; so the owned primary keys are
     collected first and the history of those objects is removed after the cascade.
-    Returns how many rows were removed per model.
+    Returns how many rows were removed per model, and what stays at the providers.
     """
     if not password or not user.check_password(password):
         raise ApplicationError(
             "That is not your password; nothing was deleted.",
             field_errors={"password": ["The password is not correct."]},
         )
-    revoked = integrations_revoke(user=user)
+    left_at_providers = integrations_revoke(user=user)
     owned = [entry for entry in owned_models() if entry.model not in RETAINED_ON_DELETE]
     removed: dict[str, int] = {}
     with transaction.atomic():
@@ -200,5 +198,5 @@ def account_delete(*, user, password: str) -> dict[str, int]:
                 .delete()[1]
                 .get(model._meta.label, 0)
             )
-    logger.info("deleted account %s; revoked %s", user.pk, ", ".join(revoked) or "nothing")
-    return removed
+    logger.info("deleted account %s; left at providers: %s", user.pk, left_at_providers)
+    return AccountDeletion(removed=removed, left_at_providers=left_at_providers)

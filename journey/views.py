@@ -434,11 +434,15 @@ class AccountDeleteView(LoginRequiredMixin, TemplateView):
         form = AccountDeleteForm(request.POST)
         if form.is_valid():
             try:
-                exports.account_delete(user=request.user, password=form.cleaned_data["password"])
+                deletion = exports.account_delete(
+                    user=request.user, password=form.cleaned_data["password"]
+                )
             except ApplicationError as exc:
                 add_service_error(form, exc)
             else:
                 logout(request)
+                for left in deletion.left_at_providers:
+                    messages.warning(request, left)
                 return redirect("journey:account_deleted")
         return self.render_to_response(self.get_context_data(form=form), status=400)
 

@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations import selectors, services
+from integrations import providers, selectors, services
 from integrations.api.serializers import (
     IntegrationsOutputSerializer,
     ProviderStatusOutputSerializer,
@@ -23,7 +23,7 @@ ERRORS = {
 
 
 def _provider_or_404(provider: str) -> str:
-    if provider not in Provider.values:
+    if not providers.is_registered(provider):
         raise Http404("No such provider.")
     return provider
 
@@ -57,7 +57,7 @@ class IntegrationSyncApi(APIView):
     def post(self, request, provider):
         provider = _provider_or_404(provider)
         services.integration_sync_request(user=request.user, provider=provider)
-        body = {"detail": f"{Provider(provider).label}: sync started."}
+        body = {"detail": f"{providers.get(provider).label}: sync started."}
         return Response(SyncAcceptedOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -195,12 +195,13 @@ class GoogleCalendarClient:
         credentials: Credentials,
         rate_key: str,
         on_token_refresh: Callable[[str, datetime | None], None] | None = None,
+        timeout_seconds: float = HTTP_TIMEOUT_SECONDS,
     ):
         self.credentials = credentials
         self.rate_key = rate_key
         self.on_token_refresh = on_token_refresh
         http = google_auth_httplib2.AuthorizedHttp(
-            credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS)
+            credentials, http=httplib2.Http(timeout=timeout_seconds)
         )
         self.service = build(
             "calendar",
@@ -253,6 +254,10 @@ class GoogleCalendarClient:
     def create_calendar(self, *, summary: str, time_zone: str) -> dict:
         body = {"summary": summary, "timeZone": time_zone}
         return self._execute(self.service.calendars().insert(body=body))
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        """Deletes a secondary calendar with every event in it, in one request."""
+        self._execute(self.service.calendars().delete(calendarId=calendar_id))
 
     # --- events --------------------------------------------------------------------------
     def insert_event(self, *, calendar_id: str, body: dict) -> dict:
@@ -320,6 +325,7 @@ def build_client(
     expiry: datetime | None,
     rate_key: str,
     on_token_refresh: Callable[[str, datetime | None], None] | None = None,
+    timeout_seconds: float = HTTP_TIMEOUT_SECONDS,
 ) -> GoogleCalendarClient:
     """The factory every caller uses: endpoints and client secrets come from settings."""
     credentials = Credentials(
@@ -333,5 +339,8 @@ def build_client(
         expiry=expiry.astimezone(UTC).replace(tzinfo=None) if expiry else None,
     )
     return GoogleCalendarClient(
-        credentials=credentials, rate_key=rate_key, on_token_refresh=on_token_refresh
+        credentials=credentials,
+        rate_key=rate_key,
+        on_token_refresh=on_token_refresh,
+        timeout_seconds=timeout_seconds,
     )

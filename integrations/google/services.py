@@ -7,11 +7,14 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
@@ -19,6 +22,7 @@ from courses.models import Topic
 from integrations import planning
 from integrations.google import client as google
 from integrations.models import CalendarBlock, IntegrationSettings, OAuthState, Provider
+from integrations.providers import CleanupOutcome
 from scheduling import services as scheduling_services
 from scheduling.models import StudyTask, TaskStatus
 
@@ -28,6 +32,11 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 # The seed: calendar constraints are cached for 15-minute intervals to reduce API calls.
 BUSY_CACHE_SECONDS = 15 * 60
 EVENT_TAG = "plannerBlockId"
+# Account deletion waits on each request in the page's own request; a short timeout keeps the
+# whole cleanup inside the web server's 30-second limit.
+CLEANUP_REQUEST_TIMEOUT_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 # --- OAuth ---------------------------------------------------------------------------------------
@@ -66,7 +75,9 @@ def google_oauth_finish(*, user, state: str, code: str, redirect_uri: str) -> In
     return integration
 
 
-def google_client_for(integration: IntegrationSettings) -> google.GoogleCalendarClient:
+def google_client_for(
+    integration: IntegrationSettings, *, timeout_seconds: float = google.HTTP_TIMEOUT_SECONDS
+) -> google.GoogleCalendarClient:
     def save_refreshed(token: str, expiry: datetime | None) -> None:
         # Saved at once, outside any sync transaction, so a later failure cannot lose it.
         IntegrationSettings.objects.filter(pk=integration.pk).update(
@@ -80,6 +91,7 @@ def google_client_for(integration: IntegrationSettings) -> google.GoogleCalendar
         expiry=integration.google_token_expiry,
         rate_key=str(integration.user_id),
         on_token_refresh=save_refreshed,
+        timeout_seconds=timeout_seconds,
     )
 
 
@@ -97,6 +109,61 @@ def google_revoke(*, integration: IntegrationSettings) -> None:
     token = integration.google_refresh_token or integration.google_access_token
     if token:
         google.revoke_token(token)
+
+
+def google_pushed_remove(*, integration: IntegrationSettings, deadline: float) -> CleanupOutcome:
+    """Before the account goes: the dedicated calendar is deleted in one request when it holds
+    only our blocks; when the student added events of their own to it, only our blocks are
+    deleted and the calendar stays. Stops at `deadline` and says what is left; never raises,
+    so a provider that is down never blocks the deletion."""
+    calendar_id = integration.google_calendar_id
+    if not calendar_id or not integration.google_refresh_token:
+        return CleanupOutcome(removed=0)
+    name = f"“{DEDICATED_CALENDAR_NAME}”"
+    removed = 0
+    try:
+        client = google_client_for(integration, timeout_seconds=CLEANUP_REQUEST_TIMEOUT_SECONDS)
+        events, _ = client.list_event_changes(calendar_id=calendar_id, sync_token="")
+        live = [event for event in events if event.get("status") != "cancelled"]
+        ours = [event for event in live if _is_ours(event)]
+        foreign = len(live) - len(ours)
+        if not foreign:
+            client.delete_calendar(calendar_id)
+            return CleanupOutcome(removed=len(ours))
+        for event in ours:
+            if time.monotonic() > deadline:
+                break
+            with contextlib.suppress(google.GoogleNotFoundError):
+                client.delete_event(calendar_id=calendar_id, event_id=event["id"])
+            removed += 1
+    except google.GoogleNotFoundError:
+        return CleanupOutcome(removed=removed)  # the calendar is already gone
+    except Exception as exc:  # any failure must leave the deletion going
+        logger.warning("removing the Google calendar of %s failed: %s", integration.user_id, exc)
+        reason = (
+            "no longer accepts this app's access"
+            if isinstance(exc, google.GoogleAuthError)
+            else "could not be reached"
+        )
+        return CleanupOutcome(
+            removed=removed,
+            remaining=(
+                f"Google Calendar {reason}, so your {name} calendar and its study blocks may "
+                "still be there: delete that calendar in Google Calendar."
+            ),
+        )
+    remaining = (
+        f"Your {name} calendar stays in Google Calendar because it holds {foreign} "
+        f"event{'s' if foreign != 1 else ''} you added yourself"
+    )
+    left = len(ours) - removed
+    if left:
+        remaining += f", and {left} study block{'s' if left != 1 else ''} we had no time to remove"
+    return CleanupOutcome(removed=removed, remaining=remaining + ".")
+
+
+def _is_ours(event: dict) -> bool:
+    return bool(((event.get("extendedProperties") or {}).get("private") or {}).get(EVENT_TAG))
 
 
 # --- calendars -----------------------------------------------------------------------------------
@@ -223,8 +290,21 @@ def google_tasks_push(
             block=block,
             topics_by_id=topics_by_id,
         )
-    for orphan in CalendarBlock.objects.for_user(user).filter(study_task__isnull=True):
-        _block_remove(client=client, block=orphan)
+    # A skip changes no block of the plan, so it sends no plan change for the skipped task:
+    # every run also removes the events of tasks skipped or unscheduled since their push, so
+    # the calendar never keeps a block next to its rescheduled copy. Deleted tasks leave a
+    # mapping without a task.
+    stale = (
+        CalendarBlock.objects.for_user(user)
+        .filter(
+            Q(study_task__isnull=True)
+            | Q(study_task__status=TaskStatus.SKIPPED)
+            | Q(study_task__scheduled_start__isnull=True)
+        )
+        .exclude(study_task__status=TaskStatus.COMPLETED)
+    )
+    for block in stale:
+        _block_remove(client=client, block=block)
 
 
 def _block_remove(*, client: google.GoogleCalendarClient, block: CalendarBlock) -> None:

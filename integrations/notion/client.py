@@ -77,7 +77,7 @@ def translate_error(error: HTTPResponseError) -> NotionError:
 
 
 class NotionClient:
-    def __init__(self, *, token: str, rate_key: str):
+    def __init__(self, *, token: str, rate_key: str, timeout_ms: int = NOTION_TIMEOUT_MS):
         self.rate_key = rate_key
         # The SDK's own retries are off: Celery retries with backoff, jitter and Retry-After,
         # without holding a worker asleep.
@@ -85,7 +85,7 @@ class NotionClient:
             auth=token,
             base_url=settings.NOTION_BASE_URL.rstrip("/"),
             notion_version=NOTION_VERSION,
-            timeout_ms=NOTION_TIMEOUT_MS,
+            timeout_ms=timeout_ms,
             retry=False,
         )
 
@@ -145,8 +145,8 @@ class NotionClient:
         return self._call(self.sdk.pages.update, page_id, **fields)
 
 
-def build_client(*, token: str, rate_key: str) -> NotionClient:
-    return NotionClient(token=token, rate_key=rate_key)
+def build_client(*, token: str, rate_key: str, timeout_ms: int = NOTION_TIMEOUT_MS) -> NotionClient:
+    return NotionClient(token=token, rate_key=rate_key, timeout_ms=timeout_ms)
 
 
 # --- OAuth (a public integration) ----------------------------------------------------------------

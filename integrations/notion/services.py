@@ -7,10 +7,13 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
@@ -18,6 +21,7 @@ from courses.models import Topic
 from integrations import planning
 from integrations.models import CalendarBlock, IntegrationSettings, NotionTask, OAuthState, Provider
 from integrations.notion import client as notion
+from integrations.providers import CleanupOutcome
 from scheduling.models import StudyTask, TaskStatus
 
 DATABASE_TITLE = "Study Tasks"
@@ -31,6 +35,11 @@ POLL_OVERLAP = timedelta(minutes=2)
 DIFFICULTY_OPTIONS = ["Easy", "Medium", "Hard", "Exam level"]
 # An authorisation not finished within this time is abandoned; its state no longer matches.
 OAUTH_STATE_TTL = timedelta(minutes=10)
+# Account deletion waits on each request in the page's own request; a short timeout keeps the
+# whole cleanup inside the web server's 30-second limit.
+CLEANUP_REQUEST_TIMEOUT_MS = 5_000
+
+logger = logging.getLogger(__name__)
 
 PROPERTY_SCHEMA: dict[str, dict] = {
     "Title": {"title": {}},
@@ -166,6 +175,50 @@ def _schema_ensure(*, client: notion.NotionClient, data_source_id: str) -> None:
         client.update_data_source(data_source_id, properties=missing)
 
 
+def notion_pushed_remove(*, integration: IntegrationSettings, deadline: float) -> CleanupOutcome:
+    """Before the account goes: every row we added is moved to Notion's trash (the student can
+    still restore it there for 30 days). The database stays: it may be the student's own.
+    Stops at `deadline` and says what is left; never raises."""
+    mappings = list(
+        NotionTask.objects.for_user(integration.user).exclude(notion_page_id="").order_by("pk")
+    )
+    if not mappings or not integration.notion_access_token:
+        return CleanupOutcome(removed=0)
+    client = notion.build_client(
+        token=integration.notion_access_token,
+        rate_key=str(integration.user_id),
+        timeout_ms=CLEANUP_REQUEST_TIMEOUT_MS,
+    )
+    removed, problem = 0, ""
+    for mapping in mappings:
+        if time.monotonic() > deadline:
+            problem = "there was no time left"
+            break
+        try:
+            client.update_page(mapping.notion_page_id, in_trash=True)
+        except notion.NotionNotFoundError:
+            pass  # already deleted or no longer shared: nothing of ours to remove
+        except Exception as exc:  # any failure must leave the deletion going
+            logger.warning("trashing Notion rows of %s failed: %s", integration.user_id, exc)
+            problem = (
+                "Notion no longer accepts this app's access"
+                if isinstance(exc, notion.NotionDisconnectError)
+                else "Notion could not be reached"
+            )
+            break
+        removed += 1
+    left = len(mappings) - removed
+    if not left:
+        return CleanupOutcome(removed=removed)
+    return CleanupOutcome(
+        removed=removed,
+        remaining=(
+            f"{left} study task row{'s' if left != 1 else ''} stay in your Notion database "
+            f"because {problem}: delete the rows whose “Planner ID” is filled in."
+        ),
+    )
+
+
 def notion_disconnect(*, integration: IntegrationSettings, message: str = "") -> None:
     integration.notion_enabled = False
     integration.notion_access_token = ""
@@ -254,8 +307,13 @@ def notion_tasks_push(
             topics_by_id=topics_by_id,
             existing_page_id=existing_rows.get(task_id, ""),
         )
-    for orphan in NotionTask.objects.for_user(user).filter(study_task__isnull=True):
-        _row_trash(client=client, mapping=orphan)
+    # As in Google Calendar: a skip sends no plan change for the skipped task, so every run
+    # also trashes the rows of tasks skipped since their push, and those of deleted tasks.
+    stale = NotionTask.objects.for_user(user).filter(
+        Q(study_task__isnull=True) | Q(study_task__status=TaskStatus.SKIPPED)
+    )
+    for mapping in stale:
+        _row_trash(client=client, mapping=mapping)
 
 
 def _rows_by_planner_id(client: notion.NotionClient, integration: IntegrationSettings) -> dict:

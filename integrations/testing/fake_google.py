@@ -176,6 +176,13 @@ class FakeGoogle(FakeServer):
         calendar_id = parts[1]
         if len(parts) == 2 and method == "GET":
             return Response(200, self.calendars[calendar_id])
+        if len(parts) == 2 and method == "DELETE":
+            if self.calendars[calendar_id].get("primary"):
+                # Google refuses to delete a primary calendar (it can only be cleared).
+                return _error(400, "cannotDeletePrimaryCalendar")
+            del self.calendars[calendar_id]
+            self.events.pop(calendar_id, None)
+            return Response(204)
         if len(parts) == 3 and parts[2] == "events":
             if method == "POST":
                 return self._insert(calendar_id, request.json())

@@ -15,6 +15,10 @@ from integrations.models import (
     OutboxEntry,
     Provider,
 )
+from integrations.notion import services as notion_services
+from integrations.testing.fake_google import FakeGoogle
+from integrations.testing.fake_notion import FakeNotion
+from integrations.tests.conftest import NOTION_TOKEN
 from integrations.tests.factories import StudyTaskFactory
 from integrations.tests.sync_worker import (
     calendar_of,
@@ -27,6 +31,7 @@ from integrations.tests.sync_worker import (
     wait_delivered,
     wait_for,
 )
+from scheduling import services as scheduling_services
 from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -311,3 +316,72 @@ def test_always_failing_sync_stops_at_its_retry_limit_and_shows_the_failure(
     assert sync(integration, Provider.GOOGLE, worker, pull=False).result is True
     assert len(google.live_events(calendar_of(integration))) == 1
     assert IntegrationSettings.objects.get(pk=integration.pk).google_error == ""
+
+
+# --- calendars follow the plan (issue 13, item 7) ------------------------------------------------
+def both_student(google: FakeGoogle, notion: FakeNotion) -> IntegrationSettings:
+    integration = google_student(google)
+    notion.add_token(NOTION_TOKEN)
+    return notion_services.notion_connect(
+        user=integration.user, token=NOTION_TOKEN, parent_page_id=notion.add_parent_page()
+    )
+
+
+def test_a_skipped_block_leaves_both_providers_through_the_worker(worker, google, notion):
+    integration = both_student(google, notion)
+    blocks = realistic_plan(integration.user)
+    wait_delivered(integration, worker)
+    skipped = blocks[0]
+    event_id = CalendarBlock.objects.get(study_task=skipped).google_event_id
+    page_id = NotionTask.objects.get(study_task=skipped).notion_page_id
+
+    # Committed at once (a transactional test): the replan it asks for runs on the worker.
+    scheduling_services.study_task_skip(task=skipped, reason="Felt ill")
+    wait_for(
+        lambda: PlanSnapshot.objects.filter(user=integration.user, reason="skipped").exists(),
+        worker,
+        "the replan after the skip",
+    )
+    wait_delivered(integration, worker)
+    sync(integration, Provider.GOOGLE, worker, pull=False)
+    sync(integration, Provider.NOTION, worker, pull=False)
+
+    live = {event["id"] for event in google.live_events(calendar_of(integration))}
+    assert event_id not in live
+    assert page_id not in {row["id"] for row in notion.rows(integration.notion_data_source_id)}
+    # The calendar is exactly the plan: one event per scheduled task, the copy included.
+    scheduled = StudyTask.objects.for_user(integration.user).filter(
+        scheduled_start__isnull=False, status=TaskStatus.SCHEDULED
+    )
+    expected = set(
+        CalendarBlock.objects.filter(study_task__in=scheduled).values_list(
+            "google_event_id", flat=True
+        )
+    )
+    assert len(expected) == scheduled.count() and live == expected
+
+
+def test_deleting_the_account_removes_what_the_worker_pushed(
+    worker, google, notion, client, settings
+):
+    settings.GOOGLE_REVOKE_URI = f"{google.base_url}/revoke"
+    integration = both_student(google, notion)
+    blocks = realistic_plan(integration.user)
+    wait_delivered(integration, worker)
+    dedicated = calendar_of(integration)
+    assert len(google.live_events(dedicated)) == len(blocks)
+    user = integration.user
+    user.set_password("correct horse battery staple")
+    user.save()
+    client.force_login(user)
+
+    response = client.post(
+        "/settings/delete/",
+        {"password": "correct horse battery staple", "confirm": "on"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert dedicated not in google.calendars
+    assert notion.rows(integration.notion_data_source_id) == []
+    assert "stays" not in response.content.decode()
