@@ -10,7 +10,12 @@ from accounts.availability import WEEKDAYS, availability_errors, parse_hhmm
 from accounts.errors import ApplicationError
 from accounts.models import AcademicLevel, ApiToken, DifficultyCurve, User, UserPreferences
 from accounts.services import API_TOKEN_MAX_DAYS, API_TOKEN_MIN_DAYS
-from accounts.validators import available_timezones, field_bounds, validate_language_code
+from accounts.validators import (
+    available_timezones,
+    field_bounds,
+    study_day_errors,
+    validate_language_code,
+)
 
 # Blank range rows shown under each day so a range can be added without JavaScript.
 EXTRA_RANGE_ROWS = 2
@@ -132,11 +137,13 @@ class PreferencesForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        earliest, latest = cleaned.get("earliest_start_time"), cleaned.get("latest_end_time")
         # Checked here as well as in the model so the message sits by the field at once,
         # instead of behind an error on every range that no longer fits the day.
-        if earliest and latest and latest <= earliest:
-            self.add_error("latest_end_time", "The latest end must be after the earliest start.")
+        errors = study_day_errors(
+            cleaned.get("earliest_start_time"), cleaned.get("latest_end_time")
+        )
+        if errors:
+            self.add_error(None, errors)
         return cleaned
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone as dj_timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.validators import validate_iana_timezone, validate_language_code
+from accounts.validators import study_day_errors, validate_iana_timezone, validate_language_code
 
 
 class AcademicLevel(models.TextChoices):
@@ -177,16 +177,11 @@ class UserPreferences(models.Model):
         from accounts.availability import validate_weekly_availability
 
         super().clean()
-        if (
-            self.earliest_start_time
-            and self.latest_end_time
-            and self.latest_end_time <= self.earliest_start_time
-        ):
+        errors = study_day_errors(self.earliest_start_time, self.latest_end_time)
+        if errors:
             from django.core.exceptions import ValidationError
 
-            raise ValidationError(
-                {"latest_end_time": "The latest end must be after the earliest start."}
-            )
+            raise ValidationError(errors)
         validate_weekly_availability(
             self.weekly_availability,
             earliest=self.earliest_start_time,

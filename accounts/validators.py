@@ -6,6 +6,8 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from accounts.ranges import range_errors
+
 # ISO 639-1 codes are two lowercase letters; an optional region keeps "en-GB" usable.
 LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
@@ -66,3 +68,13 @@ def validate_study_mode_preferences(value: object) -> None:
             problems.append(f"Modes of course {course_id} must not repeat.")
     if problems:
         raise ValidationError(problems)
+
+
+STUDY_DAY_MESSAGE = "The latest end must be after the earliest start."
+
+
+def study_day_errors(earliest_start, latest_end) -> dict[str, list[str]]:
+    """`{"latest_end_time": [...]}` unless the study day ends after it starts."""
+    return range_errors(
+        earliest_start, latest_end, field="latest_end_time", order_message=STUDY_DAY_MESSAGE
+    )

@@ -30,6 +30,7 @@ BENCH_ASSESSMENTS = (
 
 
 def _scale_courses(user, rng: random.Random):
+    from accounts.timezones import user_zone
     from courses.models import Course
     from courses.services import assessment_create, course_create, topic_create
 
@@ -76,12 +77,6 @@ def _scale_courses(user, rng: random.Random):
                     topic_ids=[str(topic.pk) for topic in covered],
                 )
     return courses
-
-
-def user_zone(user):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(user.timezone)
 
 
 def _bulk_records(user, courses, rng: random.Random, now: datetime) -> None:

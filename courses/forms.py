@@ -6,6 +6,7 @@ from django import forms
 
 from accounts.errors import ApplicationError
 from courses.models import AssessmentType, Course, Difficulty
+from courses.validation import course_dates_errors
 
 STUDY_MODES = (
     ("reading", "Reading"),
@@ -47,9 +48,9 @@ class CourseForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end <= start:
-            self.add_error("end_date", "The end date must be after the start date.")
+        errors = course_dates_errors(cleaned.get("start_date"), cleaned.get("end_date"))
+        if errors:
+            self.add_error(None, errors)
         return cleaned
 
 

@@ -11,12 +11,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 
 from accounts.errors import ApplicationError
+from accounts.timezones import user_zone
 from courses.models import AssessmentType
+from courses.validation import course_dates_errors
 
 # A term's course list is tens of rows; a megabyte is far beyond any real file and keeps one
 # synchronous request bounded.
@@ -162,8 +164,9 @@ def _check_csv_row(row: CsvRow) -> None:
             )
             continue
         setattr(row, name, parsed)
-    if row.start_date and row.end_date and row.end_date <= row.start_date:
-        row.add_error("end_date", "The end date must be after the start date.")
+    for field_name, messages in course_dates_errors(row.start_date, row.end_date).items():
+        for message in messages:
+            row.add_error(field_name, message)
 
 
 # --- iCalendar ------------------------------------------------------------------------------
@@ -196,13 +199,6 @@ class CalendarEvent:
     categories: list[str]
     due: datetime | None
     error: str = ""
-
-
-def user_zone(timezone_name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _due_moment(component, zone: ZoneInfo) -> tuple[datetime | None, str]:

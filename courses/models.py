@@ -8,6 +8,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from courses.validation import course_dates_errors, resource_links_errors
+
 # Float sums of percentages drift (33.3 + 33.3 + 33.4); weights within this of 100 are complete.
 WEIGHTS_TOLERANCE = 0.01
 
@@ -104,8 +106,9 @@ class Course(models.Model):
 
     def clean(self):
         super().clean()
-        if self.start_date and self.end_date and self.end_date <= self.start_date:
-            raise ValidationError({"end_date": "The end date must be after the start date."})
+        errors = course_dates_errors(self.start_date, self.end_date)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def weights_total(self) -> float:
@@ -155,8 +158,6 @@ class Topic(models.Model):
 
     def clean(self):
         super().clean()
-        from courses.validation import resource_links_errors
-
         if not isinstance(self.prerequisite_topic_ids, list):
             raise ValidationError({"prerequisite_topic_ids": "Must be a list of topic ids."})
         errors = resource_links_errors(self.resource_links)

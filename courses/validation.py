@@ -1,5 +1,7 @@
 from urllib.parse import urlparse
 
+from accounts.ranges import range_errors
+
 RESOURCE_TYPES = ("video", "reading", "exercise")
 
 
@@ -19,3 +21,15 @@ def resource_links_errors(links: object) -> list[str]:
         if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors.append(f"Link {position}: url must be an http(s) address.")
     return errors
+
+
+COURSE_DATES_MESSAGE = "The end date must be after the start date."
+
+
+def course_dates_errors(start_date, end_date) -> dict[str, list[str]]:
+    """`{"end_date": [...]}` unless the course ends after it starts.
+
+    The model, the forms, the API and the CSV import all check this; the database holds it
+    too (the `course_end_after_start` constraint).
+    """
+    return range_errors(start_date, end_date, field="end_date", order_message=COURSE_DATES_MESSAGE)

@@ -15,6 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import services as account_services
 from accounts.errors import ApplicationError
+from accounts.timezones import user_zone
 from courses import selectors, services
 from courses.feeds import feed_max_bytes, fetch_feed
 from courses.forms import (
@@ -26,7 +27,7 @@ from courses.forms import (
     TopicForm,
     apply_service_errors,
 )
-from courses.imports import MAX_CSV_BYTES, user_zone
+from courses.imports import MAX_CSV_BYTES
 from courses.models import Assessment, Course, Topic
 
 # Imports keep the uploaded content in the session between preview and confirm, so the
@@ -41,7 +42,7 @@ class UserTimezoneMixin:
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return super().dispatch(request, *args, **kwargs)
-        with timezone.override(user_zone(request.user.timezone)):
+        with timezone.override(user_zone(request.user)):
             response = super().dispatch(request, *args, **kwargs)
             # Template responses render lazily; render while the timezone is still in force.
             if hasattr(response, "render") and not response.is_rendered:
@@ -360,6 +361,16 @@ class _ImportView(CoursePageMixin, TemplateView):
         saved = self.request.session.get(self.session_key)
         return base64.b64decode(saved["content"]) if saved else None
 
+    def _applied(self, report, summary: str):
+        """After a confirm: the report again if a row failed, else the counts and the list."""
+        if report.has_errors:
+            return self.render_to_response(self.get_context_data(report=report))
+        del self.request.session[self.session_key]
+        messages.success(self.request, f"Imported: {summary}.")
+        if self.request.htmx:
+            return self.render_to_response(self.get_context_data(report=report, done=True))
+        return redirect("courses:list")
+
 
 class CsvImportView(_ImportView):
     template_name = "courses/import_csv.html"
@@ -397,17 +408,11 @@ class CsvImportView(_ImportView):
         except ApplicationError as exc:
             messages.error(self.request, exc.message)
             return redirect("courses:import_csv")
-        if report.has_errors:
-            return self.render_to_response(self.get_context_data(report=report))
-        del self.request.session[self.session_key]
-        messages.success(
-            self.request,
-            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
-            f"{report.count('unchanged')} unchanged.",
+        return self._applied(
+            report,
+            f"{report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged",
         )
-        if self.request.htmx:
-            return self.render_to_response(self.get_context_data(report=report, done=True))
-        return redirect("courses:list")
 
 
 class LmsImportView(_ImportView):
@@ -464,17 +469,11 @@ class LmsImportView(_ImportView):
         except ApplicationError as exc:
             messages.error(self.request, exc.message)
             return redirect("courses:import_lms")
-        if report.has_errors:
-            return self.render_to_response(self.get_context_data(report=report))
-        del self.request.session[self.session_key]
-        messages.success(
-            self.request,
-            f"Imported: {report.count('create')} created, {report.count('update')} updated, "
-            f"{report.count('unchanged')} unchanged, {report.count('skip')} skipped.",
+        return self._applied(
+            report,
+            f"{report.count('create')} created, {report.count('update')} updated, "
+            f"{report.count('unchanged')} unchanged, {report.count('skip')} skipped",
         )
-        if self.request.htmx:
-            return self.render_to_response(self.get_context_data(report=report, done=True))
-        return redirect("courses:list")
 
 
 # --- study modes ----------------------------------------------------------------------------

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import UserPreferences
+from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
 from mastery import engine, grading
 from mastery.models import (
@@ -76,7 +76,7 @@ def question_bank_export(*, topic: Topic) -> dict:
 
 def user_today(user) -> date:
     """The calendar date where the student is, not where the server is."""
-    return timezone.localdate(timezone.now(), ZoneInfo(user.timezone))
+    return timezone.localdate(timezone.now(), user_zone(user))
 
 
 def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from datetime import timezone as dt_timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -41,14 +41,6 @@ _KIND_BY_SOURCE = {
     EvidenceSource.DIAGNOSTIC: engine.Kind.DIAGNOSTIC,
     EvidenceSource.SELF_RATING: engine.Kind.REVIEW,
 }
-
-
-def user_zone(user) -> ZoneInfo:
-    """The learner's zone: the engine dates reviews by the observation's local calendar day."""
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_moment(moment: datetime, zone: ZoneInfo) -> datetime:

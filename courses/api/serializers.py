@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from courses.models import Assessment, AssessmentType, Course, Difficulty, Topic
-from courses.validation import resource_links_errors
+from courses.validation import course_dates_errors, resource_links_errors
 
 # --- courses --------------------------------------------------------------------------------
 
@@ -23,10 +23,9 @@ class CourseInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        if start and end and end <= start:
-            raise serializers.ValidationError(
-                {"end_date": ["The end date must be after the start date."]}
-            )
+        errors = course_dates_errors(start, end)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

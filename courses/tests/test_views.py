@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -235,6 +236,9 @@ def test_csv_import_page_preview_then_confirm(logged_in_client, user):
     response = logged_in_client.post(url, {"confirm": "1"})
     assert response.status_code == 302
     assert Course.objects.for_user(user).count() == 2
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Imported: 2 created, 0 updated, 0 unchanged."
+    ]
 
 
 def test_csv_import_page_lists_row_errors_and_offers_no_confirm(logged_in_client):
@@ -279,6 +283,9 @@ def test_lms_import_page_preview_then_confirm(logged_in_client, user):
     response = logged_in_client.post(url, {"confirm": "1"})
     assert response.status_code == 302
     assert Assessment.objects.for_user(user).count() == 3
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Imported: 3 created, 0 updated, 0 unchanged, 2 skipped."
+    ]
 
 
 def test_lms_import_page_needs_a_file_or_url(logged_in_client):

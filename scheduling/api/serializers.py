@@ -4,11 +4,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from accounts.ranges import range_errors
 from scheduling.models import DailyCheckIn, StudyTask
 
 # A longer window is a different question (a semester overview), and an unbounded one would
 # let one request plan or list without limit.
 MAX_WINDOW_DAYS = 62
+WINDOW_LENGTH_MESSAGE = f"The window can be at most {MAX_WINDOW_DAYS} days."
 
 
 class SchedulingErrorOutputSerializer(serializers.Serializer):
@@ -99,12 +101,18 @@ class GenerateInputSerializer(serializers.Serializer):
     end_date = serializers.DateField()
 
     def validate(self, attrs):
-        if attrs["end_date"] < attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
-        if (attrs["end_date"] - attrs["start_date"]).days >= MAX_WINDOW_DAYS:
-            raise serializers.ValidationError(
-                {"end_date": [f"The window can be at most {MAX_WINDOW_DAYS} days."]}
-            )
+        errors = range_errors(
+            attrs["start_date"],
+            attrs["end_date"],
+            field="end_date",
+            order_message="Must not be before start_date.",
+            may_end_at_start=True,
+            # Both dates are included, so the last day is at most MAX_WINDOW_DAYS - 1 later.
+            longest=timedelta(days=MAX_WINDOW_DAYS - 1),
+            length_message=WINDOW_LENGTH_MESSAGE,
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
@@ -165,12 +173,16 @@ class ScheduleQuerySerializer(serializers.Serializer):
             today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=tz
         )
         end = attrs.get("end") or start + timedelta(days=7)
-        if end <= start:
-            raise serializers.ValidationError({"end": ["Must be after start."]})
-        if end - start > timedelta(days=MAX_WINDOW_DAYS):
-            raise serializers.ValidationError(
-                {"end": [f"The window can be at most {MAX_WINDOW_DAYS} days."]}
-            )
+        errors = range_errors(
+            start,
+            end,
+            field="end",
+            order_message="Must be after start.",
+            longest=timedelta(days=MAX_WINDOW_DAYS),
+            length_message=WINDOW_LENGTH_MESSAGE,
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
         return {"start": start, "end": end}
 
 

@@ -1,0 +1,86 @@
+"""Every write to courses, topics and assessments, and the course and LMS imports.
+
+Business rules live here and raise ApplicationError (HTTP 400 in the API, form errors in
+pages). Scheduling learns about changed assessments through `assessment_changed`, sent on
+commit so a rolled-back write never triggers a replan.
+
+The package is split by concern (courses, topics, assessments, the CSV and LMS imports);
+every public name is re-exported here, so callers keep writing `services.course_create(...)`.
+"""
+
+from courses.services.assessments import (
+    ASSESSMENT_FIELDS,
+    MAX_WEIGHT_PERCENT,
+    SCHEMA_ITEM_FIELDS,
+    assessment_create,
+    assessment_delete,
+    assessment_schema_replace,
+    assessment_update,
+)
+from courses.services.courses import (
+    COURSE_FIELDS,
+    course_archive,
+    course_create,
+    course_delete,
+    course_target_grade_set,
+    course_update,
+)
+from courses.services.csv_import import (
+    CSV_ACTION_CREATE,
+    CSV_ACTION_ERROR,
+    CSV_ACTION_UNCHANGED,
+    CSV_ACTION_UPDATE,
+    CsvImportReport,
+    ImportRowReport,
+    courses_import_csv,
+)
+from courses.services.lms_import import (
+    LMS_ACTION_CREATE,
+    LMS_ACTION_ERROR,
+    LMS_ACTION_SKIP,
+    LMS_ACTION_UNCHANGED,
+    LMS_ACTION_UPDATE,
+    LMS_IMPORTED_WEIGHT_PERCENT,
+    LmsImportReport,
+    LmsRowReport,
+    lms_import_confirm,
+    lms_import_preview,
+)
+from courses.services.topics import TOPIC_FIELDS, topic_create, topic_delete, topic_update
+
+__all__ = [
+    "ASSESSMENT_FIELDS",
+    "COURSE_FIELDS",
+    "CSV_ACTION_CREATE",
+    "CSV_ACTION_ERROR",
+    "CSV_ACTION_UNCHANGED",
+    "CSV_ACTION_UPDATE",
+    "LMS_ACTION_CREATE",
+    "LMS_ACTION_ERROR",
+    "LMS_ACTION_SKIP",
+    "LMS_ACTION_UNCHANGED",
+    "LMS_ACTION_UPDATE",
+    "LMS_IMPORTED_WEIGHT_PERCENT",
+    "MAX_WEIGHT_PERCENT",
+    "SCHEMA_ITEM_FIELDS",
+    "TOPIC_FIELDS",
+    "CsvImportReport",
+    "ImportRowReport",
+    "LmsImportReport",
+    "LmsRowReport",
+    "assessment_create",
+    "assessment_delete",
+    "assessment_schema_replace",
+    "assessment_update",
+    "course_archive",
+    "course_create",
+    "course_delete",
+    "course_target_grade_set",
+    "course_update",
+    "courses_import_csv",
+    "lms_import_confirm",
+    "lms_import_preview",
+    "topic_create",
+    "topic_delete",
+    "topic_update",
+]

@@ -1,0 +1,332 @@
+"""The mastery fold: durable recompute requests, the full fold and its fast path.
+
+Mastery of a topic is a deterministic fold of the engine over the user's evidence for it in
+fold order (completed_at, created_at, id), so a recompute is idempotent and a grade imported
+late, dated in the past, lands where it belongs. The newest evidence takes a fast path (one
+`engine.update` on the stored state) only when that provably equals the full fold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from accounts.tasking import enqueue_on_commit
+from accounts.timezones import user_zone
+from courses.models import AssessmentTopic, Topic
+from mastery import engine
+from mastery.models import (
+    MasteryObservation,
+    MasteryRecomputeRequest,
+    MasteryRecord,
+    PerformanceRecord,
+)
+from mastery.selectors import (
+    fold_key,
+    record_observation,
+    topic_evidence,
+    with_assessment_map,
+)
+from mastery.signals import mastery_changed
+
+# Stored state columns that define "mastery moved" for the layers above: scheduling replans
+# on a changed score or confidence, and on a changed review date (review tasks move).
+MOVED_FIELDS = ("mastery_score", "confidence_interval", "trend", "next_review_date")
+
+
+def _enqueue_recompute(
+    *, user_id, topic_ids: Iterable[str], new_record_id: uuid.UUID | None = None
+) -> None:
+    """After commit, so the worker sees the rows and a rollback enqueues nothing."""
+    ids = sorted({str(topic_id) for topic_id in topic_ids})
+    if not ids:
+        return
+    from mastery.tasks import recompute_topics  # the task module imports this one
+
+    # A breakdown may still name a topic deleted since; a request row for it would break the
+    # foreign key, and there is nothing left to fold.
+    existing = Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list(
+        "pk", flat=True
+    )
+    # Written in the caller's transaction: if the publish below is lost, the sweep finds these.
+    MasteryRecomputeRequest.objects.bulk_create(
+        MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing
+    )
+    record_key = str(new_record_id) if new_record_id is not None else None
+    enqueue_on_commit(recompute_topics, str(user_id), ids, record_key)
+
+
+def enqueue_recompute_for_assessments(*, user_id, assessment_ids: Iterable) -> None:
+    """Recompute every topic a changed assessment maps now, or was graded on before."""
+    ids = [str(assessment_id) for assessment_id in assessment_ids]
+    mapped = AssessmentTopic.objects.filter(
+        assessment_id__in=ids, assessment__course__user_id=user_id
+    ).values_list("topic_id", flat=True)
+    observed = MasteryObservation.objects.filter(
+        user_id=user_id, performance_record__assessment_id__in=ids
+    ).values_list("topic_id", flat=True)
+    with transaction.atomic():
+        _enqueue_recompute(user_id=user_id, topic_ids={*mapped, *observed})
+
+
+@dataclass(frozen=True)
+class MasteryRecomputeResult:
+    """The stored record after the fold (None: no evidence), and whether it moved."""
+
+    topic_id: str
+    record: MasteryRecord | None
+    has_moved: bool
+    used_fast_path: bool
+
+
+def _state_from_row(row: MasteryRecord) -> engine.MasteryState:
+    return engine.MasteryState.from_storage(
+        mastery_score=row.mastery_score,
+        confidence_interval=row.confidence_interval,
+        trend=row.trend,
+        review_interval_days=row.review_interval_days,
+        next_review_date=row.next_review_date,
+        last_practiced_at=row.last_practiced_at,
+        practice_count=row.practice_count,
+        quiz_count=row.quiz_count,
+        memory=row.memory,
+    )
+
+
+def _state_columns(state: engine.MasteryState, observation_count: int) -> dict[str, Any]:
+    return {
+        "mastery_score": state.mastery_score,
+        "confidence_interval": state.confidence_interval,
+        "trend": state.trend,
+        "review_interval_days": state.review_interval_days,
+        "next_review_date": state.next_review_date,
+        "last_practiced_at": state.last_practiced_at,
+        "practice_count": state.practice_count,
+        "quiz_count": state.quiz_count,
+        "memory": state.to_memory_dict(),
+        "observation_count": observation_count,
+    }
+
+
+def _moved_snapshot(row: MasteryRecord | None) -> tuple | None:
+    return None if row is None else tuple(getattr(row, name) for name in MOVED_FIELDS)
+
+
+def _observation_row(
+    *,
+    user,
+    topic: Topic,
+    record: PerformanceRecord,
+    sequence: int,
+    observation: engine.Observation,
+    before: engine.MasteryState | None,
+    after: engine.MasteryState,
+) -> MasteryObservation:
+    return MasteryObservation(
+        user=user,
+        topic=topic,
+        performance_record=record,
+        sequence=sequence,
+        observed_at=observation.observed_at,
+        kind=observation.kind,
+        score_percent=observation.score_percent,
+        question_count=observation.question_count,
+        alpha=after.last_alpha,
+        mastery_before=None if before is None else before.mastery_score,
+        mastery_after=after.mastery_score,
+        confidence_after=after.confidence_interval,
+        trend_after=after.trend,
+    )
+
+
+def _observation_identity(row: MasteryObservation) -> tuple:
+    return (
+        row.sequence,
+        row.performance_record_id,
+        row.observed_at,
+        row.kind,
+        row.score_percent,
+        row.question_count,
+        row.alpha,
+        row.mastery_before,
+        row.mastery_after,
+        row.confidence_after,
+        row.trend_after,
+    )
+
+
+def _sync_observations(*, user, topic: Topic, rows: list[MasteryObservation]) -> None:
+    """Rewrite history only from the first step that changed, so a repeat writes nothing."""
+    existing = list(MasteryObservation.objects.filter(user=user, topic=topic).order_by("sequence"))
+    first_change = next(
+        (
+            index
+            for index, (old, new) in enumerate(zip(existing, rows, strict=False))
+            if _observation_identity(old) != _observation_identity(new)
+        ),
+        min(len(existing), len(rows)),
+    )
+    if first_change < len(existing):
+        MasteryObservation.objects.filter(
+            user=user, topic=topic, sequence__gte=existing[first_change].sequence
+        ).delete()
+    MasteryObservation.objects.bulk_create(rows[first_change:])
+
+
+def _save_state(
+    *, user, topic: Topic, row: MasteryRecord | None, columns: dict[str, Any]
+) -> MasteryRecord:
+    if row is None:
+        return MasteryRecord.objects.create(user=user, topic=topic, **columns)
+    if any(getattr(row, name) != value for name, value in columns.items()):
+        for name, value in columns.items():
+            setattr(row, name, value)
+        row.save()
+    return row
+
+
+def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecord | None:
+    zone = user_zone(user)
+    records = list(with_assessment_map(topic_evidence(user=user, topic=topic)))
+    steps = [
+        (record, observation)
+        for record in records
+        if (observation := record_observation(record, topic=topic, zone=zone)) is not None
+    ]
+    states = engine.replay(observation for _, observation in steps)
+    history = [
+        _observation_row(
+            user=user,
+            topic=topic,
+            record=record,
+            sequence=index + 1,
+            observation=observation,
+            before=states[index - 1] if index else None,
+            after=states[index],
+        )
+        for index, (record, observation) in enumerate(steps)
+    ]
+    _sync_observations(user=user, topic=topic, rows=history)
+    if not states:
+        if row is not None:
+            row.delete()
+        return None
+    return _save_state(
+        user=user, topic=topic, row=row, columns=_state_columns(states[-1], len(states))
+    )
+
+
+def _fast_path(*, user, topic: Topic, row: MasteryRecord, new_record_id) -> MasteryRecord | None:
+    """One engine.update on the stored state, or None when that might differ from the fold.
+
+    Safe when the new record sorts after the last folded step and the stored state folded
+    every other piece of evidence: the evidence count is exactly one more than the steps
+    folded, and the new record was not among them (it sorts after the last one).
+    """
+    if row.observation_count == 0:
+        return None
+    last_step = (
+        MasteryObservation.objects.filter(user=user, topic=topic, sequence=row.observation_count)
+        .select_related("performance_record")
+        .first()
+    )
+    evidence = topic_evidence(user=user, topic=topic)
+    record = with_assessment_map(evidence.filter(pk=new_record_id)).first()
+    if last_step is None or record is None:
+        return None
+    if fold_key(record) <= fold_key(last_step.performance_record):
+        return None
+    if evidence.count() != row.observation_count + 1:
+        return None
+    observation = record_observation(record, topic=topic, zone=user_zone(user))
+    if observation is None:
+        return None
+    before = _state_from_row(row)
+    after = engine.update(before, observation)
+    sequence = row.observation_count + 1
+    _observation_row(
+        user=user,
+        topic=topic,
+        record=record,
+        sequence=sequence,
+        observation=observation,
+        before=before,
+        after=after,
+    ).save()
+    return _save_state(user=user, topic=topic, row=row, columns=_state_columns(after, sequence))
+
+
+def mastery_recompute(*, user, topic: Topic, new_record_id=None) -> MasteryRecomputeResult:
+    """Fold the user's evidence for `topic` into its MasteryRecord and history.
+
+    The topic row is locked (FOR NO KEY UPDATE) for the whole fold: a topic belongs to one
+    user, so it is the per-(user, topic) row, and unlike the MasteryRecord it always exists
+    before the first fold, so there is no insert race. Concurrent recomputes of one topic
+    run one after another, each reading all evidence committed before it took the lock.
+    `new_record_id` names a just-created record that may take the fast path.
+    """
+    with transaction.atomic():
+        locked = (
+            Topic.objects.for_user(user)
+            .select_for_update(no_key=True)
+            .filter(pk=topic.pk)
+            .select_related("course")
+            .first()
+        )
+        if locked is None:
+            return MasteryRecomputeResult(
+                str(topic.pk), None, has_moved=False, used_fast_path=False
+            )
+        # Requests committed before this point are answered by this fold: their evidence was
+        # committed with them, so every read below sees it. Later ones stay for their own task.
+        answered = list(
+            MasteryRecomputeRequest.objects.filter(user=user, topic=locked).values_list(
+                "pk", flat=True
+            )
+        )
+        row = MasteryRecord.objects.filter(user=user, topic=locked).first()
+        before = _moved_snapshot(row)
+        result = None
+        if row is not None and new_record_id is not None:
+            result = _fast_path(user=user, topic=locked, row=row, new_record_id=new_record_id)
+        used_fast_path = result is not None
+        if result is None:
+            result = _full_fold(user=user, topic=locked, row=row)
+        if answered:
+            MasteryRecomputeRequest.objects.filter(pk__in=answered).delete()
+        return MasteryRecomputeResult(
+            topic_id=str(locked.pk),
+            record=result,
+            has_moved=_moved_snapshot(result) != before,
+            used_fast_path=used_fast_path,
+        )
+
+
+def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -> list[str]:
+    """Recompute several topics (in id order) and announce, on commit, the ones that moved."""
+    ids = sorted({str(topic_id) for topic_id in topic_ids})
+    topics = {str(topic.pk): topic for topic in Topic.objects.for_user(user).filter(pk__in=ids)}
+    moved = [
+        topic_id
+        for topic_id in ids
+        if topic_id in topics
+        and mastery_recompute(
+            user=user, topic=topics[topic_id], new_record_id=new_record_id
+        ).has_moved
+    ]
+    if moved:
+        user_id = str(user.pk)
+        transaction.on_commit(
+            lambda: mastery_changed.send(sender=MasteryRecord, user_id=user_id, topic_ids=moved)
+        )
+    return moved
+
+
+def mastery_recompute_user(*, user) -> list[str]:
+    """Backfill: fold every topic of the user (the command and the admin action use this)."""
+    topic_ids = Topic.objects.for_user(user).values_list("pk", flat=True)
+    return mastery_recompute_topics(user=user, topic_ids=topic_ids)
