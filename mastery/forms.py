@@ -61,3 +61,14 @@ class AnswerForm(HygieneForm):
                 "This page showed an earlier question; here is the current one."
             )
         return question_id
+
+
+class GradeTargetForm(HygieneForm):
+    target_percent = forms.FloatField(
+        label="Target grade (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave empty to clear the target.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
