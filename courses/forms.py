@@ -150,6 +150,16 @@ class AssessmentForm(HygieneForm):
         return fields
 
 
+class AssessmentWeightConfirmForm(HygieneForm):
+    weight_percent = forms.FloatField(
+        label="Weight (% of the course grade)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave as it is to confirm the estimate.",
+    )
+
+
 class CsvUploadForm(HygieneForm):
     file = forms.FileField(
         label="CSV file",

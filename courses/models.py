@@ -172,6 +172,9 @@ class AssessmentQuerySet(models.QuerySet):
     def upcoming(self, now):
         return self.filter(due_date__gte=now, is_completed=False).order_by("due_date")
 
+    def weight_to_confirm(self):
+        return self.filter(weight_is_estimated=True)
+
 
 class Assessment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -189,6 +192,9 @@ class Assessment(models.Model):
     # Set when an assessment came from an LMS calendar feed, so a re-import updates it.
     external_uid = models.CharField(max_length=255, blank=True, default="")
     created_from_import = models.BooleanField(default=False)
+    # The weight was guessed from the type (an imported deadline carries none); the student is
+    # asked to confirm or fix it, and setting or confirming the weight clears this.
+    weight_is_estimated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

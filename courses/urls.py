@@ -25,6 +25,11 @@ urlpatterns = [
         name="assessment_update",
     ),
     path(
+        "assessments/<uuid:pk>/confirm-weight/",
+        views.AssessmentWeightConfirmView.as_view(),
+        name="assessment_weight_confirm",
+    ),
+    path(
         "assessments/<uuid:pk>/delete/",
         views.AssessmentDeleteView.as_view(),
         name="assessment_delete",

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -20,6 +21,7 @@ from courses import selectors, services
 from courses.feeds import feed_max_bytes, fetch_feed
 from courses.forms import (
     AssessmentForm,
+    AssessmentWeightConfirmForm,
     CourseForm,
     CsvUploadForm,
     LmsUploadForm,
@@ -319,6 +321,41 @@ class AssessmentUpdateView(AssessmentCreateView):
 
     def perform(self, form):
         return services.assessment_update(assessment=self.assessment, **form.service_fields())
+
+
+class AssessmentWeightConfirmView(ServiceFormView):
+    """Confirm or fix an estimated weight; the dashboard and the wizard post here inline."""
+
+    template_name = "courses/assessment_weight_confirm.html"
+    form_class = AssessmentWeightConfirmForm
+    success_message = "Weight confirmed."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.assessment = get_object_or_404(
+                Assessment.objects.for_user(request.user).select_related("course"),
+                pk=kwargs["pk"],
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"weight_percent": self.assessment.weight_percent}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(assessment=self.assessment, **kwargs)
+
+    def perform(self, form):
+        return services.assessment_weight_confirm(
+            assessment=self.assessment, weight_percent=form.cleaned_data["weight_percent"]
+        )
+
+    def success_url_for(self, obj) -> str:
+        target = self.request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=False
+        ):
+            return target
+        return reverse("courses:detail", args=[obj.course_id])
 
 
 class AssessmentDeleteView(_ConfirmDeleteView):

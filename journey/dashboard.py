@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -52,7 +53,7 @@ PANEL_TEMPLATES = {
 }
 # Bump the version when the cached shape or the panel markup changes, so a deploy never
 # serves panels rendered by the previous release.
-PANELS_CACHE_VERSION = 1
+PANELS_CACHE_VERSION = 2
 GENERATION_KEY = "dashboard:generation:{user_id}"
 # After a failed cache call, how long the dashboard leaves the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
@@ -65,6 +66,7 @@ class Deadline:
     p_ready_now: float | None = None
     p_ready_planned: float | None = None
     is_at_risk: bool = False
+    has_planned_study: bool = False
     summary: str = ""
     suggestions: list[dict] = field(default_factory=list)
 
@@ -181,12 +183,32 @@ def focus_task_of(tasks: list[StudyTask], now: datetime) -> StudyTask | None:
     return upcoming[0] if upcoming else None
 
 
+def _planned_minutes_by_assessment(user, assessment_ids: list) -> dict[str, int]:
+    """Minutes of study placed for each assessment (one query for the whole list)."""
+    tasks = (
+        StudyTask.objects.for_user(user)
+        .filter(assessment_id__in=assessment_ids, status__in=PLANNED_STATUSES)
+        .values_list("assessment_id", "estimated_duration_min")
+    )
+    minutes: dict[str, int] = defaultdict(int)
+    for assessment_id, duration in tasks:
+        minutes[str(assessment_id)] += duration
+    return minutes
+
+
 def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
     readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
     cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
     rows = []
-    upcoming = Assessment.objects.for_user(user).upcoming(now).select_related("course")
-    for assessment in upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN]:
+    upcoming = (
+        Assessment.objects.for_user(user)
+        .upcoming(now)
+        .select_related("course")
+        .annotate(topic_count=Count("assessment_topics"))
+    )
+    shown = list(upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN])
+    planned = _planned_minutes_by_assessment(user, [a.pk for a in shown])
+    for assessment in shown:
         key = str(assessment.pk)
         ready, cushion = readiness.get(key, {}), cushions.get(key, {})
         row = Deadline(
@@ -197,8 +219,18 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
             suggestions=list(cushion.get("suggestions", [])),
         )
         low_readiness = row.p_ready_planned is not None and row.p_ready_planned < READINESS_AT_RISK
-        row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness
-        if low_readiness and not row.summary:
+        # "On track" means study is planned for it; with none, and no readiness to show for
+        # it, it is not on track whatever the cushion says.
+        row.has_planned_study = planned.get(key, 0) > 0
+        has_no_readiness = assessment.topic_count == 0 or row.p_ready_percent == 0
+        is_unplanned = not row.has_planned_study and has_no_readiness
+        row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness or is_unplanned
+        if is_unplanned and not row.summary:
+            row.summary = (
+                "No study is planned for it yet: add its topics, check its weight, or add "
+                "free time before the due date."
+            )
+        elif low_readiness and not row.summary:
             row.summary = (
                 f"Predicted readiness is {row.p_ready_percent}%: practise its weakest topics "
                 "or add study time before the due date."

@@ -56,6 +56,23 @@ PRACTICE_MINUTES = 30
 PRACTICE_WEIGHT = 0.5
 PRACTICE_WINDOW_DAYS = 7
 
+# Preparation for an assessment with no topics (an imported deadline, a quick entry): there is
+# no mastery to close, so the time is sized from the assessment itself. Preparing takes a
+# multiple of its estimated duration: a quiz about as long as it lasts, homework and projects
+# twice and three times (the estimate is the sitting or hand-in, not the work), exams three
+# to four times their sitting. Then scaled by weight like a topic's study time.
+PREPARATION_DURATION_MULTIPLIER = {
+    "quiz": 1.0,
+    "assignment": 2.0,
+    "project": 3.0,
+    "midterm": 3.0,
+    "final": 4.0,
+}
+DEFAULT_PREPARATION_MULTIPLIER = 2.0
+# A weight of 0 (not set yet) would give no priority; plan it as a small item until the
+# student sets the weight, so no deadline is left without study time.
+PREPARATION_MIN_WEIGHT_PERCENT = 5.0
+
 # Days since practice assumed for a topic never practised.
 NEVER_PRACTISED_DAYS = 30.0
 
@@ -83,6 +100,10 @@ HIGH_MASTERY_FROM = 75.0
 TYPE_ORDER_LOW = (READING, FLASHCARDS, PROBLEM_SET, QUIZ, REVIEW)
 TYPE_ORDER_MIDDLE = (PROBLEM_SET, FLASHCARDS, QUIZ, READING, REVIEW)
 TYPE_ORDER_HIGH = (QUIZ, REVIEW, PROBLEM_SET, FLASHCARDS, READING)
+
+PROJECT = "project"
+# Assessment types whose preparation is the work itself, done before the hand-in.
+HANDED_IN_TYPES = frozenset({"assignment", "project"})
 
 DIFFICULTY_LEVELS = ("easy", "medium", "hard", "exam_level")
 
@@ -157,6 +178,18 @@ def required_minutes(*, mastery: float, target: float, factor: float, curve: str
     if gap <= 0:
         return 0
     raw = gap * MINUTES_PER_GAP_POINT * factor * CURVE_TIME_FACTOR.get(curve, 1.0)
+    return int(clamp(round_up(raw), MIN_STUDY_MINUTES, MAX_STUDY_MINUTES_PER_ITEM))
+
+
+def preparation_minutes(
+    *, assessment_type: str, weight_percent: float, estimated_duration_min: int, curve: str
+) -> int:
+    """Study minutes before an assessment that has no topics to size them from."""
+    multiplier = PREPARATION_DURATION_MULTIPLIER.get(
+        assessment_type, DEFAULT_PREPARATION_MULTIPLIER
+    )
+    factor = weight_factor(max(weight_percent, PREPARATION_MIN_WEIGHT_PERCENT), 1.0, 1)
+    raw = max(0, estimated_duration_min) * multiplier * factor * CURVE_TIME_FACTOR.get(curve, 1.0)
     return int(clamp(round_up(raw), MIN_STUDY_MINUTES, MAX_STUDY_MINUTES_PER_ITEM))
 
 

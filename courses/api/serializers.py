@@ -177,11 +177,21 @@ class AssessmentOutputSerializer(HygieneModelSerializer):
             "is_completed",
             "external_uid",
             "created_from_import",
+            "weight_is_estimated",
             "topics",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class AssessmentWeightConfirmInputSerializer(HygieneSerializer):
+    weight_percent = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="The right weight, when the estimate is wrong; omit it to keep the estimate.",
+    )
 
 
 class AssessmentSchemaOutputSerializer(HygieneSerializer):

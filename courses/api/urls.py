@@ -21,6 +21,11 @@ urlpatterns = [
     path("topics/<str:pk>/history", views.TopicHistoryApi.as_view(), name="topic-history"),
     path("assessments/<str:pk>", views.AssessmentDetailApi.as_view(), name="assessment-detail"),
     path(
+        "assessments/<str:pk>/confirm-weight",
+        views.AssessmentWeightConfirmApi.as_view(),
+        name="assessment-confirm-weight",
+    ),
+    path(
         "assessments/<str:pk>/history",
         views.AssessmentHistoryApi.as_view(),
         name="assessment-history",

@@ -328,6 +328,29 @@ class AssessmentDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class AssessmentWeightConfirmApi(ScopedOptionsMixin, generics.GenericAPIView):
+    """Confirm an estimated weight (an imported deadline's), or fix it; either clears
+    `weight_is_estimated`."""
+
+    serializer_class = s.AssessmentOutputSerializer
+
+    def get_queryset(self):
+        return Assessment.objects.for_user(self.request.user).select_related("course")
+
+    @extend_schema(
+        request=s.AssessmentWeightConfirmInputSerializer,
+        responses={200: s.AssessmentOutputSerializer, 400: ERROR_400, **OBJECT_ERRORS},
+    )
+    def post(self, request, pk):
+        assessment = self.get_object()
+        serializer = s.AssessmentWeightConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = services.assessment_weight_confirm(
+            assessment=assessment, **serializer.validated_data
+        )
+        return Response(_render_assessment(assessment))
+
+
 # --- history --------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from courses.services.assessments import (
     assessment_delete,
     assessment_schema_replace,
     assessment_update,
+    assessment_weight_confirm,
 )
 from courses.services.courses import (
     COURSE_FIELDS,
@@ -40,6 +41,7 @@ from courses.services.lms_import import (
     LMS_ACTION_SKIP,
     LMS_ACTION_UNCHANGED,
     LMS_ACTION_UPDATE,
+    LMS_DEFAULT_WEIGHT_BY_TYPE,
     LMS_IMPORTED_WEIGHT_PERCENT,
     LmsImportReport,
     LmsRowReport,
@@ -60,6 +62,7 @@ __all__ = [
     "LMS_ACTION_SKIP",
     "LMS_ACTION_UNCHANGED",
     "LMS_ACTION_UPDATE",
+    "LMS_DEFAULT_WEIGHT_BY_TYPE",
     "LMS_IMPORTED_WEIGHT_PERCENT",
     "MAX_WEIGHT_PERCENT",
     "SCHEMA_ITEM_FIELDS",
@@ -72,6 +75,7 @@ __all__ = [
     "assessment_delete",
     "assessment_schema_replace",
     "assessment_update",
+    "assessment_weight_confirm",
     "course_archive",
     "course_create",
     "course_delete",

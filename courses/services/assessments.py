@@ -117,6 +117,7 @@ def _assessment_create(
     topic_weights: Mapping | None = None,
     external_uid: str = "",
     created_from_import: bool = False,
+    weight_is_estimated: bool = False,
 ) -> Assessment:
     """Create without notifying; callers hold the course lock and send one event."""
     assessment = Assessment(
@@ -131,6 +132,7 @@ def _assessment_create(
         is_completed=is_completed,
         external_uid=external_uid,
         created_from_import=created_from_import,
+        weight_is_estimated=weight_is_estimated,
     )
     _validate_fields(assessment, exclude=["course"])
     quotas.check_assessment_quota(user=course.user_id)
@@ -163,6 +165,8 @@ def _assessment_update(
         _check_weights_total(
             course=course, weight_percent=assessment.weight_percent, excluding=assessment.pk
         )
+        # A weight the student set is no longer our guess.
+        assessment.weight_is_estimated = False
     assessment.save()
     if pairs is not None:
         _replace_topic_map(assessment, pairs)
@@ -207,6 +211,23 @@ def assessment_update(*, assessment: Assessment, **fields: Any) -> Assessment:
     """Update fields; `topic_ids` (with optional `topic_weights`) replaces the topic map."""
     course = _lock_course(assessment.course)
     assessment = _assessment_update(assessment=assessment, course=course, fields=fields)
+    _send_assessment_changed(user_id=course.user_id, assessment_ids=[assessment.pk])
+    return assessment
+
+
+@transaction.atomic
+def assessment_weight_confirm(
+    *, assessment: Assessment, weight_percent: float | None = None
+) -> Assessment:
+    """The student confirms an estimated weight as it is, or fixes it; either clears the flag."""
+    course = _lock_course(assessment.course)
+    fields: dict[str, Any] = {}
+    if weight_percent is not None:
+        fields["weight_percent"] = weight_percent
+    assessment = _assessment_update(assessment=assessment, course=course, fields=fields)
+    if assessment.weight_is_estimated:
+        assessment.weight_is_estimated = False
+        assessment.save(update_fields=["weight_is_estimated", "updated_at"])
     _send_assessment_changed(user_id=course.user_id, assessment_ids=[assessment.pk])
     return assessment
 

@@ -16,7 +16,7 @@ from courses.imports import (
     decode_upload,
     parse_lms_calendar,
 )
-from courses.models import Assessment, Course
+from courses.models import Assessment, AssessmentType, Course
 from courses.services.assessments import _assessment_create, _assessment_update
 from courses.services.common import _send_assessment_changed
 
@@ -30,8 +30,26 @@ LMS_ACTION_SKIP = "skip"
 
 LMS_ACTION_ERROR = "error"
 
-# The student sets weights; an imported deadline must not change the course's weight total.
+# A calendar feed carries no weights. An imported deadline at 0% got no study time, so it gets
+# a typical weight for its type instead, marked estimated until the student confirms or fixes
+# it. The figures are what a common syllabus gives one such item: a final about 30%, a midterm
+# 20%, a project 15%, one homework 10% and one quiz 5%.
+LMS_DEFAULT_WEIGHT_BY_TYPE = {
+    AssessmentType.FINAL: 30.0,
+    AssessmentType.MIDTERM: 20.0,
+    AssessmentType.PROJECT: 15.0,
+    AssessmentType.ASSIGNMENT: 10.0,
+    AssessmentType.QUIZ: 5.0,
+}
+# Kept for callers of the old name: the weight an imported deadline gets when the course's
+# weights already total 100% (an estimate never pushes the total past it).
 LMS_IMPORTED_WEIGHT_PERCENT = 0.0
+
+
+def default_weight_for(assessment_type: str, *, room_percent: float) -> float:
+    """The estimated weight of an imported deadline, within what the course has left."""
+    typical = LMS_DEFAULT_WEIGHT_BY_TYPE.get(assessment_type, LMS_DEFAULT_WEIGHT_BY_TYPE["quiz"])
+    return max(LMS_IMPORTED_WEIGHT_PERCENT, min(typical, round(room_percent, 4)))
 
 
 @dataclass
@@ -179,13 +197,17 @@ def lms_import_confirm(
         )
     }
     changed_ids: list = []
+    room = {course_id: 100.0 - course.weights_total for course_id, course in courses.items()}
     for row in report.rows:
         if row.action == LMS_ACTION_CREATE:
+            weight = default_weight_for(row.type, room_percent=room[row.course_id])
+            room[row.course_id] -= weight
             assessment = _assessment_create(
                 course=courses[row.course_id],
                 name=row.name,
                 type=row.type,
-                weight_percent=LMS_IMPORTED_WEIGHT_PERCENT,
+                weight_percent=weight,
+                weight_is_estimated=True,
                 due_date=row.due,
                 external_uid=row.uid,
                 created_from_import=True,

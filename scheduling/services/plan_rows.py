@@ -376,6 +376,9 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
     readiness = []
     for exam in exams:
         topics = exam_topics(ctx, exam)
+        if not topics:
+            # No topics, no recall to predict: readiness is unknown, not 0%.
+            continue
         reviews = {
             t.topic_id: [m for m in planned.get(t.topic_id, []) if m <= exam.due_date]
             for t in topics

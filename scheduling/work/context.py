@@ -26,6 +26,7 @@ class WorkKind:
     REVIEW = "review"
     EXAM_REVIEW = "examreview"
     PRACTICE = "practice"
+    PREPARATION = "prep"
 
 
 # Assessments due up to this many horizons ahead get work now, pro-rated to the share of the

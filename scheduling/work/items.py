@@ -11,6 +11,8 @@ from scheduling import rules
 from scheduling.work.context import (
     REVIEW_WEIGHT,
     REVIEW_WINDOW_DAYS,
+    UNKNOWN_CI,
+    UNKNOWN_MASTERY,
     PlanningContext,
     WorkItem,
     WorkKind,
@@ -43,6 +45,11 @@ def build_work_items(ctx: PlanningContext) -> list[WorkItem]:
         days_until_due = _days_until(ctx, assessment.due_date)
         # Work for an assessment beyond the horizon is pro-rated to the horizon's share of it.
         in_horizon = min(1.0, horizon_days / max(horizon_days, days_until_due))
+        if not links:
+            item = _preparation_item(ctx, assessment, in_horizon=in_horizon)
+            if item is not None:
+                items[item.key] = item
+            continue
         for link, share in zip(links, shares, strict=True):
             topic_id = str(link.topic_id)
             topic = ctx.topics[topic_id]
@@ -98,6 +105,68 @@ def build_work_items(ctx: PlanningContext) -> list[WorkItem]:
     _add_reviews(ctx, items)
     _add_exam_reviews(ctx, items)
     return [items[key] for key in sorted(items)]
+
+
+def _preparation_item(
+    ctx: PlanningContext, assessment: Assessment, *, in_horizon: float
+) -> WorkItem | None:
+    """Study for an assessment with no topics, sized from its type, weight and duration, so a
+    deadline imported from a calendar feed is never left without study time."""
+    course_id = str(assessment.course_id)
+    minutes = rules.preparation_minutes(
+        assessment_type=assessment.type,
+        weight_percent=assessment.weight_percent,
+        estimated_duration_min=assessment.estimated_duration_min,
+        curve=ctx.curve,
+    )
+    minutes = rules.round_up(minutes * in_horizon)
+    if minutes <= 0:
+        return None
+    # Homework and projects are prepared by doing them; for a test, practice problems.
+    if assessment.type in rules.HANDED_IN_TYPES:
+        task_type = rules.PROJECT
+    else:
+        task_type = rules.choose_task_type(
+            mastery=rules.LOW_MASTERY_BELOW, study_modes=ctx.study_modes(course_id)
+        )
+    minutes = ctx.scaled_minutes(minutes, course_id, task_type)
+    days_until_due = _days_until(ctx, assessment.due_date)
+    weight = max(assessment.weight_percent, rules.PREPARATION_MIN_WEIGHT_PERCENT)
+    estimated = " (estimated)" if assessment.weight_is_estimated else ""
+    return WorkItem(
+        key=f"{WorkKind.PREPARATION}:{assessment.pk}",
+        kind=WorkKind.PREPARATION,
+        course_id=course_id,
+        title=f"Prepare for {assessment.name} ({assessment.course.code})"[:255],
+        task_type=task_type,
+        # No topic, so no mastery: the difficulty the engine gives a new topic at this distance.
+        difficulty=ctx.difficulty(f"{WorkKind.PREPARATION}:{assessment.pk}", days_until_due),
+        minutes=minutes,
+        release=ctx.now,
+        deadline=assessment.due_date,
+        priority=rules.priority(
+            rules.PriorityInputs(
+                weight=weight / 100,
+                mastery=UNKNOWN_MASTERY,
+                days_until_due=days_until_due,
+                confidence_interval=UNKNOWN_CI,
+                days_since_practice=None,
+            )
+        ),
+        reason=" · ".join(
+            [
+                f"{assessment.get_type_display().lower()} worth "
+                f"{assessment.weight_percent:g}%{estimated}, due "
+                f"{rules.short_date(ctx.local_date(assessment.due_date))}",
+                "no topics yet: time sized from its type, weight and length",
+                rules.days_left_text(_days_left(ctx, assessment.due_date)),
+            ]
+        ),
+        topic_ids=[],
+        assessment_id=str(assessment.pk),
+        mastery=UNKNOWN_MASTERY,
+        target=rules.target_mastery(assessment.type),
+    )
 
 
 def _prerequisites_of(ctx: PlanningContext, topic_id: str) -> list[str]:
