@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import render_to_string
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -222,7 +222,9 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
         # "On track" means study is planned for it; with none, and no readiness to show for
         # it, it is not on track whatever the cushion says.
         row.has_planned_study = planned.get(key, 0) > 0
-        has_no_readiness = assessment.topic_count == 0 or row.p_ready_percent == 0
+        has_no_readiness = row.p_ready_percent == 0 or (
+            row.p_ready_percent is None and assessment.topic_count == 0
+        )
         is_unplanned = not row.has_planned_study and has_no_readiness
         row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness or is_unplanned
         if is_unplanned and not row.summary:

@@ -335,7 +335,7 @@ def test_moodle_feed_floating_times_use_the_students_timezone(user, lms_courses)
     assert (final.type, final.due) == ("final", datetime(2026, 12, 14, 9, 30, tzinfo=UTC))
 
 
-def test_confirm_creates_with_zero_weight_then_reimport_updates_not_duplicates(
+def test_confirm_creates_with_estimated_weight_then_reimport_updates_not_duplicates(
     user, lms_courses, django_capture_on_commit_callbacks
 ):
     from courses.signals import assessment_changed
@@ -355,7 +355,11 @@ def test_confirm_creates_with_zero_weight_then_reimport_updates_not_duplicates(
     assert events == [4]  # one event for the whole import
     imported = Assessment.objects.for_user(user)
     assert imported.count() == 4
-    assert {a.weight_percent for a in imported} == {0.0}
+    # A feed carries no weights: each gets its type's typical weight, marked estimated.
+    assert {(a.type, a.weight_percent) for a in imported} == {
+        (a.type, services.LMS_DEFAULT_WEIGHT_BY_TYPE[a.type]) for a in imported
+    }
+    assert all(a.weight_is_estimated for a in imported)
     assert all(a.created_from_import for a in imported)
 
     again = services.lms_import_confirm(user=user, content=CANVAS_FEED)
