@@ -72,3 +72,26 @@ class GradeTargetForm(HygieneForm):
         help_text="Leave empty to clear the target.",
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
+
+
+class ScoreRecordForm(HygieneForm):
+    """A score on any of the course's assessments, past or upcoming."""
+
+    assessment = forms.ChoiceField(label="Assessment")
+    score = forms.FloatField(label="Score", min_value=0)
+    max_score = forms.FloatField(
+        label="Out of",
+        min_value=0.01,
+        required=False,
+        help_text="Leave empty to use the assessment's maximum score.",
+    )
+
+    def __init__(self, *args, assessments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assessments = {str(a.pk): a for a in assessments}
+        self.fields["assessment"].choices = [
+            (pk, f"{a.name} (out of {a.max_score:g})") for pk, a in self.assessments.items()
+        ]
+
+    def clean_assessment(self):
+        return self.assessments[self.cleaned_data["assessment"]]

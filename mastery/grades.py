@@ -3,11 +3,19 @@ a target, and the grade the current mastery predicts.
 
 The target is the course's own `target_grade`, which the planner also uses to favour that
 course's work.
+
+"Remaining" means still ahead: not completed, not yet due, no score. A completed or past
+assessment without a score is listed apart ("record its score"); until its score is recorded
+it counts in neither the grade so far nor the score needed on what remains, since no score
+the student can still earn changes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course
@@ -42,6 +50,8 @@ class GradePlan:
     target_percent: float | None
     graded: list[AssessmentGrade] = field(default_factory=list)
     remaining: list[AssessmentGrade] = field(default_factory=list)
+    # Completed or past, with no score recorded yet.
+    unscored: list[AssessmentGrade] = field(default_factory=list)
     current_percent: float | None = None
     graded_weight: float = 0.0
     remaining_weight: float = 0.0
@@ -102,7 +112,8 @@ def _predicted_percent(assessment: Assessment, mastery: dict) -> float | None:
     return round(total / weight_sum, 1) if weight_sum else None
 
 
-def grade_plan_for(*, user, course: Course) -> GradePlan:
+def grade_plan_for(*, user, course: Course, now: datetime | None = None) -> GradePlan:
+    now = now or timezone.now()
     plan = GradePlan(course=course, target_percent=target_for(user=user, course=course))
     scores = _latest_percent_by_assessment(user, course)
     mastery = dict(
@@ -123,6 +134,8 @@ def grade_plan_for(*, user, course: Course) -> GradePlan:
             plan.graded.append(row)
             plan.graded_weight += assessment.weight_percent
             earned += assessment.weight_percent * row.percent
+        elif assessment.is_completed or assessment.due_date < now:
+            plan.unscored.append(row)
         else:
             row.predicted_percent = _predicted_percent(assessment, mastery)
             plan.remaining.append(row)

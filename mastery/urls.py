@@ -26,4 +26,9 @@ urlpatterns = [
     path("mastery/", include(mastery_patterns)),
     path("grades/", views.GradesIndexView.as_view(), name="grades_index"),
     path("grades/<uuid:course_id>/", views.GradePlannerView.as_view(), name="grades"),
+    path(
+        "grades/<uuid:course_id>/score/",
+        views.GradeScoreRecordView.as_view(),
+        name="grades_score",
+    ),
 ]

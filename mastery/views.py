@@ -19,12 +19,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import ApplicationError
 from accounts.forms import add_application_error
-from courses.models import Course, Topic
+from courses.models import Assessment, Course, Topic
 from mastery import grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
-from mastery.forms import AnswerForm, GradeTargetForm
+from mastery.forms import AnswerForm, GradeTargetForm, ScoreRecordForm
 from mastery.grades import grade_plan_for, grade_target_set
 from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, Trend
+from mastery.services import assessment_score_record
 
 # Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
 HUE_AT_FULL_MASTERY = 120
@@ -294,6 +295,13 @@ class GradePlannerView(LoginRequiredMixin, TemplateView):
             )
         return super().dispatch(request, *args, **kwargs)
 
+    def score_form(self, data=None) -> ScoreRecordForm:
+        assessments = Assessment.objects.for_user(self.request.user).filter(course=self.course)
+        initial = {"assessment": self.request.GET.get("assessment", "")}
+        return ScoreRecordForm(
+            data, assessments=assessments.order_by("due_date", "name"), initial=initial
+        )
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         plan = grade_plan_for(user=self.request.user, course=self.course)
@@ -301,6 +309,7 @@ class GradePlannerView(LoginRequiredMixin, TemplateView):
         context["form"] = kwargs.get("form") or GradeTargetForm(
             initial={"target_percent": plan.target_percent}
         )
+        context["score_form"] = kwargs.get("score_form") or self.score_form()
         return context
 
     def post(self, request, *args, **kwargs):
@@ -318,3 +327,26 @@ class GradePlannerView(LoginRequiredMixin, TemplateView):
                 messages.success(request, "Target saved.")
                 return redirect("mastery:grades", course_id=self.course.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class GradeScoreRecordView(GradePlannerView):
+    """The grade planner's "Record score" form: a score on any assessment, at any time."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = self.score_form(request.POST)
+        if form.is_valid():
+            try:
+                assessment_score_record(
+                    user=request.user,
+                    assessment=form.cleaned_data["assessment"],
+                    score=form.cleaned_data["score"],
+                    max_score=form.cleaned_data["max_score"],
+                )
+            except ApplicationError as exc:
+                add_application_error(form, exc)
+            else:
+                messages.success(request, f"Score recorded for {form.cleaned_data['assessment']}.")
+                return redirect("mastery:grades", course_id=self.course.pk)
+        return self.render_to_response(self.get_context_data(score_form=form), status=400)

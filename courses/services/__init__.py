@@ -45,6 +45,7 @@ from courses.services.lms_import import (
     LMS_IMPORTED_WEIGHT_PERCENT,
     LmsImportReport,
     LmsRowReport,
+    default_weight_for,
     lms_import_confirm,
     lms_import_preview,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "course_target_grade_set",
     "course_update",
     "courses_import_csv",
+    "default_weight_for",
     "lms_import_confirm",
     "lms_import_preview",
     "topic_create",

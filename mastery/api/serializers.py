@@ -38,6 +38,19 @@ class PerformanceInputSerializer(HygieneSerializer):
     )
 
 
+class ScoreRecordInputSerializer(HygieneSerializer):
+    score = serializers.FloatField()
+    max_score = serializers.FloatField(
+        required=False, help_text="Defaults to the assessment's maximum score."
+    )
+    completed_at = serializers.DateTimeField(
+        required=False, help_text="Defaults to now, or the due date when that has passed."
+    )
+    time_spent_min = serializers.IntegerField(
+        required=False, help_text="Defaults to the assessment's estimated duration."
+    )
+
+
 class PerformanceUpdateSerializer(PerformanceInputSerializer):
     """Every field of the input but the course, which a record never changes."""
 

@@ -13,6 +13,11 @@ urlpatterns = [
         name="performance-history",
     ),
     path("import/grades", views.GradeImportApi.as_view(), name="import-grades"),
+    path(
+        "assessments/<str:pk>/score",
+        views.AssessmentScoreRecordApi.as_view(),
+        name="assessment-score",
+    ),
 ]
 
 # --- Question bank, quizzes and mastery reads (quiz_views, mastery_views) -------------------

@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from accounts.api.filters import UtcIsoDateTimeFilter
+from courses.models import Assessment
 from mastery.api.serializers import (
     GradeImportInputSerializer,
     GradeImportOutputSerializer,
@@ -14,9 +15,11 @@ from mastery.api.serializers import (
     PerformanceInputSerializer,
     PerformanceOutputSerializer,
     PerformanceUpdateSerializer,
+    ScoreRecordInputSerializer,
 )
-from mastery.models import PerformanceRecord
+from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.services import (
+    assessment_score_record,
     grades_import,
     performance_record_create,
     performance_record_delete,
@@ -92,6 +95,40 @@ class PerformanceListCreateApi(_UserPerformanceMixin, generics.ListAPIView):
         serializer = PerformanceInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         record = performance_record_create(user=request.user, **serializer.validated_data)
+        return Response(PerformanceOutputSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class AssessmentScoreRecordApi(generics.GenericAPIView):
+    serializer_class = PerformanceOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Assessment.objects.none()
+        return Assessment.objects.for_user(self.request.user).select_related("course")
+
+    @extend_schema(
+        summary="Record your score on an assessment",
+        description="Any assessment, past or upcoming; it is marked completed and counts in "
+        "the grade planner. Mastery of its topics is recomputed after commit.",
+        request=ScoreRecordInputSerializer,
+        responses={
+            201: PerformanceOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: OpenApiResponse(description="No such assessment among yours."),
+        },
+    )
+    def post(self, request, pk):
+        assessment = self.get_object()
+        serializer = ScoreRecordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = assessment_score_record(
+            user=request.user,
+            assessment=assessment,
+            source=EvidenceSource.API,
+            **serializer.validated_data,
+        )
         return Response(PerformanceOutputSerializer(record).data, status=status.HTTP_201_CREATED)
 
 

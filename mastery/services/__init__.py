@@ -23,6 +23,7 @@ from mastery.services.grade_import import (
 )
 from mastery.services.performance import (
     UPDATABLE_FIELDS,
+    assessment_score_record,
     performance_record_create,
     performance_record_create_self_rating,
     performance_record_delete,
@@ -58,6 +59,7 @@ __all__ = [
     "GradeImportReport",
     "GradeRowReport",
     "MasteryRecomputeResult",
+    "assessment_score_record",
     "enqueue_recompute_for_assessments",
     "grades_import",
     "mastery_recompute",

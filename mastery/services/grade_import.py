@@ -16,7 +16,7 @@ from accounts.errors import ApplicationError
 from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
 from courses.quotas import check_import_allowance
-from courses.services import assessment_create, assessment_update
+from courses.services import assessment_create, assessment_update, default_weight_for
 from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.selectors import record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
@@ -264,19 +264,23 @@ def _plan_row(
 
 
 def _create_import_assessment(*, course: Course, planned: _PlannedAssessment) -> Assessment:
+    # A grade history names no weights. At 0% its grades counted for nothing in the grade
+    # planner; the type's typical weight, within what the course has left (so the total stays
+    # at or under 100), counts them, and is marked estimated for the student to confirm.
+    room = 100.0 - Course.objects.get(pk=course.pk).weights_total
     assessment = assessment_create(
         course=course,
         name=planned.name,
         type=planned.type,
-        # Weight 0 keeps the course's weights at or under 100 whatever was imported.
-        weight_percent=0.0,
+        weight_percent=default_weight_for(planned.type, room_percent=room),
         due_date=planned.due_date,
         max_score=planned.max_score,
         is_completed=True,
         topic_ids=planned.topic_ids,
     )
     assessment.created_from_import = True
-    assessment.save(update_fields=["created_from_import", "updated_at"])
+    assessment.weight_is_estimated = True
+    assessment.save(update_fields=["created_from_import", "weight_is_estimated", "updated_at"])
     return assessment
 
 
@@ -287,9 +291,9 @@ def grades_import(
 
     Rows are [{assessment_name, score, max_score, date, topics, time_spent_min?}]. Assessments
     match by name within the course (case-insensitive) or are created flagged
-    created_from_import with weight 0. `topics` (names or ids of the course) becomes the
-    map of a new (or unmapped) assessment; a mapped assessment's map is the evidence map, so a
-    topic outside it is a row error. Any row error: nothing is written.
+    created_from_import, with an estimated weight by type. `topics` (names or ids of the
+    course) becomes the map of a new (or unmapped) assessment; a mapped assessment's map is
+    the evidence map, so a topic outside it is a row error. Any row error: nothing is written.
     """
     if course.user_id != user.pk:
         raise ApplicationError(

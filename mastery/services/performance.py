@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course, Topic
+from courses.services import assessment_update
 from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.selectors import SELF_RATING_MAX, SELF_RATING_MIN, record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
@@ -166,3 +167,43 @@ def performance_record_delete(*, record: PerformanceRecord) -> None:
         user_id = record.user_id
         record.delete()
         _enqueue_recompute(user_id=user_id, topic_ids=topic_ids)
+
+
+def assessment_score_record(
+    *,
+    user,
+    assessment: Assessment,
+    score: float,
+    max_score: float | None = None,
+    completed_at: datetime | None = None,
+    time_spent_min: int | None = None,
+    source: str = EvidenceSource.MANUAL,
+) -> PerformanceRecord:
+    """Record a score on one of the student's assessments, at any time, and mark it completed.
+
+    A score entered after the due date happened on the due date, not now: that is where the
+    mastery fold should place the evidence. The record and the completion are one write.
+    """
+    if assessment.course.user_id != user.pk:
+        raise ApplicationError(
+            "Not one of your assessments.", field_errors={"assessment": ["Not found."]}
+        )
+    now = timezone.now()
+    if completed_at is None:
+        completed_at = min(now, assessment.due_date)
+    if time_spent_min is None:
+        time_spent_min = max(1, assessment.estimated_duration_min)
+    with transaction.atomic():
+        record = performance_record_create(
+            user=user,
+            course=assessment.course,
+            assessment=assessment,
+            score=score,
+            max_score=max_score,
+            completed_at=completed_at,
+            time_spent_min=time_spent_min,
+            source=source,
+        )
+        if not assessment.is_completed:
+            assessment_update(assessment=assessment, is_completed=True)
+    return record

@@ -73,7 +73,8 @@ def test_import_matches_by_name_and_creates_flagged_assessments(
 
     created = Assessment.objects.get(course=course, name="Homework 3")
     assert created.created_from_import
-    assert created.weight_percent == 0
+    # No weight in a grade history: the type's typical weight, marked estimated.
+    assert (created.weight_percent, created.weight_is_estimated) == (10.0, True)
     assert created.type == AssessmentType.ASSIGNMENT
     assert {str(t) for t in created.topics.values_list("pk", flat=True)} == {
         str(limits.pk),
