@@ -6,6 +6,7 @@ from scheduling.models import (
     BusyInterval,
     CalendarFeedToken,
     DailyCheckIn,
+    PlanAdjustment,
     PlanSnapshot,
     ReplanRequest,
     StudyTask,
@@ -100,3 +101,15 @@ class BusyIntervalAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PlanAdjustment)
+class PlanAdjustmentAdmin(SimpleHistoryAdmin):
+    """At-risk suggestions a student applied; deleting one lets the work be planned as before
+    on the next replan."""
+
+    list_display = ["user", "action", "work_key", "for_assessment", "not_before", "created_at"]
+    list_filter = ["action"]
+    search_fields = ["user__email", "work_key"]
+    list_select_related = ["user", "for_assessment"]
+    raw_id_fields = ["user", "for_assessment"]

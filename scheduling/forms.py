@@ -74,3 +74,8 @@ class CheckInForm(HygieneForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class SuggestionApplyForm(HygieneForm):
+    assessment_id = forms.UUIDField()
+    work_key = forms.CharField(max_length=200)

@@ -365,3 +365,48 @@ class BusyInterval(models.Model):
 
     def __str__(self) -> str:
         return f"busy {self.user_id} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} ({self.source})"
+
+
+class AdjustmentAction(models.TextChoices):
+    # Place the work after the at-risk assessment's deadline (it is due later).
+    MOVE = "move", "Move after the deadline"
+    # Stop planning the work (it is due first, and the student chose the other assessment).
+    DROP = "drop", "Drop"
+
+
+class PlanAdjustmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class PlanAdjustment(models.Model):
+    """An at-risk suggestion the student applied: work moved after a deadline, or dropped.
+
+    Task generation reads these on every replan, so the freed time stays freed instead of the
+    next replan placing the same work back where it was.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_adjustments"
+    )
+    work_key = models.CharField(max_length=200)
+    action = models.CharField(max_length=8, choices=AdjustmentAction.choices)
+    # For a move: the work is not placed before this moment (the at-risk deadline).
+    not_before = models.DateTimeField(null=True, blank=True)
+    # The assessment the time was freed for.
+    for_assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="plan_adjustments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PlanAdjustmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "work_key"], name="plan_adjustment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.work_key}"

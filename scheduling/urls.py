@@ -11,6 +11,7 @@ plan_patterns = [
     path("today", views.TodayView.as_view(), name="today"),
     path("at-risk", views.AtRiskView.as_view(), name="at_risk"),
     path("replan", views.ReplanView.as_view(), name="replan"),
+    path("at-risk/apply", views.SuggestionApplyView.as_view(), name="suggestion_apply"),
     path("check-in", views.CheckInView.as_view(), name="checkin"),
     path("calendar-feed", views.FeedSettingsView.as_view(), name="feed"),
     path("tasks/<uuid:pk>/start", views.TaskStartView.as_view(), name="task_start"),

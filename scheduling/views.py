@@ -13,8 +13,16 @@ from django.views.generic import FormView, TemplateView
 from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
+from courses.models import Assessment
 from scheduling import charts, selectors, services, stats
-from scheduling.forms import CheckInForm, CompleteForm, MoveForm, SkipForm, add_application_error
+from scheduling.forms import (
+    CheckInForm,
+    CompleteForm,
+    MoveForm,
+    SkipForm,
+    SuggestionApplyForm,
+    add_application_error,
+)
 from scheduling.models import CalendarFeedToken, DailyCheckIn, StudyTask
 from scheduling.work import user_zone
 
@@ -112,6 +120,34 @@ class ReplanView(LoginRequiredMixin, View):
                 f"{len(diff.deleted)} removed.",
             )
         return HttpResponseRedirect(_back_url(request))
+
+
+class SuggestionApplyView(LoginRequiredMixin, View):
+    """The at-risk page's one-click "Apply": the suggestion, then a replan."""
+
+    def post(self, request):
+        form = SuggestionApplyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That suggestion could not be read; reload the page.")
+            return HttpResponseRedirect(reverse("scheduling:at_risk"))
+        assessment = get_object_or_404(
+            Assessment.objects.for_user(request.user).select_related("course"),
+            pk=form.cleaned_data["assessment_id"],
+        )
+        try:
+            services.plan_suggestion_apply(
+                user=request.user, assessment=assessment, work_key=form.cleaned_data["work_key"]
+            )
+        except services.PlanLocked:
+            messages.error(request, "A replan is already running; try again in a moment.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Applied, and the plan was redone for {assessment.course.code} {assessment.name}.",
+            )
+        return HttpResponseRedirect(reverse("scheduling:at_risk"))
 
 
 def _back_url(request) -> str:

@@ -64,6 +64,10 @@ class DailyBreakdownSerializer(HygieneSerializer):
 
 class CushionSuggestionSerializer(HygieneSerializer):
     work = serializers.CharField()
+    # Plans saved before suggestions could be applied have no key (required=False).
+    work_key = serializers.CharField(
+        required=False, help_text="Pass it to POST /api/schedule/suggestions/apply."
+    )
     minutes = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["move", "drop"])
 
@@ -71,7 +75,15 @@ class CushionSuggestionSerializer(HygieneSerializer):
 class CushionSerializer(HygieneSerializer):
     assessment_id = serializers.CharField()
     assessment_name = serializers.CharField()
+    course_code = serializers.CharField(required=False)
     deadline = serializers.DateTimeField()
+    due_local = serializers.CharField(
+        required=False, help_text="The due date and time in the student's timezone."
+    )
+    status = serializers.ChoiceField(
+        choices=["on_track", "short_of_time", "crowded_out"], required=False
+    )
+    needs_text = serializers.CharField(required=False, help_text="needs 12 h, 7 h free before it")
     available_min = serializers.IntegerField()
     required_min = serializers.IntegerField()
     cushion_min = serializers.IntegerField()
@@ -125,6 +137,11 @@ class GenerateOutputSerializer(HygieneSerializer):
     at_risk = CushionSerializer(many=True)
     readiness = ReadinessSerializer(many=True)
     changes = PlanDiffSerializer()
+
+
+class SuggestionApplyInputSerializer(HygieneSerializer):
+    assessment_id = serializers.UUIDField()
+    work_key = serializers.CharField(max_length=200)
 
 
 class ReplanInputSerializer(HygieneSerializer):

@@ -7,6 +7,11 @@ urlpatterns = [
     path("schedule/generate", views.ScheduleGenerateApi.as_view(), name="schedule_generate"),
     path("schedule/replan", views.ScheduleReplanApi.as_view(), name="schedule_replan"),
     path(
+        "schedule/suggestions/apply",
+        views.SuggestionApplyApi.as_view(),
+        name="schedule_suggestion_apply",
+    ),
+    path(
         "schedule/tasks/<str:pk>/reschedule",
         views.TaskRescheduleApi.as_view(),
         name="task_reschedule",

@@ -8,6 +8,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses.models import Assessment
 from scheduling import selectors, services
 from scheduling.api.serializers import (
     CheckInInputSerializer,
@@ -23,6 +24,7 @@ from scheduling.api.serializers import (
     SkipInputSerializer,
     StreakOutputSerializer,
     StudyTaskOutputSerializer,
+    SuggestionApplyInputSerializer,
     local_window,
 )
 from scheduling.models import DailyCheckIn, StudyTask
@@ -108,6 +110,46 @@ class ScheduleReplanApi(APIView):
             return _locked_response()
         body = {
             "reason": reason,
+            "changes": outcome.diff.__dict__,
+            "at_risk": outcome.snapshot.cushions,
+        }
+        return Response(ReplanOutputSerializer(body).data)
+
+
+class SuggestionApplyApi(APIView):
+    @extend_schema(
+        summary="Apply one at-risk suggestion, then replan",
+        description=(
+            "Moves the suggested work after the assessment's deadline, or drops it, as the "
+            "suggestion says, and replans at once. Only a suggestion of the current plan (see "
+            "`at_risk` in the replan answer) can be applied."
+        ),
+        request=SuggestionApplyInputSerializer,
+        responses={
+            200: ReplanOutputSerializer,
+            400: BAD_REQUEST,
+            404: OpenApiResponse(description="No such assessment among yours."),
+            409: CONFLICT,
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = SuggestionApplyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = get_object_or_404(
+            Assessment.objects.for_user(request.user).select_related("course"),
+            pk=serializer.validated_data["assessment_id"],
+        )
+        try:
+            outcome = services.plan_suggestion_apply(
+                user=request.user,
+                assessment=assessment,
+                work_key=serializer.validated_data["work_key"],
+            )
+        except services.PlanLocked:
+            return _locked_response()
+        body = {
+            "reason": outcome.snapshot.reason,
             "changes": outcome.diff.__dict__,
             "at_risk": outcome.snapshot.cushions,
         }

@@ -14,6 +14,13 @@ public surface.
 """
 
 from scheduling.selectors import busy_fingerprint, busy_intervals_for
+from scheduling.services.at_risk import (
+    RiskStatus,
+    cushion_rows,
+    duration_text,
+    plan_suggestion_apply,
+    plan_suggestions,
+)
 from scheduling.services.busy import (
     DEFAULT_BUSY_SOURCE,
     busy_intervals_replace,
@@ -78,6 +85,7 @@ __all__ = [
     "PlanLocked",
     "PlanOutcome",
     "PlanRejected",
+    "RiskStatus",
     "busy_fingerprint",
     "busy_intervals_for",
     "busy_intervals_replace",
@@ -85,6 +93,8 @@ __all__ = [
     "calendar_feed_revoke",
     "calendar_feed_rotate",
     "checkin_submit",
+    "cushion_rows",
+    "duration_text",
     "hash_feed_token",
     "nightly_mark",
     "plan_checked",
@@ -92,6 +102,8 @@ __all__ = [
     "plan_regenerate",
     "plan_replan",
     "plan_replan_enqueue",
+    "plan_suggestion_apply",
+    "plan_suggestions",
     "readiness_for",
     "study_task_complete",
     "study_task_pin_external",

@@ -22,10 +22,10 @@ from scheduling.models import (
     StudyTask,
     TaskStatus,
 )
+from scheduling.services.at_risk import cushion_rows
 from scheduling.services.plan_rows import (
     PlanDiff,
     _apply_target_grades,
-    _cushion_rows,
     _plan_request,
     _readable,
     _save_plan,
@@ -188,7 +188,7 @@ def plan_regenerate(
                 "reason": reason[:200],
                 "horizon_start": start,
                 "horizon_end": end,
-                "cushions": _cushion_rows(ctx, result, items),
+                "cushions": cushion_rows(ctx, result, items),
                 "readiness": readiness_for(ctx, user),
                 "unscheduled": [
                     {

@@ -316,37 +316,6 @@ def _save_plan(
     return diff
 
 
-def _cushion_rows(ctx: PlanningContext, result: planner.PlanResult, items: list[WorkItem]):
-    titles = {item.key: item.title for item in items}
-    names = {str(a.pk): a for a in ctx.assessments}
-    rows = []
-    for cushion in result.cushions:
-        assessment = names.get(cushion.assessment_id)
-        rows.append(
-            {
-                "assessment_id": cushion.assessment_id,
-                "assessment_name": assessment.name if assessment else "",
-                "course_id": cushion.course_id,
-                "deadline": cushion.deadline.isoformat(),
-                "available_min": cushion.available_min,
-                "required_min": cushion.required_min,
-                "cushion_min": cushion.cushion_min,
-                "unscheduled_min": cushion.unscheduled_min,
-                "is_at_risk": cushion.is_at_risk,
-                "summary": _readable(cushion.summary, titles),
-                "suggestions": [
-                    {
-                        "work": titles.get(s.task_id, s.task_id),
-                        "minutes": s.minutes,
-                        "action": str(s.action),
-                    }
-                    for s in cushion.suggestions
-                ],
-            }
-        )
-    return rows
-
-
 def _readable(text: str, titles: dict[str, str]) -> str:
     """The planner names work by id (our work keys); show titles instead."""
     for key in sorted(titles, key=len, reverse=True):
@@ -387,6 +356,7 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
             {
                 "assessment_id": str(exam.pk),
                 "assessment_name": exam.name,
+                "course_code": exam.course.code,
                 "due_date": exam.due_date.isoformat(),
                 "p_ready_now": round(rules.readiness(topics, exam.due_date, {}), 4),
                 "p_ready_planned": round(rules.readiness(topics, exam.due_date, reviews), 4),

@@ -17,7 +17,7 @@ from courses.models import Assessment, AssessmentTopic, Topic
 from mastery import engine
 from mastery.models import MasteryRecord
 from scheduling import rules
-from scheduling.models import DailyCheckIn, StudyTask, TaskStatus
+from scheduling.models import DailyCheckIn, PlanAdjustment, StudyTask, TaskStatus
 
 
 class WorkKind:
@@ -85,6 +85,8 @@ class PlanningContext:
     assessments: list[Assessment]
     checkin: DailyCheckIn | None
     duration_ratios: dict[tuple[str, str], float]
+    # Applied at-risk suggestions by work key: work moved after a deadline, or dropped.
+    adjustments: dict[str, PlanAdjustment] = field(default_factory=dict)
 
     @property
     def curve(self) -> str:
@@ -227,6 +229,10 @@ def load_context(*, user, now: datetime, horizon_start: datetime, horizon_end: d
         assessments=assessments,
         checkin=checkin,
         duration_ratios=duration_ratios_for(user),
+        adjustments={
+            a.work_key: a
+            for a in PlanAdjustment.objects.for_user(user).select_related("for_assessment__course")
+        },
     )
 
 

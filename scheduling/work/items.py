@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from courses.models import Assessment, Topic
 from mastery import engine
 from scheduling import rules
+from scheduling.models import AdjustmentAction
 from scheduling.work.context import (
     REVIEW_WEIGHT,
     REVIEW_WINDOW_DAYS,
@@ -104,7 +105,28 @@ def build_work_items(ctx: PlanningContext) -> list[WorkItem]:
     _add_practice(ctx, items)
     _add_reviews(ctx, items)
     _add_exam_reviews(ctx, items)
+    _apply_adjustments(ctx, items)
     return [items[key] for key in sorted(items)]
+
+
+def _apply_adjustments(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
+    """The at-risk suggestions the student applied: dropped work goes, moved work waits for
+    the deadline it made room before (unless that is no longer before its own deadline)."""
+    dropped = set()
+    for key, adjustment in ctx.adjustments.items():
+        item = items.get(key)
+        if item is None:
+            continue
+        if adjustment.action == AdjustmentAction.DROP:
+            dropped.add(key)
+            del items[key]
+        elif adjustment.not_before is not None and adjustment.not_before < item.deadline:
+            item.release = max(item.release, adjustment.not_before)
+            target = adjustment.for_assessment
+            item.reason = f"{item.reason} · moved after {target.course.code} {target.name}"
+    if dropped:
+        for item in items.values():
+            item.predecessors = [p for p in item.predecessors if p not in dropped]
 
 
 def _preparation_item(
