@@ -237,7 +237,7 @@ def test_api_applies_a_drop_and_it_stays_dropped(api_client, setup):
         format="json",
     )
     assert response.status_code == 200, response.json()
-    assert "applied a suggestion for MATH 2413 Final" == response.json()["reason"]
+    assert response.json()["reason"] == "applied a suggestion for MATH 2413 Final"
     adjustment = PlanAdjustment.objects.get(user=setup.user)
     assert (adjustment.work_key, adjustment.action) == (quiz_key, "drop")
     assert not StudyTask.objects.for_user(setup.user).filter(work_key=quiz_key).exists()
