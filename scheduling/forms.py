@@ -39,6 +39,10 @@ class MoveForm(HygieneForm):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    force = forms.BooleanField(
+        label="Move it anyway, even outside my availability or onto busy time",
+        required=False,
+    )
 
 
 class CheckInForm(HygieneForm):

@@ -50,11 +50,19 @@ REVIEW_MINUTES = 15
 REVIEW_MINUTES_WELL_KNOWN = 10
 REVIEW_WELL_KNOWN_MASTERY = 80.0
 
-# Practice after a poor result on a topic no upcoming assessment covers.
+# Practice after a poor result (Module 3: "a score under 60% gives 3 sessions of 30 minutes
+# at medium difficulty, priority x1.5"), or after mastery fell below 60 on a topic no
+# upcoming assessment covers.
 PRACTICE_BELOW_MASTERY = 60.0
+POOR_RESULT_PERCENT = 60.0
+PRACTICE_SESSIONS = 3
 PRACTICE_MINUTES = 30
+PRACTICE_DIFFICULTY = "medium"
+PRACTICE_PRIORITY_FACTOR = 1.5
 PRACTICE_WEIGHT = 0.5
 PRACTICE_WINDOW_DAYS = 7
+# Module 3: a skipped or missed task's work is regenerated with its priority x1.2.
+SKIPPED_PRIORITY_FACTOR = 1.2
 
 # Preparation for an assessment with no topics (an imported deadline, a quick entry): there is
 # no mastery to close, so the time is sized from the assessment itself. Preparing takes a

@@ -260,7 +260,9 @@ class TaskMoveView(LoginRequiredMixin, FormView):
     def form_valid(self, form):
         try:
             services.study_task_reschedule(
-                task=self.task, new_start=form.cleaned_data["new_start_time"]
+                task=self.task,
+                new_start=form.cleaned_data["new_start_time"],
+                force=form.cleaned_data["force"],
             )
         except ApplicationError as exc:
             add_application_error(form, exc)

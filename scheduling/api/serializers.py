@@ -206,6 +206,10 @@ class ScheduleQuerySerializer(HygieneSerializer):
 
 class RescheduleInputSerializer(HygieneSerializer):
     new_start_time = serializers.DateTimeField()
+    force = serializers.BooleanField(
+        default=False,
+        help_text="Place it even outside your availability or on busy time.",
+    )
 
 
 class CompleteInputSerializer(HygieneSerializer):

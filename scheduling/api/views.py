@@ -234,7 +234,10 @@ class TaskRescheduleApi(_TaskActionApi):
     @extend_schema(
         summary="Move a block by hand (it is pinned there)",
         parameters=[TASK_ID],
-        description="A clash with another block or busy time is a 400 naming what it clashes with.",
+        description=(
+            "A clash with another block is a 400 naming what it clashes with; so is busy time "
+            "or time outside your availability, unless `force` is true."
+        ),
         request=RescheduleInputSerializer,
         responses={200: StudyTaskOutputSerializer, **TASK_ERRORS},
     )
@@ -243,7 +246,9 @@ class TaskRescheduleApi(_TaskActionApi):
         serializer = RescheduleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         task = services.study_task_reschedule(
-            task=task, new_start=serializer.validated_data["new_start_time"]
+            task=task,
+            new_start=serializer.validated_data["new_start_time"],
+            force=serializer.validated_data["force"],
         )
         return self.task_response(task)
 

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.availability import WEEKDAYS, parse_hhmm
 from accounts.errors import ApplicationError
+from accounts.services import preferences_get_current
 from courses.models import Topic
 from scheduling import rules
 from scheduling.models import (
@@ -121,11 +123,34 @@ def _fmt_local(moment: datetime, tz) -> str:
     return f"{rules.short_date(local.date())} {local:%H:%M}"
 
 
+def _outside_availability(*, user, start: datetime, end: datetime, tz) -> bool:
+    """Whether [start, end) leaves the student's weekly study windows (local wall times)."""
+    windows = preferences_get_current(user=user).weekly_availability or {}
+    spans: list[tuple[datetime, datetime]] = []
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
+        for item in windows.get(WEEKDAYS[day.weekday()], []) or []:
+            try:
+                opens, closes = parse_hhmm(item["start"]), parse_hhmm(item["end"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            spans.append(
+                (datetime.combine(day, opens, tzinfo=tz), datetime.combine(day, closes, tzinfo=tz))
+            )
+        day += timedelta(days=1)
+    covered_until = start
+    for opens, closes in sorted(spans):
+        if opens <= covered_until < closes:
+            covered_until = closes
+    return covered_until < end
+
+
 def study_task_reschedule(
-    *, task: StudyTask, new_start: datetime, now: datetime | None = None
+    *, task: StudyTask, new_start: datetime, force: bool = False, now: datetime | None = None
 ) -> StudyTask:
-    """Move a block by hand; it is pinned there. A clash with another block or busy time is
-    refused with what it clashes with."""
+    """Move a block by hand; it is pinned there. A clash with another block is refused with
+    what it clashes with; so is busy time or time outside the student's availability, unless
+    they force it (Module 3: the student's explicit choice wins over their own settings)."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         new_start = timezone.make_aware(new_start, user_zone(task.user))
@@ -154,13 +179,20 @@ def study_task_reschedule(
                 f"({_fmt_local(clash.scheduled_start, tz)}–{_fmt_local(clash.scheduled_end, tz)})."
             )
             raise ApplicationError(message, field_errors={"new_start_time": [message]})
-        for busy in busy_intervals_for(task.user_id):
+        for busy in [] if force else busy_intervals_for(task.user_id):
             if busy.start < new_end and new_start < busy.end:
                 message = (
                     "Conflicts with busy time in your calendar "
-                    f"({_fmt_local(busy.start, tz)}–{_fmt_local(busy.end, tz)})."
+                    f"({_fmt_local(busy.start, tz)}–{_fmt_local(busy.end, tz)}). Move it "
+                    "anyway to place it there."
                 )
                 raise ApplicationError(message, field_errors={"new_start_time": [message]})
+        if not force and _outside_availability(user=task.user, start=new_start, end=new_end, tz=tz):
+            message = (
+                f"{_fmt_local(new_start, tz)}–{_fmt_local(new_end, tz)} is outside your study "
+                "availability. Move it anyway to place it there."
+            )
+            raise ApplicationError(message, field_errors={"new_start_time": [message]})
         task.scheduled_start, task.scheduled_end = new_start, new_end
         task.status = TaskStatus.SCHEDULED
         task.is_pinned = True

@@ -390,7 +390,11 @@ def test_reschedule_pins_the_block_and_refuses_conflicts(setup):
         services.study_task_reschedule(task=first, new_start=free_start)
     assert "busy time" in busy.value.message
     later = free_start + timedelta(hours=2)
-    moved = services.study_task_reschedule(task=first, new_start=later)
+    # 23:00 is past Saturday's availability: refused unless the student forces it.
+    with pytest.raises(ApplicationError) as outside:
+        services.study_task_reschedule(task=first, new_start=later)
+    assert "outside your study availability" in outside.value.message
+    moved = services.study_task_reschedule(task=first, new_start=later, force=True)
     assert moved.is_pinned and moved.scheduled_start == later
     services.plan_regenerate(user=setup.user)
     assert StudyTask.objects.get(pk=first.pk).scheduled_start == later

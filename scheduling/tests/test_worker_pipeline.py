@@ -68,7 +68,7 @@ def test_poor_grade_replans_with_practice_through_a_real_worker(
     assert dropped.mastery_score < before
     assert dropped.trend == "declining"
 
-    practice_key = f"practice:{topic.pk}"
+    practice_key = f"practice:{topic.pk}:1"  # the first of three sessions
     assert wait_for(lambda: StudyTask.objects.filter(user=user, work_key=practice_key).exists()), (
         worker_log()
     )

@@ -15,7 +15,7 @@ from accounts.models import UserPreferences
 from accounts.timezones import user_zone as user_zone
 from courses.models import Assessment, AssessmentTopic, Topic
 from mastery import engine
-from mastery.models import MasteryRecord
+from mastery.models import EvidenceSource, MasteryRecord, PerformanceRecord
 from scheduling import rules
 from scheduling.models import DailyCheckIn, PlanAdjustment, StudyTask, TaskStatus
 
@@ -87,6 +87,10 @@ class PlanningContext:
     duration_ratios: dict[tuple[str, str], float]
     # Applied at-risk suggestions by work key: work moved after a deadline, or dropped.
     adjustments: dict[str, PlanAdjustment] = field(default_factory=dict)
+    # Work keys of blocks the student skipped or missed (Module 3: their work gets x1.2).
+    skipped_keys: frozenset[str] = frozenset()
+    # Topic id -> when its latest recent result scored under 60% (Module 3: remedial work).
+    poor_results: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def curve(self) -> str:
@@ -184,6 +188,42 @@ def duration_ratios_for(user) -> dict[tuple[str, str], float]:
     }
 
 
+def poor_results_for(user, *, now: datetime) -> dict[str, datetime]:
+    """Topics whose latest graded result in the practice window scored under the threshold.
+
+    A topic-level breakdown is that topic's score; otherwise the record's percentage counts
+    for each topic of its assessment. Self-ratings are not results.
+    """
+    since = now - timedelta(days=rules.PRACTICE_WINDOW_DAYS)
+    records = list(
+        PerformanceRecord.objects.for_user(user)
+        .filter(completed_at__gte=since, completed_at__lte=now)
+        .exclude(source=EvidenceSource.SELF_RATING)
+        .order_by("completed_at", "created_at")
+    )
+    assessment_topics: dict[str, list[str]] = defaultdict(list)
+    assessment_ids = {r.assessment_id for r in records if r.assessment_id and not r.topic_breakdown}
+    for assessment_id, topic_id in AssessmentTopic.objects.filter(
+        assessment_id__in=assessment_ids
+    ).values_list("assessment_id", "topic_id"):
+        assessment_topics[str(assessment_id)].append(str(topic_id))
+    latest: dict[str, tuple[datetime, float]] = {}
+    for record in records:
+        if record.topic_breakdown:
+            for topic_id, entry in record.topic_breakdown.items():
+                total = entry.get("total") or 0
+                if total:
+                    latest[str(topic_id)] = (record.completed_at, 100 * entry["correct"] / total)
+        else:
+            for topic_id in assessment_topics.get(str(record.assessment_id), []):
+                latest[topic_id] = (record.completed_at, record.percentage)
+    return {
+        topic_id: moment
+        for topic_id, (moment, percent) in latest.items()
+        if percent < rules.POOR_RESULT_PERCENT
+    }
+
+
 def load_context(*, user, now: datetime, horizon_start: datetime, horizon_end: datetime):
     from accounts.services import preferences_get_current
 
@@ -229,6 +269,13 @@ def load_context(*, user, now: datetime, horizon_start: datetime, horizon_end: d
         assessments=assessments,
         checkin=checkin,
         duration_ratios=duration_ratios_for(user),
+        skipped_keys=frozenset(
+            StudyTask.objects.for_user(user)
+            .filter(status__in=[TaskStatus.SKIPPED, TaskStatus.MISSED])
+            .exclude(work_key="")
+            .values_list("work_key", flat=True)
+        ),
+        poor_results=poor_results_for(user, now=now),
         adjustments={
             a.work_key: a
             for a in PlanAdjustment.objects.for_user(user).select_related("for_assessment__course")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from courses.models import Assessment, Topic
 from mastery import engine
@@ -105,6 +105,13 @@ def build_work_items(ctx: PlanningContext) -> list[WorkItem]:
     _add_practice(ctx, items)
     _add_reviews(ctx, items)
     _add_exam_reviews(ctx, items)
+    for item in items.values():
+        if item.key in ctx.skipped_keys:
+            item.priority *= rules.SKIPPED_PRIORITY_FACTOR
+            item.reason = (
+                f"{item.reason} · skipped or missed before: priority "
+                f"x{rules.SKIPPED_PRIORITY_FACTOR:g}"
+            )
     _apply_adjustments(ctx, items)
     return [items[key] for key in sorted(items)]
 
@@ -282,60 +289,85 @@ def _add_prerequisites(
         item.predecessors.sort()
 
 
-def _add_practice(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
-    """A poor result (declining, below 60) on a topic no current work covers adds practice."""
+def _practice_topics(ctx: PlanningContext, items: dict[str, WorkItem]) -> list[str]:
+    """Topics with a recent poor result, and declining topics below 60 that no current work
+    covers."""
     covered = {tid for item in items.values() for tid in item.topic_ids}
-    for topic_id in sorted(ctx.records):
-        record = ctx.records[topic_id]
+    topics = {t for t in ctx.poor_results if t in ctx.topics}
+    for topic_id, record in ctx.records.items():
         if topic_id in covered or topic_id not in ctx.topics:
             continue
-        if record.trend != engine.Trend.DECLINING or record.mastery_score >= (
+        if record.trend == engine.Trend.DECLINING and record.mastery_score < (
             rules.PRACTICE_BELOW_MASTERY
         ):
-            continue
+            topics.add(topic_id)
+    return sorted(topics)
+
+
+def _add_practice(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
+    """Module 3: a poor result gives three 30-minute medium sessions at x1.5 priority, a day
+    apart, within a week of the result."""
+    for topic_id in _practice_topics(ctx, items):
         topic = ctx.topics[topic_id]
-        anchor = record.last_practiced_at or ctx.now
-        # Anchored on the last evidence, not on now, so the deadline is stable across replans.
+        record = ctx.records.get(topic_id)
+        mastery, ci, has_record = ctx.mastery_of(topic_id)
+        poor_at = ctx.poor_results.get(topic_id)
+        # Anchored on the evidence, not on now, so keys and windows are stable across replans.
+        anchor = poor_at or (record.last_practiced_at if record else None) or ctx.now
         deadline = max(
-            anchor + timedelta(days=rules.PRACTICE_WINDOW_DAYS), ctx.now + timedelta(days=2)
+            anchor + timedelta(days=rules.PRACTICE_WINDOW_DAYS),
+            ctx.now + timedelta(days=rules.PRACTICE_SESSIONS + 1),
         )
         task_type = rules.choose_task_type(
-            mastery=record.mastery_score, study_modes=ctx.study_modes(str(topic.course_id))
+            mastery=mastery, study_modes=ctx.study_modes(str(topic.course_id))
         )
-        item = WorkItem(
-            key=f"{WorkKind.PRACTICE}:{topic_id}",
-            kind=WorkKind.PRACTICE,
-            course_id=str(topic.course_id),
-            title=_title(topic, task_type, " (practice)"),
-            task_type=task_type,
-            difficulty=ctx.difficulty(topic_id, None),
-            minutes=ctx.scaled_minutes(rules.PRACTICE_MINUTES, str(topic.course_id), task_type),
-            release=ctx.now,
-            deadline=deadline,
-            priority=rules.priority(
-                rules.PriorityInputs(
-                    weight=rules.PRACTICE_WEIGHT,
-                    mastery=record.mastery_score,
-                    days_until_due=_days_until(ctx, deadline),
-                    confidence_interval=record.confidence_interval,
-                    days_since_practice=ctx.days_since_practice(topic_id),
-                )
-            ),
-            reason=" · ".join(
-                [
-                    "recent result was poor",
-                    rules.mastery_text(
-                        record.mastery_score, record.confidence_interval, has_record=True
-                    )
-                    + " and declining",
-                    "practice within a week",
-                ]
-            ),
-            topic_ids=[topic_id],
-            mastery=record.mastery_score,
-            target=rules.PRACTICE_BELOW_MASTERY,
+        base_priority = rules.priority(
+            rules.PriorityInputs(
+                weight=rules.PRACTICE_WEIGHT,
+                mastery=mastery,
+                days_until_due=_days_until(ctx, deadline),
+                confidence_interval=ci,
+                days_since_practice=ctx.days_since_practice(topic_id),
+            )
         )
-        items[item.key] = item
+        cause = (
+            f"score under {rules.POOR_RESULT_PERCENT:.0f}% on "
+            f"{rules.short_date(ctx.local_date(poor_at))}"
+            if poor_at
+            else "recent result was poor"
+        )
+        previous_key = None
+        for session in range(1, rules.PRACTICE_SESSIONS + 1):
+            key = f"{WorkKind.PRACTICE}:{topic_id}:{session}"
+            item = WorkItem(
+                key=key,
+                kind=WorkKind.PRACTICE,
+                course_id=str(topic.course_id),
+                title=_title(
+                    topic, task_type, f" (practice {session} of {rules.PRACTICE_SESSIONS})"
+                ),
+                task_type=task_type,
+                difficulty=rules.PRACTICE_DIFFICULTY,
+                minutes=rules.PRACTICE_MINUTES,
+                release=max(ctx.now, anchor + timedelta(days=session - 1)),
+                deadline=deadline,
+                priority=base_priority * rules.PRACTICE_PRIORITY_FACTOR,
+                reason=" · ".join(
+                    [
+                        cause,
+                        rules.mastery_text(mastery, ci, has_record=has_record),
+                        f"practice {session} of {rules.PRACTICE_SESSIONS}, "
+                        f"priority x{rules.PRACTICE_PRIORITY_FACTOR:g}",
+                    ]
+                ),
+                topic_ids=[topic_id],
+                mastery=mastery,
+                target=rules.PRACTICE_BELOW_MASTERY,
+                is_splittable=False,
+                predecessors=[previous_key] if previous_key else [],
+            )
+            items[item.key] = item
+            previous_key = key
 
 
 def _topic_weight(ctx: PlanningContext, topic_id: str) -> float:
@@ -345,6 +377,15 @@ def _topic_weight(ctx: PlanningContext, topic_id: str) -> float:
         if any(str(link.topic_id) == topic_id for link in a.assessment_topics.all())
     ]
     return max(weights, default=rules.clamp(REVIEW_WEIGHT, 0, 1))
+
+
+def _earliest_review_day(ctx: PlanningContext, topic_id: str) -> date:
+    """The student's `min_review_interval_days` after the topic was last practised."""
+    record = ctx.records.get(topic_id)
+    if record is None or record.last_practiced_at is None:
+        return ctx.local_date(ctx.now)
+    gap = timedelta(days=ctx.preferences.min_review_interval_days)
+    return ctx.local_date(record.last_practiced_at) + gap
 
 
 def _add_reviews(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
@@ -358,7 +399,9 @@ def _add_reviews(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
         if due is None or due > last_day or topic_id not in ctx.topics:
             continue
         topic = ctx.topics[topic_id]
-        day = max(due, today)
+        day = max(due, today, _earliest_review_day(ctx, topic_id))
+        if day > last_day:
+            continue
         release = max(ctx.now, local_midnight(day, ctx.tz))
         deadline = local_midnight(day + timedelta(days=REVIEW_WINDOW_DAYS), ctx.tz)
         minutes = (
@@ -423,9 +466,19 @@ def _add_exam_reviews(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
             continue
         topics = exam_topics(ctx, assessment)
         review_plan = rules.plan_exam_reviews(topics, exam_at=assessment.due_date, now=ctx.now)
+        gap = timedelta(days=ctx.preferences.min_review_interval_days)
+        last_review_day: dict[str, date] = {}
         for topic_id, moment in review_plan.reviews:
             topic = ctx.topics[topic_id]
             day = ctx.local_date(moment)
+            # The student's minimum interval holds after the last practice and between these
+            # reviews (the plan's reviews come in time order per topic).
+            previous = last_review_day.get(topic_id)
+            if day < _earliest_review_day(ctx, topic_id) or (
+                previous is not None and day < previous + gap
+            ):
+                continue
+            last_review_day[topic_id] = day
             release = max(ctx.now, local_midnight(day, ctx.tz))
             deadline = min(assessment.due_date, local_midnight(day + timedelta(days=1), ctx.tz))
             if deadline <= release:
