@@ -32,7 +32,7 @@ from journey.models import OnboardingProgress
 from mastery import quiz_selectors
 from mastery.models import MasteryRecord
 from scheduling import rules, selectors
-from scheduling.models import DailyCheckIn, PlanSnapshot, StudyTask, TaskStatus
+from scheduling.models import DailyCheckIn, PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import minutes_between
 from scheduling.work import local_midnight, user_zone
 
@@ -103,6 +103,8 @@ class TodayBoard:
     has_plan: bool
     block_length_min: int
     break_length_min: int
+    # Plan changes inside the next 24 hours the student has not dismissed (Module 3).
+    notices: list[PlanNotice] = field(default_factory=list)
 
     @property
     def shows_setup_banner(self) -> bool:
@@ -300,6 +302,7 @@ def today_board_for(
         has_plan=has_plan,
         block_length_min=preferences.preferred_block_length_min,
         break_length_min=preferences.break_length_min,
+        notices=list(PlanNotice.objects.for_user(user).undismissed()),
     )
 
 

@@ -16,6 +16,11 @@ urlpatterns = [
         name="task_action",
     ),
     path("dashboard/check-in", views.CheckInSubmitView.as_view(), name="checkin"),
+    path(
+        "dashboard/notices/<uuid:pk>/dismiss",
+        views.NoticeDismissView.as_view(),
+        name="notice_dismiss",
+    ),
     path("courses/<uuid:pk>/overview", views.CourseOverviewView.as_view(), name="course_overview"),
     path(
         "topics/<uuid:topic_id>/resources",

@@ -36,6 +36,7 @@ from scheduling import charts
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.forms import CompleteForm, SkipForm
+from scheduling.models import PlanNotice
 
 TODAY_PARTIAL = "journey/includes/_today.html"
 CHECKIN_PARTIAL = "journey/includes/_checkin.html"
@@ -162,6 +163,13 @@ class CheckInSubmitView(LoginRequiredMixin, View):
             return HttpResponseRedirect(reverse("home") + "#checkin")
         context = dashboard_context(request.user, checkin_form=form)
         return render(request, "journey/home.html", context, status=400)
+
+
+class NoticeDismissView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        notice = get_object_or_404(PlanNotice.objects.for_user(request.user), pk=pk)
+        scheduling_services.plan_notice_dismiss(user=request.user, notice=notice)
+        return HttpResponseRedirect(reverse("home"))
 
 
 # --- Onboarding wizard ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from scheduling.models import (
     CalendarFeedToken,
     DailyCheckIn,
     PlanAdjustment,
+    PlanNotice,
     PlanSnapshot,
     ReplanRequest,
     StudyTask,
@@ -113,3 +114,12 @@ class PlanAdjustmentAdmin(SimpleHistoryAdmin):
     search_fields = ["user__email", "work_key"]
     list_select_related = ["user", "for_assessment"]
     raw_id_fields = ["user", "for_assessment"]
+
+
+@admin.register(PlanNotice)
+class PlanNoticeAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "reason", "added_count", "moved_count", "removed_count", "updated_at"]
+    list_filter = ["dismissed_at"]
+    search_fields = ["user__email", "reason"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

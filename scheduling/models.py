@@ -410,3 +410,40 @@ class PlanAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.work_key}"
+
+
+class PlanNoticeQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def undismissed(self):
+        return self.filter(dismissed_at__isnull=True)
+
+
+class PlanNotice(models.Model):
+    """Module 3's notify_user: the plan of the next 24 hours changed without the student
+    moving anything. One open notice per student, updated by each further change, so a busy
+    day gives one notice to read instead of a pile."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_notices"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    added_count = models.PositiveIntegerField(default=0)
+    moved_count = models.PositiveIntegerField(default=0)
+    removed_count = models.PositiveIntegerField(default=0)
+    # The first block the change touches, so the notice can say when it starts to matter.
+    first_change_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlanNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["user", "dismissed_at"], name="idx_notice_open")]
+
+    def __str__(self) -> str:
+        return f"Plan notice for {self.user_id} ({self.reason})"

@@ -33,6 +33,7 @@ from scheduling.services.feed import (
     calendar_feed_rotate,
     hash_feed_token,
 )
+from scheduling.services.notices import NOTICE_WINDOW, plan_notice_dismiss, plan_notice_record
 from scheduling.services.plan import (
     COMPLETED_LOOKBACK_DAYS,
     MAX_CUSTOM_HORIZON_DAYS,
@@ -77,6 +78,7 @@ __all__ = [
     "MIN_REMAINING_MINUTES",
     "MOVABLE",
     "NIGHTLY_LOCAL_HOUR",
+    "NOTICE_WINDOW",
     "PLAN_LOCK_KEY",
     "PLAN_LOCK_TIMEOUT_S",
     "SKIPPABLE",
@@ -99,6 +101,8 @@ __all__ = [
     "nightly_mark",
     "plan_checked",
     "plan_lock",
+    "plan_notice_dismiss",
+    "plan_notice_record",
     "plan_regenerate",
     "plan_replan",
     "plan_replan_enqueue",

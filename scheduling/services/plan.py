@@ -23,6 +23,7 @@ from scheduling.models import (
     TaskStatus,
 )
 from scheduling.services.at_risk import cushion_rows
+from scheduling.services.notices import plan_notice_record
 from scheduling.services.plan_rows import (
     PlanDiff,
     _apply_target_grades,
@@ -178,6 +179,8 @@ def plan_regenerate(
             )
             .order_by("created_at", "id")
         )
+        starts_before = {str(row.pk): row.scheduled_start for row in rows}
+        had_plan = any(row.scheduled_start is not None for row in rows)
         request, movable, pending, fingerprint = _plan_request(ctx, items, rows)
         result = plan_checked(request, user_id=user.pk)
         diff = _save_plan(user=user, result=result, items=items, movable=movable, pending=pending)
@@ -203,6 +206,17 @@ def plan_regenerate(
         )
         if not diff.is_empty:
             _send_plan_changed(user_id=user.pk, diff=diff)
+            if had_plan:
+                # A first plan is not a change to tell about; later changes within a day are.
+                plan_notice_record(
+                    user=user,
+                    now=now,
+                    starts_before=starts_before,
+                    created=list(diff.created),
+                    moved=list(diff.moved),
+                    deleted=list(diff.deleted),
+                    reason=reason,
+                )
         if answered:
             ReplanRequest.objects.filter(pk__in=answered).delete()
     logger.info(
