@@ -36,6 +36,9 @@ MAX_NESTED_ATTEMPTS = 4
 MAX_EVICTED_BLOCKS = 2
 # Float sums of priority x minutes: smaller differences are noise, not gains.
 GAIN_EPSILON = 1e-6
+# A prerequisite's block is shortened in steps of this much when trading it for dependant
+# time: finer steps buy almost nothing and multiply the attempts.
+TRADE_SHRINK_STEP_MIN = 15
 
 
 class _Repair(_Placement):
@@ -238,20 +241,34 @@ class _Repair(_Placement):
         orderings = (
             lambda t: (-t.spec.priority, t.hi, t.spec.id),
             lambda t: (t.hi, -t.spec.priority, t.spec.id),
+            # The most weighted work first: one long block can beat two with a break between.
+            lambda t: (-t.spec.priority * t.remaining, t.hi, t.spec.id),
         )
         for day_index in day_indexes:
             if any(b.is_kept for b in self.days[day_index].blocks):
                 continue  # a kept block stays where it was (low churn); so does its day
-            for key in orderings:
+            # Every variant is tried and the best kept: the first that gains is often not it.
+            day = self.days[day_index]
+            best_gain, best_variant = GAIN_EPSILON, None
+            for variant in itertools.product(orderings, (False, True)):
                 if self.budget <= 0:
-                    self.log.clear()
-                    return
-                self.budget -= 1
-                if self._try_repack(self.days[day_index], key):
                     break
+                self.budget -= 1
+                mark, before = len(self.log), self.weighted
+                if self._try_repack(day, variant[0], leaves_room=variant[1]):
+                    gain = self.weighted - before
+                    self._rollback(mark)
+                    if gain > best_gain:
+                        best_gain, best_variant = gain, variant
+            if best_variant is not None:
+                self._try_repack(day, best_variant[0], leaves_room=best_variant[1])
         self.log.clear()
 
-    def _try_repack(self, day: _Day, key: Callable[[_Task], tuple]) -> bool:
+    def _try_repack(
+        self, day: _Day, key: Callable[[_Task], tuple], *, leaves_room: bool = False
+    ) -> bool:
+        """Fill the day's free stretches from their start; with `leaves_room`, a block is cut
+        short rather than leave a rest of its stretch too short for another block."""
         mark = len(self.log)
         before = self.weighted
         removed = sorted({b.task for b in day.blocks})
@@ -283,6 +300,12 @@ class _Repair(_Placement):
                     shortfall = task.min_len - (task.remaining - length)
                     if 0 < shortfall < task.min_len and length - shortfall >= task.min_len:
                         length -= shortfall  # leave a placeable remainder, not a stranded tail
+                    rest = min(seg_end - (start + length) - self.gap, day.cap_left - length)
+                    if leaves_room and 0 < rest < self.limits.min_block_min:
+                        cut = self.limits.min_block_min - rest
+                        cut = -(-cut // self.step) * self.step
+                        if length - cut >= task.min_len:
+                            length -= cut
                     if not self._is_free(task, start, start + length):
                         continue
                     placed = self._add(task, start, start + length)
@@ -474,7 +497,7 @@ class _Repair(_Placement):
         the count that places the most weighted minutes is kept.
         """
         for task in self.order:
-            if not self._wants_more(task):
+            if task.remaining <= 0 or not task.spec.is_splittable:
                 continue
             ancestors = sorted(
                 (
@@ -486,7 +509,7 @@ class _Repair(_Placement):
                 key=lambda t: (t.spec.priority, t.spec.id),
             )
             for ancestor in ancestors:
-                if not self._wants_more(task) or self.budget <= 0:
+                if task.remaining <= 0 or self.budget <= 0:
                     break
                 self.budget -= 1
                 self._trade(task, ancestor)
@@ -495,19 +518,44 @@ class _Repair(_Placement):
     def _trade(self, task: _Task, ancestor: _Task) -> None:
         movable = [b for b in ancestor.blocks if not b.is_kept]
         before = self.weighted
-        best_gain, best_count = GAIN_EPSILON, 0
-        for count in range(1, len(movable) + 1):
+        # (blocks dropped from the end, new length of the last one kept or None): the
+        # prerequisite gives up its latest time, whole blocks or the tail of one.
+        options: list[tuple[int, int | None]] = []
+        shrink_step = max(self.step, TRADE_SHRINK_STEP_MIN)
+        for dropped in range(len(movable) + 1):
+            if dropped:
+                options.append((dropped, None))
+            if dropped < len(movable):
+                last = movable[-dropped - 1]
+                for length in range(ancestor.min_len, last.end - last.start, shrink_step):
+                    options.append((dropped, length))
+        best_gain, best_option = GAIN_EPSILON, None
+        for option in options:
             mark = len(self.log)
-            for block in movable[-count:]:
-                self._remove(block)
-            self._fill(task)
-            self._fill(ancestor)
+            self._apply_trade(task, ancestor, movable, option)
             gain = self.weighted - before
             self._rollback(mark)
             if gain > best_gain:
-                best_gain, best_count = gain, count
-        if best_count:
-            for block in movable[-best_count:]:
-                self._remove(block)
-            self._fill(task)
-            self._fill(ancestor)
+                best_gain, best_option = gain, option
+        if best_option is not None:
+            self._apply_trade(task, ancestor, movable, best_option)
+
+    def _apply_trade(
+        self,
+        task: _Task,
+        ancestor: _Task,
+        movable: list[_Block],
+        option: tuple[int, int | None],
+    ) -> None:
+        dropped, length = option
+        # The dependant is laid out again too, so it can grow into the time given up.
+        for block in [b for b in task.blocks if not b.is_kept]:
+            self._remove(block)
+        for block in movable[len(movable) - dropped :]:
+            self._remove(block)
+        if length is not None:
+            last = movable[len(movable) - dropped - 1]
+            self._remove(last)
+            self._add(ancestor, last.start, last.start + length)
+        self._fill(task)
+        self._fill(ancestor)
