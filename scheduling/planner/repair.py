@@ -478,13 +478,16 @@ class _Repair(_Placement):
                 (b.start, b.end, self.tasks[b.task].spec.course_id, True)
                 for b in self._neighbours(day)
             ]
-            + [(s, e, c, False) for s, e, c in day.near_locked]
+            + [(s, e, c, False) for s, e, c in day.near_locked],
+            key=lambda item: (item[0], item[1]),
         )
-        for (_, end, course, is_planned), (start, _, other, other_planned) in itertools.pairwise(
-            items
-        ):
-            if (is_planned or other_planned) and start - end < self._gap(course, other):
-                return False
+        widest = self.limits.widest_gap
+        for index, (_, end, course, is_planned) in enumerate(items):
+            for start, _, other, other_planned in items[index + 1 :]:
+                if start - end >= widest:
+                    break
+                if (is_planned or other_planned) and start - end < self._gap(course, other):
+                    return False
         return True
 
     # -- prerequisites that serve their dependant ---------------------------------------------

@@ -116,7 +116,8 @@ def validate(request: PlanRequest, result: PlanResult) -> list[str]:
     # without its break. Switching course needs the longer gap; an unknown course is a switch.
     timeline = sorted(
         [(s, e, course_of[t], True) for s, e, t in spans]
-        + [(s, e, lb.course_id, False) for s, e, lb in locked]
+        + [(s, e, lb.course_id, False) for s, e, lb in locked],
+        key=lambda item: (item[0], item[1]),
     )
     widest = limits.widest_gap
     for index, (start, end, course, is_planned) in enumerate(timeline):
