@@ -44,6 +44,19 @@ ROUND_TO_MINUTES = 5
 PREREQUISITE_MASTERY = 60.0
 # ...and borrows the dependant's priority, raised by this factor, so it is placed first.
 PREREQUISITE_PRIORITY_BOOST = 1.25
+# ...but only for the share of time the dependant needs it for: at most this share of its
+# largest dependant's minutes (never under MIN_STUDY_MINUTES). Borrowed priority on all of a
+# long catch-up let cheap groundwork take the whole day its dependant needed.
+PREREQUISITE_SHARE_OF_DEPENDANT = 0.5
+
+
+def prerequisite_minutes(own_minutes: int, dependant_minutes: list[int]) -> int:
+    """The prerequisite's study time, capped at its share of what its dependants need."""
+    if not dependant_minutes:
+        return own_minutes
+    share = round_up(PREREQUISITE_SHARE_OF_DEPENDANT * max(dependant_minutes))
+    return int(min(own_minutes, max(MIN_STUDY_MINUTES, share)))
+
 
 # Review blocks (spaced repetition): short, 10 minutes when the topic is well known.
 REVIEW_MINUTES = 15

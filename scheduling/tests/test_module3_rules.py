@@ -210,3 +210,28 @@ def test_preferences_page_shows_and_saves_the_rules(logged_in_client, user):
     assert response.status_code == 200
     assert "max_blocks_per_day" in response.context["editor"].form.errors
     assert preferences_get_current(user=user).max_blocks_per_day == 4
+
+
+def test_a_weak_prerequisite_gets_only_its_share_of_the_dependants_time(setup):
+    record = setup.topic_a.mastery_records.get()
+    record.mastery_score = 0.0  # a long catch-up on its own: (60 - 0) x 3 = 180 min
+    record.save()
+    prefs = preferences_get_current(user=setup.user)
+    prefs.max_hours_per_day = 1.0  # short days: every minute the prerequisite takes counts
+    prefs.save()
+    outcome = services.plan_regenerate(user=setup.user)
+    items = {item.key: item for item in outcome.items}
+    prereq = items[f"prereq:{setup.topic_a.pk}"]
+    dependant = items[f"study:{setup.final.pk}:{setup.topic_b.pk}"]
+    assert prereq.minutes < 180
+    assert prereq.minutes <= max(25, -(-dependant.minutes // 2 // 5) * 5 + 5)
+    blocks = saved_blocks(setup.user)
+    prereq_blocks = [b for b in blocks if b.work_key == prereq.key]
+    dependant_blocks = [b for b in blocks if b.work_key == dependant.key]
+    assert dependant_blocks, "the dependant still gets study time before the final"
+    placed = sum(b.estimated_duration_min for b in dependant_blocks)
+    assert placed >= sum(b.estimated_duration_min for b in prereq_blocks)
+    if prereq_blocks:
+        assert max(b.scheduled_end for b in prereq_blocks) <= min(
+            b.scheduled_start for b in dependant_blocks
+        )
