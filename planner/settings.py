@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.replan_pending_sweep",
         "schedule": 60.0,
     },
+    # The forecast learns from a week of new evidence; Monday night, when few students work.
+    "mastery-fit-forecast": {
+        "task": "mastery.tasks.fit_forecast",
+        "schedule": crontab(minute=30, hour=3, day_of_week=1),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------

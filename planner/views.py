@@ -25,6 +25,7 @@ from accounts.services import preferences_get_current, preferences_update, user_
 from courses import services as course_services
 from courses.models import Course, Topic
 from integrations.selectors import integration_status
+from mastery.forecasting import calibration_for_stats
 from planner import charts, course_overview, exports, grades, onboarding, stats
 from planner.api import (
     API_PATH_PREFIX,
@@ -381,6 +382,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = stats.stats_for(self.request.user)
         context["stats"] = data
+        context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
             title=f"Study minutes per day, last {stats.DAYS_SHOWN} days",

@@ -14,7 +14,7 @@ import logging
 import secrets
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -27,6 +27,8 @@ from django.utils.dateparse import parse_datetime
 from accounts.errors import ApplicationError
 from accounts.tasking import enqueue_on_commit
 from courses.models import Course, Topic
+from mastery import engine
+from mastery.forecasting import forecast_contexts, forecast_weights
 from scheduling import planner, rules
 from scheduling.models import (
     CalendarFeedToken,
@@ -503,8 +505,14 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
         for topic_id in topic_ids or []:
             planned[str(topic_id)].append(end)
     readiness = []
+    weights = forecast_weights()
     for exam in exams:
         topics = exam_topics(ctx, exam)
+        topic_rows = Topic.objects.filter(pk__in=[t.topic_id for t in topics])
+        contexts = forecast_contexts(user, topic_rows)
+        topics = [
+            replace(t, context=contexts.get(t.topic_id, engine.NEUTRAL_CONTEXT)) for t in topics
+        ]
         reviews = {
             t.topic_id: [m for m in planned.get(t.topic_id, []) if m <= exam.due_date]
             for t in topics
@@ -514,8 +522,10 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
                 "assessment_id": str(exam.pk),
                 "assessment_name": exam.name,
                 "due_date": exam.due_date.isoformat(),
-                "p_ready_now": round(rules.readiness(topics, exam.due_date, {}), 4),
-                "p_ready_planned": round(rules.readiness(topics, exam.due_date, reviews), 4),
+                "p_ready_now": round(rules.readiness(topics, exam.due_date, {}, weights), 4),
+                "p_ready_planned": round(
+                    rules.readiness(topics, exam.due_date, reviews, weights), 4
+                ),
             }
         )
     return readiness
