@@ -5,8 +5,8 @@ P(correct at t) = sigmoid(w . x), a logistic regression over the engine's state:
 * logit_mastery: the topic's EWMA mastery on the logit scale;
 * log_successes, log_failures: log(1 + count) of passed and failed attempts, the counts of
   Performance Factors Analysis, which the EWMA forgets;
-* log_recall: ln R(t) from the fsrs library's forgetting curve, so time since the last
-  practice enters through memory stability, not as raw days;
+* logit_recall: R(t) from the fsrs library's forgetting curve on the logit scale, so time
+  since the last practice enters through memory stability, not as raw days;
 * learner_ability: the learner's overall success rate on every topic, on the logit scale;
 * topic_ease: the topic's success rate across other learners, on the logit scale.
 
@@ -36,21 +36,20 @@ PREDICT_FEATURE_NAMES: tuple[str, ...] = (
     "logit_mastery",
     "log_successes",
     "log_failures",
-    "log_recall",
-    "log_stability",
+    "logit_recall",
     "learner_ability",
     "topic_ease",
 )
 
-# Defaults until the platform has fitted its own: `evaluate_mastery --revlog --refit` on the
-# TRAINING portion only (first 70% of each card's reviews) of
-# /work/shared/data/anki_review_log.csv. That log has one learner, so topic_ease (which
-# excludes the learner's own answers) is constant there and gets weight 0.
-PREDICT_WEIGHTS: tuple[float, ...] = (
-    0.99219, 1.062641, 0.911317, -1.578861, 2.989759, -0.513718, 0.376578, 0.0,
-)  # fmt: skip
+# Defaults until the platform has fitted its own (forecasting.forecast_fit): the log-odds
+# of the two estimates the engine already has, knowledge (the EWMA mastery) and memory (the
+# fsrs library's recall), added as independent evidence from an even prior; counts, ability
+# and ease start at 0 and are learned. Not tuned on any held-out data. Weights fitted on the
+# training part of the Anki log did worse on its held-out tail (docs/mastery.md: the tail is
+# far easier than the start of a card's life, and a fit inherits the start's base rate).
+PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
-RECALL_WEIGHT_INDEX = PREDICT_FEATURE_NAMES.index("log_recall")
+RECALL_WEIGHT_INDEX = PREDICT_FEATURE_NAMES.index("logit_recall")
 
 # Ridge on every weight but the bias: keeps weights finite on small or separable data and
 # is small against the thousands of rows a fit needs (MIN_FIT_ROWS).
@@ -63,9 +62,11 @@ FIT_TOLERANCE = 1e-8
 # Fewer rows than this, or only one outcome, and the defaults stay.
 MIN_FIT_ROWS = 200
 
-# ln R of a far-overdue item is large and negative; the floor keeps one stale topic from
-# dominating a fit.
-LOG_RECALL_FLOOR = math.log(1e-3)
+# Recall enters as a probability in [1%, 99%]: a repeat minutes after practice is not certain
+# (a slip is always possible, as BKT's slip says), and a long-forgotten topic is not hopeless.
+RECALL_FLOOR = 0.01
+
+RECALL_CEILING = 0.99
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,7 @@ def predict_features(
         _logit(mastery / MASTERY_MAX),
         math.log1p(max(0, state.success_count)),
         math.log1p(max(0, state.failure_count)),
-        max(LOG_RECALL_FLOOR, math.log(max(recall, 1e-300))),
-        math.log(max(state.stability_days, 1e-3)),
+        _logit(_clamp(recall, RECALL_FLOOR, RECALL_CEILING)),
         context.learner_ability,
         context.topic_ease,
     )
@@ -150,7 +150,7 @@ def predict(
 ) -> float:
     """Probability (0..1) of answering a question on the topic correctly at `at`.
 
-    Only log_recall depends on time; it falls as time passes and its weight is never
+    Only logit_recall depends on time; it falls as time passes and its weight is never
     negative (fit_weights), so the forecast never rises with time since the last practice.
     """
     x = predict_features(state, at, context, parameters)
@@ -182,7 +182,7 @@ def fit_weights(
 ) -> tuple[float, ...] | None:
     """Weights fitted by maximum likelihood, or None when there is too little evidence.
 
-    A negative weight on log_recall would make forecasts rise as a topic goes unpractised;
+    A negative weight on logit_recall would make forecasts rise as a topic goes unpractised;
     if the data ask for one, that feature is dropped (weight 0) and the rest refitted.
     """
     y = np.asarray(outcomes, dtype=float)

@@ -34,7 +34,10 @@ def _engine_walk(
     on_response: Callable[
         [int, engine.MasteryState | None, engine.ForecastContext, Response], None
     ],
+    context_from: Sequence[bool] | None = None,
 ) -> None:
+    """Fold every sequence; `context_from` limits which responses feed the learner's and the
+    topic's context (the fit passes the training part, so no held-out outcome reaches it)."""
     states: dict[tuple[str, str], engine.MasteryState] = {}
     context = engine.ContextTracker()
     for index, response in enumerate(responses):
@@ -43,7 +46,8 @@ def _engine_walk(
         on_response(index, state, context.before(response.learner, response.topic), response)
         obs = _observation(response)
         states[key] = engine.initialize(obs) if state is None else engine.update(state, obs)
-        context.learn(response.learner, response.topic, float(response.is_correct))
+        if context_from is None or context_from[index]:
+            context.learn(response.learner, response.topic, float(response.is_correct))
 
 
 def engine_predictions(
@@ -86,7 +90,7 @@ def training_rows(
             features.append(engine.predict_features(state, response.at, context))
             outcomes.append(response.is_correct)
 
-    _engine_walk(responses, record)
+    _engine_walk(responses, record, context_from=[not is_scored for is_scored in mask])
     return features, outcomes
 
 
