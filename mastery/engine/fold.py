@@ -45,21 +45,23 @@ def _review_schedule(
     library_interval: int,
     passed: bool,
     observed_at: datetime,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> tuple[int, date]:
     """Interval and date of the next review.
 
     Below 70 mastery: tomorrow. From 70 on: the fsrs library's interval (days until predicted
     recall falls to the target retention); after a passed recall the interval also expands
     to at least previous + 1, so it never shrinks while recall keeps succeeding. Always in
-    [1, 365].
+    [the student's shortest review interval (at least 1), 365].
     """
+    shortest = int(_clamp(min_interval_days, INTERVAL_MIN_DAYS, INTERVAL_MAX_DAYS))
     if mastery_score < REVIEW_MASTERY_THRESHOLD:
-        interval = INTERVAL_MIN_DAYS
+        interval = shortest
     else:
         target_days = library_interval
         if passed:
             target_days = max(previous_interval + 1, target_days)
-        interval = int(_clamp(target_days, INTERVAL_MIN_DAYS, INTERVAL_MAX_DAYS))
+        interval = int(_clamp(target_days, shortest, INTERVAL_MAX_DAYS))
     # The observation's own calendar date: pass a datetime in the learner's time zone.
     return interval, observed_at.date() + timedelta(days=interval)
 
@@ -74,6 +76,7 @@ def initialize(
     *,
     target_retention: float = TARGET_RETENTION,
     parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> MasteryState:
     """State after the first observation of a topic.
 
@@ -107,6 +110,7 @@ def initialize(
         library_interval=memory.interval_days,
         passed=passed,
         observed_at=obs.observed_at,
+        min_interval_days=min_interval_days,
     )
     return MasteryState(
         mastery_score=mastery,
@@ -135,6 +139,7 @@ def update(
     *,
     target_retention: float = TARGET_RETENTION,
     parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> MasteryState:
     """State after one more observation (EWMA, CI, trend, counters, memory, review date)."""
     _check_target(target_retention)
@@ -161,6 +166,7 @@ def update(
         library_interval=memory.interval_days,
         passed=passed,
         observed_at=obs.observed_at,
+        min_interval_days=min_interval_days,
     )
     practice_increment, quiz_increment = _counter_increments(kind)
     # Rows saved before the seed interval was stored: their shown interval was the seed's.
@@ -195,10 +201,15 @@ def replay(
     *,
     target_retention: float = TARGET_RETENTION,
     parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> list[MasteryState]:
     """One state per observation: the first via initialize, the rest via update."""
     states: list[MasteryState] = []
-    options = {"target_retention": target_retention, "parameters": parameters}
+    options = {
+        "target_retention": target_retention,
+        "parameters": parameters,
+        "min_interval_days": min_interval_days,
+    }
     for obs in observations:
         if states:
             states.append(update(states[-1], obs, **options))

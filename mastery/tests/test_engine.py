@@ -592,3 +592,77 @@ def test_elapsed_time_is_exact_across_a_dst_change():
     assert local.stability_days == pytest.approx(utc.stability_days)
     later = after + timedelta(days=3)
     assert engine.predict(local, later) == pytest.approx(engine.predict(utc, later.astimezone(UTC)))
+
+
+# --- FSRS from the library: stored state and interval bounds --------------------------------
+
+
+def test_memory_round_trips_through_the_library_card():
+    result = replay([obs(40.0), obs(90.0, at=T0 + timedelta(days=3))])[-1]
+    card = engine.to_card(result.stability_days, result.memory_difficulty, result.last_practiced_at)
+    assert (card.stability, card.difficulty, card.last_review) == (
+        result.stability_days,
+        result.memory_difficulty,
+        result.last_practiced_at,
+    )
+    # The library's own serialisation of that card round-trips too.
+    assert type(card).from_dict(card.to_dict()).to_dict() == card.to_dict()
+    later = T0 + timedelta(days=10)
+    assert engine.retrievability_at(result, later) == pytest.approx(
+        engine.retrievability(7.0, result.stability_days)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 100), min_size=1, max_size=12),
+    gaps=st.lists(st.floats(0, 400), min_size=12, max_size=12),
+    shortest=st.integers(1, 365),
+    retention=st.floats(0.7, 0.97),
+)
+def test_intervals_stay_within_the_seed_bounds_and_the_students_shortest(
+    scores, gaps, shortest, retention
+):
+    moments = [T0 + timedelta(days=sum(gaps[:i])) for i in range(len(scores))]
+    states = replay(
+        [obs(s, at=m) for s, m in zip(scores, moments, strict=False)],
+        target_retention=retention,
+        min_interval_days=shortest,
+    )
+    for result in states:
+        assert max(1, shortest) <= result.review_interval_days <= 365
+        assert result.next_review_date == (
+            result.last_practiced_at.date() + timedelta(days=result.review_interval_days)
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    right=st.floats(0, 500),
+    wrong=st.floats(0, 500),
+    seed_interval=st.floats(0, 50),
+)
+def test_the_shown_interval_is_never_narrower_than_the_seed_or_the_evidence(
+    right, wrong, seed_interval
+):
+    shown = engine.honest_interval(seed_interval, right, wrong)
+    assert shown >= min(50.0, seed_interval)
+    assert shown >= min(50.0, engine.evidence_interval(right, wrong))
+    assert shown <= 50.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 100), min_size=1, max_size=6),
+    days=st.lists(st.floats(0, 500), min_size=2, max_size=6),
+    ability=st.floats(-3, 3),
+    ease=st.floats(-3, 3),
+)
+def test_the_forecast_is_a_probability_that_never_rises_unpractised(scores, days, ability, ease):
+    states = replay([obs(s, at=T0 + timedelta(days=i)) for i, s in enumerate(scores)])
+    context = engine.ForecastContext(learner_ability=ability, topic_ease=ease)
+    last = states[-1]
+    moments = sorted(last.last_practiced_at + timedelta(days=d) for d in days)
+    chances = [predict(last, m, context=context) for m in moments]
+    assert all(0.0 <= p <= 1.0 for p in chances)
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(chances))
