@@ -1,14 +1,14 @@
 """Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.utils import timezone
 
-from accounts.tasking import publish
+from accounts.tasking import intent_sweep, publish
 from scheduling import services
 from scheduling.models import ReplanRequest
 
@@ -21,13 +21,12 @@ REPLAN_TIME_LIMIT_S = 90
 # Another replan of the same user holds the lock: try again shortly, a few times.
 LOCKED_RETRY_COUNTDOWN_S = 5
 REPLAN_MAX_RETRIES = 5
-# Sweeps enqueue one task per user; this bounds one sweep's work, the next hour takes the rest.
+# Sweeps enqueue one task per user; this bounds one sweep's (or one nightly batch's) work.
 SWEEP_SOFT_TIME_LIMIT_S = 240
 SWEEP_TIME_LIMIT_S = 300
 SWEEP_BATCH_SIZE = 1000
-# A request younger than this may still be queued, or retrying behind another replan's lock,
-# so the pending sweep leaves it to its own task rather than replan twice.
-PENDING_GRACE = timedelta(minutes=5)
+# The pending sweep leaves requests younger than settings.PENDING_SWEEP_GRACE_SECONDS to their
+# own task (still queued, or retrying behind another replan's lock).
 PENDING_SWEEP_TIME_LIMIT_S = 60
 
 
@@ -57,6 +56,10 @@ def replan_user(self, user_id: str, reason: str = "") -> dict | None:
             logger.info("replan of %s skipped: one is running in this process", user_id)
             return None
         raise self.retry(countdown=LOCKED_RETRY_COUNTDOWN_S, exc=exc) from exc
+    except services.PlanRejected:
+        # Logged with its violations by the service; the same rows would give the same plan,
+        # so no retry. The request row stays, and the pending sweep tries again later.
+        return None
     return {
         "created": outcome.diff.created,
         "moved": outcome.diff.moved,
@@ -74,7 +77,7 @@ def mark_missed_blocks() -> list[str]:
     """Replan every user with a block that ended unstarted; the replan marks it missed."""
     user_ids = services.users_with_missed_blocks(now=timezone.now())[:SWEEP_BATCH_SIZE]
     for user_id in user_ids:
-        replan_user.delay(user_id, "missed")
+        publish(replan_user, user_id, "missed")
     return user_ids
 
 
@@ -84,20 +87,33 @@ def mark_missed_blocks() -> list[str]:
     soft_time_limit=SWEEP_SOFT_TIME_LIMIT_S,
     time_limit=SWEEP_TIME_LIMIT_S,
 )
-def nightly_replan_sweep() -> dict:
+def nightly_replan_sweep(night_of: str | None = None, after_user_id: str | None = None) -> dict:
     """Hourly: replan users at 02:xx local time, users whose busy time changed, and users
-    with missed blocks."""
-    now = timezone.now()
+    with missed blocks.
+
+    The nightly part runs in batches of SWEEP_BATCH_SIZE that chain (Saleor style): a full
+    batch re-queues this task for the users after its last one, with the instant the sweep
+    started (`night_of`), so a long chain still covers the zones that were at 02:xx then.
+    Each user is marked as it is enqueued, so a second beat in the same hour skips them.
+    """
+    now = datetime.fromisoformat(night_of) if night_of else timezone.now()
+    batch = services.users_due_for_nightly(now=now, after_pk=after_user_id, limit=SWEEP_BATCH_SIZE)
     nightly = []
-    for user, local_date in services.users_due_for_nightly(now=now)[:SWEEP_BATCH_SIZE]:
-        replan_user.delay(str(user.pk), "nightly")
+    for user, local_date in batch:
+        publish(replan_user, str(user.pk), "nightly")
         services.nightly_mark(user=user, local_date=local_date)
         nightly.append(str(user.pk))
+    continues = len(batch) == SWEEP_BATCH_SIZE
+    if continues:
+        publish(nightly_replan_sweep, now.isoformat(), nightly[-1])
+    if after_user_id is not None:
+        # A continuation: the busy and missed parts ran with the first batch.
+        return {"nightly": nightly, "busy_changed": [], "missed": [], "continues": continues}
     busy = [u for u in services.users_with_changed_busy() if u not in nightly]
     for user_id in busy[:SWEEP_BATCH_SIZE]:
-        replan_user.delay(user_id, "busy_changed")
+        publish(replan_user, user_id, "busy_changed")
     missed = mark_missed_blocks()
-    return {"nightly": nightly, "busy_changed": busy, "missed": missed}
+    return {"nightly": nightly, "busy_changed": busy, "missed": missed, "continues": continues}
 
 
 @shared_task(
@@ -109,13 +125,12 @@ def nightly_replan_sweep() -> dict:
 def replan_pending_sweep() -> list[str]:
     """Replans the users whose replan request a lost enqueue or a dead worker left behind.
     A duplicate is harmless: a replan of unchanged rows changes nothing."""
-    user_ids = [
-        str(user_id)
-        for user_id in ReplanRequest.objects.older_than(timezone.now() - PENDING_GRACE)
-        .order_by()
-        .values_list("user_id", flat=True)
-        .distinct()[:SWEEP_BATCH_SIZE]
-    ]
-    for user_id in user_ids:
-        publish(replan_user, user_id, "pending")
-    return user_ids
+    resent = intent_sweep(
+        ReplanRequest.objects.all(),
+        task=replan_user,
+        age_field="requested_at",
+        fields=("user_id",),
+        batch=SWEEP_BATCH_SIZE,
+        args_for=lambda row: (str(row[0]), "pending"),
+    )
+    return [str(user_id) for (user_id,) in resent]
