@@ -1,6 +1,6 @@
 """Question banks for the demo student: every topic gets at least six questions.
 
-Topics of the demo curriculum (planner/demo.py) get real subject questions; every topic also
+Topics of the demo curriculum (journey/demo.py) get real subject questions; every topic also
 gets questions about its place in the course (its prerequisites, its difficulty), so a topic
 the demo does not know still gets a usable bank. Questions go through the same import service
 as a user's file and have fixed ids, so running this again updates them instead of adding.

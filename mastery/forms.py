@@ -1,11 +1,12 @@
 from django import forms
 
+from accounts.hygiene import HygieneForm
 from mastery import grading
 from mastery.models import Question
 from mastery.quiz_selectors import question_spec
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(HygieneForm):
     """The answer to one question; its widget depends on the question type.
 
     `clean_answer` runs the same parser as the API, so an unknown option or a malformed number
@@ -60,3 +61,14 @@ class AnswerForm(forms.Form):
                 "This page showed an earlier question; here is the current one."
             )
         return question_id
+
+
+class GradeTargetForm(HygieneForm):
+    target_percent = forms.FloatField(
+        label="Target grade (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave empty to clear the target.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )

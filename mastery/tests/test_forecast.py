@@ -154,7 +154,7 @@ def test_calibration_plot_is_csp_safe_svg(platform):
 def test_the_stats_page_shows_the_calibration(platform, client):
     forecast_fit(min_rows=50)
     client.force_login(platform[0])
-    body = client.get(reverse("planner:stats")).content.decode()
+    body = client.get(reverse("scheduling:stats")).content.decode()
     assert "How far to trust the forecast" in body
     assert 'data-testid="forecast-calibration"' in body
     assert "Forecast version 1" in body
@@ -162,7 +162,7 @@ def test_the_stats_page_shows_the_calibration(platform, client):
 
 def test_the_stats_page_says_when_there_is_no_fit_yet(user, client):
     client.force_login(user)
-    body = client.get(reverse("planner:stats")).content.decode()
+    body = client.get(reverse("scheduling:stats")).content.decode()
     assert "not yet enough answers" in body
 
 
