@@ -18,9 +18,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import ApplicationError
 from courses.models import Course, Topic
-from mastery import grading, quiz_selectors, quiz_services
+from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
-from mastery.forms import AnswerForm
+from mastery.evidence_selectors import EvidenceSummary
+from mastery.forms import AnswerForm, SelfRatingForm
 from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, Trend
 
 # Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
@@ -37,10 +38,16 @@ TREND_SYMBOLS = {
 class HeatCell:
     topic: Topic
     record: MasteryRecord | None
+    evidence: EvidenceSummary
+
+    @property
+    def shows_number(self) -> bool:
+        """A number only with evidence behind it; otherwise the page says there is none."""
+        return self.record is not None and self.evidence.has_evidence
 
     @property
     def hue(self) -> int | None:
-        if self.record is None:
+        if not self.shows_number:
             return None
         return round(max(0.0, min(100.0, self.record.mastery_score)) / 100 * HUE_AT_FULL_MASTERY)
 
@@ -49,8 +56,17 @@ class HeatCell:
         return TREND_SYMBOLS.get(self.record.trend, "") if self.record else ""
 
 
-def heat_cells(topics) -> list[HeatCell]:
-    return [HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)) for topic in topics]
+def heat_cells(topics, *, user) -> list[HeatCell]:
+    """Cells for topics from `topics_with_mastery`; adds the evidence annotations itself."""
+    today, zone = evidence_selectors.student_today(user)
+    return [
+        HeatCell(
+            topic=topic,
+            record=quiz_selectors.mastery_of(topic),
+            evidence=evidence_selectors.evidence_summary(topic, today=today, zone=zone),
+        )
+        for topic in evidence_selectors.with_evidence(topics, user=user)
+    ]
 
 
 class MasteryOverviewView(LoginRequiredMixin, TemplateView):
@@ -62,7 +78,7 @@ class MasteryOverviewView(LoginRequiredMixin, TemplateView):
             course__is_archived=False
         )
         courses: dict = {}
-        for cell in heat_cells(topics):
+        for cell in heat_cells(topics, user=self.request.user):
             courses.setdefault(cell.topic.course, []).append(cell)
         context["courses"] = list(courses.items())
         context["reviews_due_count"] = quiz_selectors.reviews_due(user=self.request.user).count()
@@ -77,12 +93,15 @@ class CourseMasteryView(LoginRequiredMixin, TemplateView):
         course = get_object_or_404(Course.objects.for_user(self.request.user), pk=kwargs["pk"])
         topics = quiz_selectors.topics_with_mastery(user=self.request.user, course=course)
         topics = topics.annotate(question_count=Count("questions"))
-        cells = heat_cells(topics)
+        cells = heat_cells(topics, user=self.request.user)
+        per_topic = quiz_services.DIAGNOSTIC_QUESTIONS_PER_TOPIC
+        self_rated = [cell.topic for cell in cells if cell.topic.question_count < per_topic]
         context.update(
             course=course,
             cells=cells,
-            bank_size=sum(cell.topic.question_count for cell in cells),
-            diagnostic_min=quiz_services.DIAGNOSTIC_MIN_QUESTIONS,
+            quizzable_count=len(cells) - len(self_rated),
+            questions_per_topic=per_topic,
+            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=self_rated),
             attempts=quiz_selectors.quiz_attempts(user=self.request.user).filter(course=course)[
                 :10
             ],
@@ -105,11 +124,15 @@ class TopicMasteryView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         topic = get_object_or_404(
-            quiz_selectors.topics_with_mastery(user=user).annotate(
-                question_count=Count("questions")
+            evidence_selectors.with_evidence(
+                quiz_selectors.topics_with_mastery(user=user).annotate(
+                    question_count=Count("questions")
+                ),
+                user=user,
             ),
             pk=kwargs["pk"],
         )
+        today, zone = evidence_selectors.student_today(user)
         history = quiz_selectors.mastery_history(user=user, topic=topic)
         rows = [
             {"observation": observation, "evidence": _evidence_label(observation)}
@@ -126,7 +149,11 @@ class TopicMasteryView(LoginRequiredMixin, TemplateView):
         ]
         context.update(
             topic=topic,
-            cell=HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)),
+            cell=HeatCell(
+                topic=topic,
+                record=quiz_selectors.mastery_of(topic),
+                evidence=evidence_selectors.evidence_summary(topic, today=today, zone=zone),
+            ),
             rows=rows,
             chart=mastery_chart_svg(points, topic_name=topic.name),
             recommendation=quiz_selectors.practice_difficulty(user=user, topic=topic),
@@ -157,6 +184,32 @@ class DiagnosticStartView(LoginRequiredMixin, View):
             messages.error(request, error.message)
             return redirect("mastery:course", pk=course.pk)
         return redirect("mastery:quiz", pk=attempt.pk)
+
+
+class SelfRatingView(CourseMasteryView):
+    """The diagnostic's self-rating for topics it cannot quiz: POST here, errors re-render."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        course = get_object_or_404(Course.objects.for_user(request.user), pk=pk)
+        topics = quiz_services.self_rated_topics(user=request.user, course=course)
+        form = SelfRatingForm(request.POST, topics=topics)
+        if form.is_valid():
+            try:
+                records = quiz_services.diagnostic_self_ratings_record(
+                    user=request.user, course=course, ratings=form.ratings()
+                )
+            except ApplicationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request,
+                    f"Recorded {len(records)} self-rating{'s' if len(records) != 1 else ''}.",
+                )
+                return redirect("mastery:course", pk=course.pk)
+        context = self.get_context_data(pk=pk, self_rating_form=form)
+        return self.render_to_response(context, status=400)
 
 
 class PracticeStartView(LoginRequiredMixin, View):
