@@ -22,7 +22,7 @@ from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
 from mastery.evidence_selectors import EvidenceSummary
 from mastery.forms import AnswerForm, SelfRatingForm
-from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, Trend
+from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, QuizKind, Trend
 
 # Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
 HUE_AT_FULL_MASTERY = 120
@@ -311,8 +311,16 @@ class QuizResultView(LoginRequiredMixin, TemplateView):
         if not attempt.is_completed:
             return redirect("mastery:quiz", pk=attempt.pk)
         items = [_feedback(item) for item in quiz_selectors.answered_items(attempt)]
+        self_rated = (
+            quiz_services.self_rated_topics(user=request.user, course=attempt.course)
+            if attempt.kind == QuizKind.DIAGNOSTIC
+            else []
+        )
         return self.render_to_response(
             self.get_context_data(
-                attempt=attempt, items=items, pass_percent=quiz_services.PASS_PERCENT
+                attempt=attempt,
+                items=items,
+                pass_percent=quiz_services.PASS_PERCENT,
+                self_rated_count=len(self_rated),
             )
         )

@@ -196,3 +196,16 @@ def test_an_estimate_from_one_or_two_answers_shows_its_interval_and_count(
         page = logged_in_client.get(reverse("mastery:topic", args=[quizzed.pk])).content.decode()
     assert f"± {mastery.confidence_interval:.0f}" in page
     assert "1 answer, last today" in page and "rough estimate" in page
+
+
+def test_the_diagnostic_result_points_to_the_self_rating(logged_in_client, user, course, quizzed):
+    TopicFactory(course=course, name="Series", order_index=1)
+    attempt = quiz_services.diagnostic_start(user=user, course=course)
+    quiz_services.quiz_answer(
+        attempt=attempt, question_id=attempt.items.get().question_id, raw_answer="a"
+    )
+    quiz_services.quiz_finish(attempt=attempt)
+    page = logged_in_client.get(reverse("mastery:quiz-result", args=[attempt.pk]))
+    body = page.content.decode()
+    assert "1 topic has too few questions to quiz you on" in body
+    assert "rate your confidence in it" in body
