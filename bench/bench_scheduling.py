@@ -70,14 +70,15 @@ def _student(seed: int):
 
 
 def _busy_hour(user):
-    from django.core.cache import cache
-
     from scheduling.models import StudyTask
+    from scheduling.services import busy_intervals_replace
 
     blocks = list(StudyTask.objects.for_user(user).filter(status="scheduled"))
     middle = sorted(blocks, key=lambda b: b.scheduled_start)[len(blocks) // 2]
     start = middle.scheduled_start
-    cache.set(f"busy:{user.pk}", [[start.isoformat(), (start + timedelta(hours=1)).isoformat()]])
+    busy_intervals_replace(
+        user=user, source="bench", intervals=[(start, start + timedelta(hours=1))]
+    )
 
 
 def _mastery_drop(user):

@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from scheduling import services
 from scheduling.models import (
+    BusyInterval,
     CalendarFeedToken,
     DailyCheckIn,
     PlanSnapshot,
@@ -74,6 +75,25 @@ class ReplanRequestAdmin(admin.ModelAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user"]
     date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BusyInterval)
+class BusyIntervalAdmin(SimpleHistoryAdmin):
+    """Busy time pulled from calendars; read-only, because only a pull (through
+    `busy_intervals_replace`) keeps the cache and the replan in step with the rows."""
+
+    list_display = ["user", "source", "start", "end", "label"]
+    list_filter = ["source"]
+    search_fields = ["user__email", "label", "external_id"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "start"
 
     def has_add_permission(self, request):
         return False

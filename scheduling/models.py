@@ -316,3 +316,52 @@ class ReplanRequest(models.Model):
 
     def __str__(self) -> str:
         return f"replan {self.user_id} ({self.reason}) requested {self.requested_at:%H:%M:%S}"
+
+
+class BusyIntervalQuerySet(models.QuerySet):
+    def for_user(self, user_or_id):
+        return self.filter(user=user_or_id)
+
+    def overlapping(self, start, end):
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class BusyInterval(models.Model):
+    """Time a student's own calendar says they are busy; the planner keeps it free.
+
+    PostgreSQL is the system of record: a pull replaces one source's rows in the window it
+    asked about, and Redis only caches what the planner reads. `source` names where the rows
+    came from (a provider, optionally with its calendar) so one pull never erases another's.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="busy_intervals",
+        db_index=False,
+    )
+    source = models.CharField(max_length=200)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    external_id = models.CharField(max_length=255, blank=True)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = BusyIntervalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "end", "id"]
+        indexes = [
+            models.Index(fields=["user", "start"], name="idx_busy_user_start"),
+            models.Index(fields=["user", "source", "start"], name="idx_busy_user_source_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="busy_interval_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"busy {self.user_id} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} ({self.source})"

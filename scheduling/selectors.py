@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mastery.models import EvidenceSource, PerformanceRecord
-from scheduling import rules
-from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
-from scheduling.services import busy_intervals_for
+from scheduling import planner, rules
+from scheduling.models import BusyInterval, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.work import local_midnight, user_zone
 
 # Sources of PerformanceRecords that count as a day of study for streaks.
@@ -21,6 +23,66 @@ STREAK_EVIDENCE_SOURCES = (EvidenceSource.QUIZ, EvidenceSource.DIAGNOSTIC)
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # How many prioritized tasks `next` shows by default.
 NEXT_TASKS_LIMIT = 10
+# Redis only caches busy time (PostgreSQL holds it): a lost key costs one indexed query.
+BUSY_CACHE_KEY = "busy:{user_id}"
+# Writes delete the key on commit; the expiry bounds how long a missed delete could matter.
+BUSY_CACHE_SECONDS = 60 * 60
+
+
+def busy_intervals_for(
+    user_id, *, start: datetime | None = None, end: datetime | None = None
+) -> list[planner.Interval]:
+    """The student's busy time in time order, optionally only what overlaps [start, end).
+
+    Reads the cached copy when there is one; PostgreSQL otherwise (and refills the cache).
+    """
+    key = BUSY_CACHE_KEY.format(user_id=user_id)
+    intervals = _busy_from_cache(cache.get(key))
+    if intervals is None:
+        rows = BusyInterval.objects.for_user(user_id).order_by("start", "end", "id")
+        intervals = [planner.Interval(s, e) for s, e in rows.values_list("start", "end")]
+        cached = [[i.start.isoformat(), i.end.isoformat()] for i in intervals]
+        cache.set(key, cached, timeout=BUSY_CACHE_SECONDS)
+    if start is not None:
+        intervals = [i for i in intervals if i.end > start]
+    if end is not None:
+        intervals = [i for i in intervals if i.start < end]
+    return sorted(intervals, key=lambda i: (i.start, i.end))
+
+
+def _busy_from_cache(cached) -> list[planner.Interval] | None:
+    """The cached copy, or None (a miss) when there is none or it cannot be read back."""
+    if not isinstance(cached, list):
+        return None
+    try:
+        return [
+            planner.Interval(datetime.fromisoformat(start), datetime.fromisoformat(end))
+            for start, end in cached
+        ]
+    except (TypeError, ValueError):
+        return None
+
+
+def busy_fingerprint(intervals: list[planner.Interval]) -> str:
+    """A digest of busy time: a plan remembers the one it used, a sweep compares."""
+    payload = json.dumps([[i.start.isoformat(), i.end.isoformat()] for i in intervals])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def busy_fingerprints_by_user(user_ids) -> dict[str, str]:
+    """`busy_fingerprint` of each user's busy time, in one query (the hourly sweep)."""
+    by_user: dict[str, list[planner.Interval]] = {str(pk): [] for pk in user_ids}
+    rows = (
+        BusyInterval.objects.filter(user_id__in=list(user_ids))
+        .order_by("user_id", "start", "end", "id")
+        .values_list("user_id", "start", "end")
+    )
+    for user_id, start, end in rows:
+        by_user[str(user_id)].append(planner.Interval(start, end))
+    return {
+        user_id: busy_fingerprint(sorted(items, key=lambda i: (i.start, i.end)))
+        for user_id, items in by_user.items()
+    }
 
 
 def tasks_for(user) -> QuerySet[StudyTask]:
@@ -168,7 +230,7 @@ def day_view(user, *, first: date, days: int, preferences, now: datetime | None 
     start = local_midnight(first, tz)
     end = local_midnight(first + timedelta(days=days), tz)
     tasks = list(schedule_between(user, start, end))
-    busy = [b for b in busy_intervals_for(user.pk) if b.start < end and b.end > start]
+    busy = busy_intervals_for(user.pk, start=start, end=end)
     today = now.astimezone(tz).date()
     columns = []
     availability = preferences.weekly_availability or {}

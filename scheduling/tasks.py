@@ -1,7 +1,7 @@
 """Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -21,7 +21,7 @@ REPLAN_TIME_LIMIT_S = 90
 # Another replan of the same user holds the lock: try again shortly, a few times.
 LOCKED_RETRY_COUNTDOWN_S = 5
 REPLAN_MAX_RETRIES = 5
-# Sweeps enqueue one task per user; this bounds one sweep's work, the next hour takes the rest.
+# Sweeps enqueue one task per user; this bounds one sweep's (or one nightly batch's) work.
 SWEEP_SOFT_TIME_LIMIT_S = 240
 SWEEP_TIME_LIMIT_S = 300
 SWEEP_BATCH_SIZE = 1000
@@ -57,6 +57,10 @@ def replan_user(self, user_id: str, reason: str = "") -> dict | None:
             logger.info("replan of %s skipped: one is running in this process", user_id)
             return None
         raise self.retry(countdown=LOCKED_RETRY_COUNTDOWN_S, exc=exc) from exc
+    except services.PlanRejected:
+        # Logged with its violations by the service; the same rows would give the same plan,
+        # so no retry. The request row stays, and the pending sweep tries again later.
+        return None
     return {
         "created": outcome.diff.created,
         "moved": outcome.diff.moved,
@@ -84,20 +88,33 @@ def mark_missed_blocks() -> list[str]:
     soft_time_limit=SWEEP_SOFT_TIME_LIMIT_S,
     time_limit=SWEEP_TIME_LIMIT_S,
 )
-def nightly_replan_sweep() -> dict:
+def nightly_replan_sweep(night_of: str | None = None, after_user_id: str | None = None) -> dict:
     """Hourly: replan users at 02:xx local time, users whose busy time changed, and users
-    with missed blocks."""
-    now = timezone.now()
+    with missed blocks.
+
+    The nightly part runs in batches of SWEEP_BATCH_SIZE that chain (Saleor style): a full
+    batch re-queues this task for the users after its last one, with the instant the sweep
+    started (`night_of`), so a long chain still covers the zones that were at 02:xx then.
+    Each user is marked as it is enqueued, so a second beat in the same hour skips them.
+    """
+    now = datetime.fromisoformat(night_of) if night_of else timezone.now()
+    batch = services.users_due_for_nightly(now=now, after_pk=after_user_id, limit=SWEEP_BATCH_SIZE)
     nightly = []
-    for user, local_date in services.users_due_for_nightly(now=now)[:SWEEP_BATCH_SIZE]:
+    for user, local_date in batch:
         replan_user.delay(str(user.pk), "nightly")
         services.nightly_mark(user=user, local_date=local_date)
         nightly.append(str(user.pk))
+    continues = len(batch) == SWEEP_BATCH_SIZE
+    if continues:
+        publish(nightly_replan_sweep, now.isoformat(), nightly[-1])
+    if after_user_id is not None:
+        # A continuation: the busy and missed parts ran with the first batch.
+        return {"nightly": nightly, "busy_changed": [], "missed": [], "continues": continues}
     busy = [u for u in services.users_with_changed_busy() if u not in nightly]
     for user_id in busy[:SWEEP_BATCH_SIZE]:
         replan_user.delay(user_id, "busy_changed")
     missed = mark_missed_blocks()
-    return {"nightly": nightly, "busy_changed": busy, "missed": missed}
+    return {"nightly": nightly, "busy_changed": busy, "missed": missed, "continues": continues}
 
 
 @shared_task(

@@ -102,6 +102,8 @@ class ReplanView(LoginRequiredMixin, View):
             outcome = services.plan_replan(user=request.user, reason="requested on the page")
         except services.PlanLocked:
             messages.error(request, "A replan is already running; try again in a moment.")
+        except services.PlanRejected as exc:
+            messages.error(request, exc.message)
         else:
             diff = outcome.diff
             messages.success(

@@ -499,8 +499,8 @@ def google_busy_refresh(
         if calendar_id != integration.google_calendar_id
     ]
     intervals: list[tuple[datetime, datetime]] = []
+    now = timezone.now()
     if calendar_ids:
-        now = timezone.now()
         answer = client.free_busy(
             calendar_ids=calendar_ids,
             time_min=now,
@@ -519,7 +519,13 @@ def google_busy_refresh(
         integration.google_busy_hash = digest
         integration.save(update_fields=["google_busy_hash", "updated_at"])
     # The planner reads busy time from scheduling's store, which replans when it changed.
-    scheduling_services.busy_intervals_set(user=integration.user, intervals=intervals)
+    scheduling_services.busy_intervals_replace(
+        user=integration.user,
+        source="google",
+        intervals=intervals,
+        window_start=now,
+        window_end=now + timedelta(days=settings.PLANNING_HORIZON_DAYS),
+    )
     return intervals
 
 

@@ -156,9 +156,8 @@ def test_nightly_sweep_picks_users_at_two_in_their_own_zone(db):
 def test_sweep_replans_users_whose_busy_time_changed(setup):
     services.plan_regenerate(user=setup.user)
     block = StudyTask.objects.for_user(setup.user).filter(status="scheduled").first()
-    cache.set(
-        f"busy:{setup.user.pk}",
-        [[block.scheduled_start.isoformat(), block.scheduled_end.isoformat()]],
+    services.busy_intervals_replace(
+        user=setup.user, source="google", intervals=[(block.scheduled_start, block.scheduled_end)]
     )
     result = tasks.nightly_replan_sweep.delay().get()
     assert result["busy_changed"] == [str(setup.user.pk)]

@@ -179,13 +179,16 @@ def test_unplaceable_work_stays_pending_with_its_reason(setup):
     assert any(c["is_at_risk"] for c in outcome.snapshot.cushions)
 
 
-def test_busy_time_from_the_cache_is_avoided(setup):
+def test_stored_busy_time_is_avoided_even_when_the_cached_copy_is_unreadable(setup):
     services.plan_regenerate(user=setup.user)
     first = placed(setup.user)[0]
-    cache.set(
-        f"busy:{setup.user.pk}",
-        [[first.scheduled_start.isoformat(), first.scheduled_end.isoformat()], ["bad"]],
+    services.busy_intervals_replace(
+        user=setup.user,
+        source="google",
+        intervals=[(first.scheduled_start, first.scheduled_end)],
     )
+    # Redis only caches busy time: garbage there reads as a miss, PostgreSQL answers.
+    cache.set(f"busy:{setup.user.pk}", [["bad"]])
     outcome = services.plan_regenerate(user=setup.user, reason="busy_changed")
     assert outcome.diff.moved or outcome.diff.deleted
     for task in placed(setup.user):
@@ -220,9 +223,8 @@ def test_small_change_moves_few_blocks(setup):
     services.plan_regenerate(user=setup.user)
     before = placed(setup.user)
     last = before[-1]
-    cache.set(
-        f"busy:{setup.user.pk}",
-        [[last.scheduled_start.isoformat(), last.scheduled_end.isoformat()]],
+    services.busy_intervals_replace(
+        user=setup.user, source="google", intervals=[(last.scheduled_start, last.scheduled_end)]
     )
     outcome = services.plan_regenerate(user=setup.user)
     changed = len(outcome.diff.moved) + len(outcome.diff.deleted)
@@ -379,9 +381,8 @@ def test_reschedule_pins_the_block_and_refuses_conflicts(setup):
     with pytest.raises(ApplicationError):
         services.study_task_reschedule(task=first, new_start=NOW - timedelta(hours=1))
     free_start = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)  # 21:00 local Saturday
-    cache.set(
-        f"busy:{setup.user.pk}",
-        [[free_start.isoformat(), (free_start + timedelta(hours=1)).isoformat()]],
+    services.busy_intervals_replace(
+        user=setup.user, source="google", intervals=[(free_start, free_start + timedelta(hours=1))]
     )
     with pytest.raises(ApplicationError) as busy:
         services.study_task_reschedule(task=first, new_start=free_start)

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,9 +34,12 @@ def first_block(user):
 
 def test_week_page_shows_blocks_reasons_busy_and_availability(logged_in_client, planned):
     block = first_block(planned.user)
-    cache.set(
-        f"busy:{planned.user.pk}",
-        [["2026-12-02T00:00:00+00:00", "2026-12-02T01:00:00+00:00"]],
+    services.busy_intervals_replace(
+        user=planned.user,
+        source="google",
+        intervals=[
+            (datetime(2026, 12, 2, 0, 0, tzinfo=UTC), datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+        ],
     )
     response = logged_in_client.get(reverse("scheduling:week"), {"week": "2026-12-01"})
     html = response.content.decode()

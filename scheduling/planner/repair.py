@@ -1,0 +1,422 @@
+"""The over-full plan: EDF construction, ejection chains, repacking, stretching."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+
+from scheduling.planner.grid import (
+    _align_up,
+    _overlap,
+)
+from scheduling.planner.placement import (
+    _Placement,
+)
+from scheduling.planner.state import (
+    _FOREVER,
+    _NEVER,
+    _Block,
+    _Day,
+    _Task,
+)
+from scheduling.planner.types import (
+    PlanRequest,
+)
+
+# -- Repair budget --------------------------------------------------------------------------
+# The repair pass is a bounded local search. Per task and per candidate plan; on the bench's
+# two-week instances the total never binds, on a 300-task semester it caps the search so the
+# whole plan stays well under a second (more attempts bought < 1% more weighted minutes).
+MAX_REPAIR_ATTEMPTS_PER_TASK = 15
+MAX_REPAIR_ATTEMPTS_TOTAL = 500
+# Evicted work may in turn evict (a chain of two moves), trying only its cheapest options.
+MAX_EJECTION_DEPTH = 2
+MAX_NESTED_ATTEMPTS = 4
+# Evicting more than two neighbouring blocks rarely pays and multiplies the work.
+MAX_EVICTED_BLOCKS = 2
+# Float sums of priority x minutes: smaller differences are noise, not gains.
+GAIN_EPSILON = 1e-6
+
+
+class _Repair(_Placement):
+    def __init__(self, request: PlanRequest, *, is_dense: bool = False) -> None:
+        super().__init__(request, is_dense=is_dense)
+        # Shared by every search pass of this candidate plan.
+        self.budget = MAX_REPAIR_ATTEMPTS_TOTAL
+
+    def edf(self) -> None:
+        """Earliest deadline first, as early as possible, lower-priority work evicted to fit.
+
+        For divisible work due by deadlines this is the classic way to keep the most valuable
+        minutes; used as an alternative construction when the plan is over-full.
+        """
+        self.is_asap = True
+        self.is_built_by_edf = True
+        done: set[int] = set()
+        for task in sorted(self.order, key=lambda t: (t.hi, -t.spec.priority, t.spec.id)):
+            # A prerequisite goes just before its dependant, if it can start before the
+            # dependant is due; one that cannot would only block the dependant.
+            for index in sorted(task.ancestors, key=lambda a: (self.tasks[a].depth, a)):
+                ancestor = self.tasks[index]
+                if index not in done and not ancestor.in_cycle and ancestor.lo < task.hi:
+                    done.add(index)
+                    # Finish the prerequisite early enough to leave the dependant its time.
+                    ancestor.hi_cap = self._latest_start(task)
+                    self._edf_place(ancestor)
+                    ancestor.hi_cap = _FOREVER
+                    self._fill(ancestor)
+            if task.index not in done:
+                done.add(task.index)
+                self._edf_place(task)
+        self.is_asap = False
+        self.log.clear()
+
+    def _latest_start(self, task: _Task) -> int:
+        """Roughly the latest time `task` could start and still get all its minutes, counting
+        blocks of lower-priority work (which EDF would evict) as free."""
+        needed = task.remaining
+        lo, hi = self._window(task)
+        for day_index in reversed(self._day_range(lo, hi)):
+            day = self.days[day_index]
+            evictable = sum(
+                min(b.end, hi) - b.start
+                for b in day.blocks
+                if b.start < hi
+                and not b.is_kept
+                and self.tasks[b.task].spec.priority < task.spec.priority
+            )
+            free = _overlap(self._free(day), lo, hi)
+            usable = min(day.cap_left + evictable, free + evictable)
+            if usable >= needed:
+                # Somewhere in this day; its first usable minute is a safe (early) answer.
+                return max(lo, day.base[0][0] if day.base else day.start)
+            needed -= usable
+        return lo
+
+    def _edf_place(self, task: _Task) -> None:
+        if task.spec.duration_min <= 0:
+            return
+        self._fill(task)
+        if not self._wants_more(task):
+            return
+        mark = len(self.log)
+        before = self.weighted
+        evicted: set[int] = set()
+        # Evicting a prerequisite or a dependant only moves this task's window.
+        related = set(task.ancestors) | set(task.descendants)
+        while self._wants_more(task):
+            lo, hi = self._window(task)
+            victims = [
+                b
+                for d in self._day_range(lo, hi)
+                for b in self.days[d].blocks
+                if self.tasks[b.task].spec.priority < task.spec.priority
+                and not b.is_kept
+                and b.task not in related
+                and b.end > lo
+                and b.start < hi
+            ]
+            if not victims:
+                break
+            victim = min(
+                victims, key=lambda b: (self.tasks[b.task].spec.priority, -b.start, b.task)
+            )
+            self._remove(victim)
+            evicted.add(victim.task)
+            self._fill(task)
+        for index in sorted(evicted):
+            self._fill(self.tasks[index])
+        if self.weighted < before - GAIN_EPSILON:
+            self._rollback(mark)
+
+    def repair(self) -> None:
+        """Ejection chains: make room for short tasks by moving or evicting other blocks."""
+        for task in self.order:
+            if self._wants_more(task):
+                self._insert(task, depth=MAX_EJECTION_DEPTH)
+        self.log.clear()
+
+    def _insert(self, task: _Task, depth: int) -> None:
+        self._fill(task)
+        attempts = 0
+        limit = MAX_REPAIR_ATTEMPTS_PER_TASK if depth == MAX_EJECTION_DEPTH else MAX_NESTED_ATTEMPTS
+        while depth > 0 and self._wants_more(task) and self.budget > 0 and attempts < limit:
+            improved = False
+            for group in self._eviction_groups(task, limit - attempts):
+                if self.budget <= 0:
+                    break
+                attempts += 1
+                self.budget -= 1
+                if self._try_evict(task, group, depth):
+                    improved = True
+                    break
+            if not improved:
+                break
+
+    def _wants_more(self, task: _Task) -> bool:
+        if not task.spec.is_splittable:
+            return task.placed == 0
+        return task.remaining >= task.min_len
+
+    def _eviction_groups(self, task: _Task, limit: int) -> list[list[_Block]]:
+        """Up to `limit` runs of 1-2 neighbouring blocks whose removal leaves room for a chunk
+        of `task`, cheapest (priority x minutes) first."""
+        lo, hi = self._window(task)
+        need = task.min_len if task.spec.is_splittable else task.remaining
+        if hi - lo < need:
+            return []
+        gap, step, own = self.gap, self.step, task.index
+        tasks = self.tasks
+        found: list[tuple[float, int, int, int, int]] = []
+        for day_index in self._day_range(lo, hi):
+            day = self.days[day_index]
+            blocks = day.blocks
+            count = len(blocks)
+            if not count:
+                continue
+            segments = day.base
+            seg_index = 0
+            for first in range(count):
+                head = blocks[first]
+                while segments[seg_index][1] <= head.start:
+                    seg_index += 1
+                seg_start, seg_end = segments[seg_index]
+                left = seg_start
+                if first and blocks[first - 1].end + gap > left:
+                    left = blocks[first - 1].end + gap
+                left = _align_up(max(left, lo), step)
+                freed = 0
+                cost = 0.0
+                for last in range(first, min(first + MAX_EVICTED_BLOCKS, count)):
+                    block = blocks[last]
+                    if block.task == own or block.is_kept or block.start >= seg_end:
+                        break
+                    length = block.end - block.start
+                    freed += length
+                    cost += tasks[block.task].spec.priority * length
+                    right = seg_end
+                    if last + 1 < count and blocks[last + 1].start - gap < right:
+                        right = blocks[last + 1].start - gap
+                    if min(right, hi) - left >= need and day.cap_left + freed >= need:
+                        found.append((cost, head.start, day_index, first, last))
+        chosen = heapq.nsmallest(limit, found)
+        return [self.days[d].blocks[first : last + 1] for _, _, d, first, last in chosen]
+
+    def _try_evict(self, task: _Task, group: list[_Block], depth: int) -> bool:
+        mark = len(self.log)
+        before = self.weighted
+        victims = sorted({b.task for b in group})
+        for block in group:
+            self._remove(block)
+        if self._fill(task, days=[group[0].day], max_chunks=1) == 0:
+            self._rollback(mark)
+            return False
+        for victim in victims:
+            self._insert(self.tasks[victim], depth - 1)
+        if self.weighted > before + GAIN_EPSILON:
+            return True
+        self._rollback(mark)
+        return False
+
+    def repack(self) -> None:
+        """Re-pack whole days with fewer, longer blocks when that places more weighted minutes.
+
+        Preferred-length chunks cost a break each; when work is left over, a day packed with
+        long blocks can hold more. Tried only on days some short task could use.
+        """
+        short = [t for t in self.order if self._wants_more(t)]
+        if not short:
+            return
+        day_indexes = sorted({d for t in short for d in self._day_range(*self._window(t))})
+        orderings = (
+            lambda t: (-t.spec.priority, t.hi, t.spec.id),
+            lambda t: (t.hi, -t.spec.priority, t.spec.id),
+        )
+        for day_index in day_indexes:
+            if any(b.is_kept for b in self.days[day_index].blocks):
+                continue  # a kept block stays where it was (low churn); so does its day
+            for key in orderings:
+                if self.budget <= 0:
+                    self.log.clear()
+                    return
+                self.budget -= 1
+                if self._try_repack(self.days[day_index], key):
+                    break
+        self.log.clear()
+
+    def _try_repack(self, day: _Day, key: Callable[[_Task], tuple]) -> bool:
+        mark = len(self.log)
+        before = self.weighted
+        removed = sorted({b.task for b in day.blocks})
+        for block in list(day.blocks):
+            self._remove(block)
+        candidates = sorted(
+            (t for t in self.order if t.lo < day.end and t.hi > day.start and self._wants_more(t)),
+            key=key,
+        )
+        for seg_start, seg_end in day.base:
+            cursor = seg_start
+            while cursor < seg_end and day.cap_left > 0:
+                placed = None
+                for task in candidates:
+                    if not self._wants_more(task):
+                        continue
+                    lo, hi = self._window(task)
+                    start = _align_up(max(cursor, lo), self.step)
+                    usable = min(min(seg_end, hi) - start, day.cap_left)
+                    if usable < task.min_len:
+                        continue
+                    length = min(task.remaining, usable)
+                    if not task.spec.is_splittable and length != task.remaining:
+                        continue
+                    shortfall = task.min_len - (task.remaining - length)
+                    if 0 < shortfall < task.min_len and length - shortfall >= task.min_len:
+                        length -= shortfall  # leave a placeable remainder, not a stranded tail
+                    placed = self._add(task, start, start + length)
+                    break
+                if placed is None:
+                    break
+                cursor = placed.end + self.gap
+        for index in removed:
+            self._fill(self.tasks[index])
+        if self.weighted > before + GAIN_EPSILON:
+            return True
+        self._rollback(mark)
+        return False
+
+    def stretch(self) -> None:
+        """Give tasks still short of minutes the free time right next to their blocks."""
+        for task in self.order:
+            if not task.spec.is_splittable:
+                continue
+            for block in list(task.blocks):
+                if task.remaining <= 0:
+                    break
+                # Kept blocks stay as they were; an earlier stretch may have slid this one.
+                if not block.is_kept and block in task.blocks:
+                    self._stretch_block(task, block)
+            if 0 < task.remaining < task.min_len:
+                self._merge_tail(task)
+        self.log.clear()
+
+    def _merge_tail(self, task: _Task) -> None:
+        """Re-place one of the task's blocks together with its stranded tail, if that fits."""
+        for block in sorted(task.blocks, key=lambda b: (b.end - b.start, b.start)):
+            if block.is_kept:
+                continue
+            mark = len(self.log)
+            before = self.weighted
+            self._remove(block)
+            self._fill(task)
+            if self.weighted > before + GAIN_EPSILON:
+                return
+            self._rollback(mark)
+
+    def _stretch_block(self, task: _Task, block: _Block) -> None:
+        day = self.days[block.day]
+        segment = next((s for s in day.base if s[0] <= block.start < s[1]), None)
+        if segment is None:
+            return
+        lo, hi = self._window(task)
+        earlier_end = max(
+            (b.end + self.gap for b in day.blocks if b.end <= block.start), default=_NEVER
+        )
+        later_start = min(
+            (b.start - self.gap for b in day.blocks if b.start >= block.end), default=_FOREVER
+        )
+        extra = min(task.remaining, day.cap_left)
+        new_end = min(segment[1], later_start, hi, block.end + extra)
+        new_end = max(new_end, block.end)
+        extra -= new_end - block.end
+        new_start = block.start
+        if extra > 0:
+            candidate = _align_up(max(segment[0], earlier_end, lo, block.start - extra), self.step)
+            new_start = min(candidate, block.start)
+        if (new_start, new_end) != (block.start, block.end):
+            self._remove(block)
+            block = self._add(task, new_start, new_end)
+        if task.remaining > 0 and day.cap_left > 0:
+            self._relayout(day, segment, block, min(task.remaining, day.cap_left))
+
+    def _relayout(self, day: _Day, segment: tuple[int, int], grown: _Block, extra: int) -> None:
+        """Grow `grown` by `extra` by sliding the segment's blocks together (same order)."""
+        members = [b for b in day.blocks if segment[0] <= b.start < segment[1]]
+        used = sum(b.end - b.start for b in members) + self.gap * (len(members) - 1)
+        extra = min(extra, segment[1] - segment[0] - used)
+        if extra <= 0 or any(b.is_kept for b in members):
+            return
+        mark = len(self.log)
+        layout = [
+            (self.tasks[b.task], b.end - b.start + (extra if b is grown else 0), b) for b in members
+        ]
+        for member in members:
+            self._remove(member)
+        cursor = segment[0]
+        for task, length, old in layout:
+            lo, hi = self._window(task)
+            start = _align_up(max(cursor, lo), self.step)
+            if start + length > min(segment[1], hi) or (
+                not task.spec.is_splittable and length != task.spec.duration_min
+            ):
+                self._rollback(mark)
+                return
+            is_kept = old.is_kept and (start, start + length) == (old.start, old.end)
+            self._add(task, start, start + length, is_kept=is_kept)
+            cursor = start + length + self.gap
+
+    def polish(self) -> None:
+        """Move blocks (same length) to places the soft preferences like better.
+
+        Never changes how many minutes a task gets, so weighted minutes stay the same; used on
+        EDF plans, which are built as early as possible with no regard for preferences.
+        """
+        blocks = sorted(
+            (b for day in self.days for b in day.blocks if not b.is_kept),
+            key=lambda b: (b.start, b.task),
+        )
+        for block in blocks:
+            task = self.tasks[block.task]
+            if block not in task.blocks:
+                continue
+            mark = len(self.log)
+            self._remove(block)
+            day = self.days[block.day]
+            lo, _ = self._window(task)
+            lo_day = self._day_of(lo)
+            seg_end = next((e for s, e in self._free(day) if s <= block.start < e), block.end)
+            current = self._score(task, day, block.start, block.end, seg_end, lo_day)
+            place = self._best_exact(task, block.end - block.start)
+            if place is None or place == (block.start, block.end):
+                self._rollback(mark)
+                continue
+            new_day = self.days[self._day_of(place[0])]
+            new_end = next((e for s, e in self._free(new_day) if s <= place[0] < e), place[1])
+            better = self._score(task, new_day, place[0], place[1], new_end, lo_day)
+            if better < current - GAIN_EPSILON:
+                self._add(task, *place)
+            else:
+                self._rollback(mark)
+        self.log.clear()
+
+    def _best_exact(self, task: _Task, length: int) -> tuple[int, int] | None:
+        lo, hi = self._window(task)
+        if hi - lo < length:
+            return None
+        lo_day = self._day_of(lo)
+        best: tuple[float, int] | None = None
+        for day_index in self._day_range(lo, hi):
+            day = self.days[day_index]
+            if day.cap_left < length:
+                continue
+            for seg_start, seg_end in self._free(day):
+                if seg_end <= lo:
+                    continue
+                if seg_start >= hi:
+                    break
+                start = _align_up(max(seg_start, lo), self.step)
+                if start + length > min(seg_end, hi):
+                    continue
+                score = self._score(task, day, start, start + length, seg_end, lo_day)
+                if best is None or (score, start) < best:
+                    best = (score, start)
+        return None if best is None else (best[1], best[1] + length)
