@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,7 +57,10 @@ class HeatCell:
 
 
 def heat_cells(topics, *, user) -> list[HeatCell]:
-    """Cells for topics from `topics_with_mastery`; adds the evidence annotations itself."""
+    """Cells for topics from `topics_with_mastery`. A queryset gets the evidence annotations
+    here; a list must come from `evidence_selectors.with_evidence` already."""
+    if isinstance(topics, QuerySet):
+        topics = evidence_selectors.with_evidence(topics, user=user)
     today, zone = evidence_selectors.student_today(user)
     return [
         HeatCell(
@@ -65,7 +68,7 @@ def heat_cells(topics, *, user) -> list[HeatCell]:
             record=quiz_selectors.mastery_of(topic),
             evidence=evidence_selectors.evidence_summary(topic, today=today, zone=zone),
         )
-        for topic in evidence_selectors.with_evidence(topics, user=user)
+        for topic in topics
     ]
 
 

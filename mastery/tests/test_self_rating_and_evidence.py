@@ -172,6 +172,10 @@ def test_pages_show_the_evidence_behind_each_number(logged_in_client, user, quiz
             logged_in_client.get(reverse("mastery:topic", args=[quizzed.pk])).content.decode(),
         ]
         series = logged_in_client.get(reverse("mastery:topic", args=[unquizzed.pk]))
+        # The course overview of the journey shows the same heatmap.
+        pages.append(
+            logged_in_client.get(f"/courses/{quizzed.course.pk}/overview").content.decode()
+        )
     for page in pages:
         assert "3 answers, last 12 days ago" in page
         assert f"± {mastery.confidence_interval:.0f}" in page
