@@ -116,7 +116,12 @@ def _evidence_label(observation) -> str:
     record = observation.performance_record
     if record.assessment_id:
         return f"{record.assessment.name} ({observation.score_percent:.0f}%)"
-    source = EvidenceSource(record.source).label if record.source else observation.kind
+    if record.source == EvidenceSource.SELF_RATING:
+        # Both a study task and the diagnostic record self-ratings under this source; the
+        # choice's label names only the first, and changing it would need a migration.
+        source = "Self-rating"
+    else:
+        source = EvidenceSource(record.source).label if record.source else observation.kind
     return f"{source} ({observation.score_percent:.0f}%)"
 
 

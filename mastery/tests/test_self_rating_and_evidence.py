@@ -182,6 +182,7 @@ def test_pages_show_the_evidence_behind_each_number(logged_in_client, user, quiz
     # A self-rating alone is shown as such, with its interval and a warning it is rough.
     assert "1 self-rating, last today (a rough estimate)" in pages[0]
     assert "1 self-rating" in series.content.decode()
+    assert "Self-rating (50%)" in series.content.decode()  # a rating of 3 of 5 in its history
 
 
 def test_a_topic_without_evidence_shows_no_number(logged_in_client, user, quizzed):
