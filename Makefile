@@ -21,7 +21,7 @@ TEST_ENV := CELERY_TASK_ALWAYS_EAGER=true
 API_TEST_ENV := $(TEST_ENV)
 endif
 
-.PHONY: run test lint check-deploy bench screenshots install migrate seed clean
+.PHONY: run test lint check-deploy bench faults screenshots install migrate seed clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,19 @@ check-deploy: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The fault tests against real services (each starts its own Redis, PostgreSQL cluster or
+# workers where it breaks them), then one table: per fault, grades sent and arrived,
+# duplicates, errors and the time to recover. Needs PostgreSQL and redis-server.
+FAULT_TESTS := planner/tests/test_faults_worker.py planner/tests/test_faults_worker_redis.py \
+	planner/tests/test_faults_redis_hang.py planner/tests/test_faults_postgres.py
+FAULTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/planner
+FAULTS_REDIS_URL ?= redis://127.0.0.1:6379/0
+faults: $(STAMP)
+	@report=$$(mktemp); \
+	CI=true FAULTS_REPORT=$$report DATABASE_URL=$(FAULTS_DATABASE_URL) REDIS_URL=$(FAULTS_REDIS_URL) \
+	  CELERY_TASK_ALWAYS_EAGER=true $(BIN)/python -m pytest $(FAULT_TESTS); \
+	status=$$?; $(BIN)/python -m planner.tests.faults $$report; rm -f $$report; exit $$status
 
 screenshots: $(STAMP)
 	$(BIN)/python manage.py screenshots

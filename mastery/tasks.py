@@ -1,14 +1,12 @@
 """Thin Celery tasks of the `mastery` queue: ids in, one service call, quiet when rows are gone."""
 
 from collections import defaultdict
-from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
-from django.utils import timezone
 
-from accounts.tasking import publish
+from accounts.tasking import intents_due, publish
 from mastery.models import MasteryRecomputeRequest
 from mastery.services import mastery_recompute_topics
 
@@ -20,10 +18,8 @@ RECOMPUTE_TIME_LIMIT_S = 90
 # is always safe.
 RECOMPUTE_MAX_RETRIES = 5
 RECOMPUTE_RETRY_BACKOFF_MAX_S = 120
-# A request younger than this may still be queued or running (its retries back off up to two
-# minutes), so the sweep leaves it to its own task rather than send it twice.
-PENDING_GRACE = timedelta(minutes=5)
-# Bounded: one sweep never floods the queue; the next one, a minute later, takes the rest.
+# The sweep leaves requests younger than settings.PENDING_SWEEP_GRACE_SECONDS to their own
+# task. Bounded: one sweep never floods the queue; the next one, a minute later, takes the rest.
 PENDING_SWEEP_BATCH = 500
 PENDING_SWEEP_TIME_LIMIT_S = 60
 
@@ -60,12 +56,13 @@ def recompute_topics(user_id: str, topic_ids: list[str], new_record_id: str | No
 )
 def pending_sweep() -> int:
     """Resends the recomputes a lost enqueue or a dead worker left behind; returns how many
-    users got one. A duplicate is harmless: the fold is idempotent."""
-    stale = (
-        MasteryRecomputeRequest.objects.older_than(timezone.now() - PENDING_GRACE)
-        .order_by()
-        .values_list("user_id", "topic_id")
-        .distinct()[:PENDING_SWEEP_BATCH]
+    users got one, each with all their due topics. A duplicate is harmless: the fold is
+    idempotent."""
+    stale = intents_due(
+        MasteryRecomputeRequest.objects.all(),
+        age_field="requested_at",
+        fields=("user_id", "topic_id"),
+        batch=PENDING_SWEEP_BATCH,
     )
     topics_by_user: dict[str, set[str]] = defaultdict(set)
     for user_id, topic_id in stale:

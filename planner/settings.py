@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of a request carries its id.
     "planner.middleware.RequestIdMiddleware",
+    # Before anything that reads the session, the user or the database: probes need none.
+    "planner.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
@@ -166,7 +168,7 @@ if REDIS_URL:
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
             },
         }
     }
@@ -212,9 +214,22 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
-    # Above the worker's 1 s blocking pop, so an idle worker never times out its own read.
-    "socket_timeout": 5.0,
+    # Bounds a publish to a hung Redis (it accepts the connection, then never answers). Above
+    # the worker's 1 s blocking pop, so an idle worker never times out its own read.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
 }
+# The result backend is the same Redis: bounded waits there too, and no retrying for long
+# (nothing on the request path or in beat waits on a result).
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"]
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
+# A worker whose broker goes away keeps trying to reconnect for ever instead of exiting, and
+# re-queues the late-acked task it was running (acks_late: the redelivery runs it again, which
+# every task tolerates) rather than finish it on a connection it can no longer ack on.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -222,27 +237,42 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "UTC"
+# Beat sends each periodic task without a result: a kept result makes beat subscribe to the
+# result backend, which retries for many seconds while Redis is down and lets the schedule
+# drift.
+PERIODIC_OPTIONS = {"ignore_result": True}
+# How old a pending recompute or replan request must be before its sweep resends it (the
+# sweeps run every minute). Younger ones may still be queued or retrying from their own publish;
+# a resend of an older one is at worst a harmless duplicate. A recompute gives up retrying well
+# within a minute, so after an outage its topic is caught up by the next sweep.
+PENDING_SWEEP_GRACE_SECONDS = env.float("PENDING_SWEEP_GRACE_SECONDS", default=60.0)
+PENDING_SWEEP_INTERVAL_SECONDS = env.float("PENDING_SWEEP_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "nightly-replan-sweep": {
         "task": "scheduling.tasks.nightly_replan_sweep",
         "schedule": crontab(minute=5),
+        "options": PERIODIC_OPTIONS,
     },
     "integrations-poll-sweep": {
         "task": "integrations.tasks.poll_sweep",
         "schedule": 60.0,
+        "options": PERIODIC_OPTIONS,
     },
     "outbox-sweep": {
         "task": "integrations.tasks.outbox_sweep",
         "schedule": 120.0,
+        "options": PERIODIC_OPTIONS,
     },
     # Recomputes and replans whose enqueue was lost (broker down) or whose worker died.
     "mastery-pending-sweep": {
         "task": "mastery.tasks.pending_sweep",
-        "schedule": 60.0,
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
     },
     "replan-pending-sweep": {
         "task": "scheduling.tasks.replan_pending_sweep",
-        "schedule": 60.0,
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
     },
 }
 

@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from planner import views
+from planner import health, views
 
 # Never a traceback: 503 with Retry-After while the database is away, else a plain 500.
 handler500 = views.server_error
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(("planner.api_urls", "api"), namespace="api")),
     path("accounts/", include("accounts.urls")),

@@ -5,12 +5,9 @@ import json
 import logging
 import sys
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
-from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -571,34 +568,6 @@ class AccountDeleteView(LoginRequiredMixin, TemplateView):
 
 class AccountDeletedView(TemplateView):
     template_name = "planner/account_deleted.html"
-
-
-# --- Health -----------------------------------------------------------------------------------
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
-
-def readyz(request):
-    # The probe is public: it says which dependency is down, the log says why.
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception:  # any failure means not ready
-        logger.warning("Readiness: database unavailable", exc_info=True)
-        checks["database"] = "unavailable"
-    if settings.REDIS_URL:
-        try:
-            cache.set("readyz", "1", 5)
-            checks["redis"] = "ok" if cache.get("readyz") == "1" else "error"
-        except Exception:
-            logger.warning("Readiness: Redis unavailable", exc_info=True)
-            checks["redis"] = "unavailable"
-    ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
 # --- Errors -----------------------------------------------------------------------------------

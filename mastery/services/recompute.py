@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.tasking import enqueue_on_commit
+from accounts.tasking import intent_enqueue
 from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
 from mastery import engine
@@ -52,12 +52,13 @@ def _enqueue_recompute(
     existing = Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list(
         "pk", flat=True
     )
-    # Written in the caller's transaction: if the publish below is lost, the sweep finds these.
-    MasteryRecomputeRequest.objects.bulk_create(
-        MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing
-    )
+    # Written in the caller's transaction: if the publish is lost, the sweep finds these.
     record_key = str(new_record_id) if new_record_id is not None else None
-    enqueue_on_commit(recompute_topics, str(user_id), ids, record_key)
+    intent_enqueue(
+        rows=(MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing),
+        task=recompute_topics,
+        args=(str(user_id), ids, record_key),
+    )
 
 
 def enqueue_recompute_for_assessments(*, user_id, assessment_ids: Iterable) -> None:
