@@ -62,6 +62,8 @@ class DiagnosticStartApi(GenericAPIView):
 
 class DiagnosticSelfRatingsApi(GenericAPIView):
     serializer_class = SelfRatingsInputSerializer
+    # Only for the schema's path parameter; `post` looks the course up in the user's scope.
+    queryset = Course.objects.none()
 
     @extend_schema(
         operation_id="quiz_diagnostic_self_ratings",
