@@ -1,11 +1,12 @@
 from django import forms
 
+from accounts.hygiene import HygieneForm, harden_form_field
 from mastery import grading
 from mastery.models import Question
 from mastery.quiz_selectors import question_spec
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(HygieneForm):
     """The answer to one question; its widget depends on the question type.
 
     `clean_answer` runs the same parser as the API, so an unknown option or a malformed number
@@ -62,6 +63,17 @@ class AnswerForm(forms.Form):
         return question_id
 
 
+class GradeTargetForm(HygieneForm):
+    target_percent = forms.FloatField(
+        label="Target grade (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave empty to clear the target.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+
+
 SELF_RATING_CHOICES = [
     ("", "Not rated"),
     ("1", "1: I don't know it"),
@@ -72,7 +84,7 @@ SELF_RATING_CHOICES = [
 ]
 
 
-class SelfRatingForm(forms.Form):
+class SelfRatingForm(HygieneForm):
     """One 1-to-5 confidence rating per topic the diagnostic cannot quiz; each is optional,
     and the service checks the range again, so the API and the page share its rules."""
 
@@ -80,9 +92,12 @@ class SelfRatingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.topics = list(topics)
         for topic in self.topics:
-            self.fields[self.field_name(topic.pk)] = forms.ChoiceField(
+            field = forms.ChoiceField(
                 label=topic.name, choices=SELF_RATING_CHOICES, required=False
             )
+            # Added after HygieneForm.__init__ hardened the declared fields, so harden here.
+            harden_form_field(field)
+            self.fields[self.field_name(topic.pk)] = field
 
     @staticmethod
     def field_name(topic_id) -> str:

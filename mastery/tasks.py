@@ -1,10 +1,12 @@
 """Thin Celery tasks of the `mastery` queue: ids in, one service call, quiet when rows are gone."""
 
+import uuid
 from collections import defaultdict
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from django.utils import timezone
 
 from accounts.tasking import intents_due, publish
 from mastery.models import MasteryRecomputeRequest
@@ -24,6 +26,29 @@ PENDING_SWEEP_BATCH = 500
 PENDING_SWEEP_TIME_LIMIT_S = 60
 
 
+def forget_failed_recompute(task, exc, task_id, args, kwargs, einfo):
+    """A recompute that failed for good is recorded as a FailedTask (accounts/failed_tasks.py);
+    its pending requests go, or the sweep would resend the same poison input every minute.
+    New evidence for these topics writes a new request, so a fixed cause heals by itself."""
+    args, kwargs = list(args or []), kwargs or {}
+    user_id = args[0] if args else kwargs.get("user_id")
+    topic_ids = args[1] if len(args) > 1 else kwargs.get("topic_ids")
+    # The arguments may be the very thing that is wrong; only well-formed ids are looked up.
+    user_id = _uuid_or_none(user_id)
+    topic_ids = [topic_id for topic_id in map(_uuid_or_none, topic_ids or []) if topic_id]
+    if user_id and topic_ids:
+        MasteryRecomputeRequest.objects.filter(
+            user_id=user_id, topic_id__in=topic_ids, requested_at__lte=timezone.now()
+        ).delete()
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 @shared_task(
     name="mastery.tasks.recompute_topics",
     acks_late=True,
@@ -35,6 +60,7 @@ PENDING_SWEEP_TIME_LIMIT_S = 60
     retry_backoff_max=RECOMPUTE_RETRY_BACKOFF_MAX_S,
     retry_jitter=True,
     max_retries=RECOMPUTE_MAX_RETRIES,
+    on_failure=forget_failed_recompute,
 )
 def recompute_topics(user_id: str, topic_ids: list[str], new_record_id: str | None = None):
     """Fold the user's evidence for these topics; returns the ids whose mastery moved.

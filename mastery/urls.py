@@ -1,10 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from mastery import views
 
 app_name = "mastery"
 
-urlpatterns = [
+# The mastery pages live under /mastery/; the grade planner kept its root path /grades/, so the
+# root URLconf includes this module at "" and both stay in the `mastery` namespace.
+mastery_patterns = [
     path("", views.MasteryOverviewView.as_view(), name="overview"),
     path("reviews/", views.ReviewsDueView.as_view(), name="reviews-due"),
     path("courses/<uuid:pk>/", views.CourseMasteryView.as_view(), name="course"),
@@ -23,4 +25,10 @@ urlpatterns = [
     path("quizzes/<uuid:pk>/", views.QuizTakeView.as_view(), name="quiz"),
     path("quizzes/<uuid:pk>/finish/", views.QuizFinishView.as_view(), name="quiz-finish"),
     path("quizzes/<uuid:pk>/result/", views.QuizResultView.as_view(), name="quiz-result"),
+]
+
+urlpatterns = [
+    path("mastery/", include(mastery_patterns)),
+    path("grades/", views.GradesIndexView.as_view(), name="grades_index"),
+    path("grades/<uuid:course_id>/", views.GradePlannerView.as_view(), name="grades"),
 ]

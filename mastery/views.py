@@ -1,4 +1,5 @@
-"""Mastery pages: heatmaps, a topic's chart, reviews due, and quizzes one question at a time.
+"""Mastery pages: heatmaps, a topic's chart, reviews due, quizzes one question at a time, and the
+grade planner (it scores the remaining assessments with mastery, so it lives here, not in courses).
 
 Quizzes work as plain forms (POST, then redirect) and, with htmx, swap only the question
 panel. Every object is fetched through the user's scope, so another user's id is a 404.
@@ -17,11 +18,13 @@ from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import ApplicationError
+from accounts.forms import add_application_error
 from courses.models import Course, Topic
 from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
 from mastery.evidence_selectors import EvidenceSummary
-from mastery.forms import AnswerForm, SelfRatingForm
+from mastery.forms import AnswerForm, GradeTargetForm, SelfRatingForm
+from mastery.grades import grade_plan_for, grade_target_set
 from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, QuizKind, Trend
 
 # Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
@@ -332,3 +335,55 @@ class QuizResultView(LoginRequiredMixin, TemplateView):
                 self_rated_count=len(self_rated),
             )
         )
+
+
+# --- Grade planner ----------------------------------------------------------------------------
+
+
+class GradesIndexView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/grades_index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["plans"] = [
+            grade_plan_for(user=user, course=course)
+            for course in Course.objects.for_user(user).active()
+        ]
+        return context
+
+
+class GradePlannerView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/grades.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.course = get_object_or_404(
+                Course.objects.for_user(request.user), pk=kwargs["course_id"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan = grade_plan_for(user=self.request.user, course=self.course)
+        context["plan"] = plan
+        context["form"] = kwargs.get("form") or GradeTargetForm(
+            initial={"target_percent": plan.target_percent}
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = GradeTargetForm(request.POST)
+        if form.is_valid():
+            try:
+                grade_target_set(
+                    user=request.user,
+                    course=self.course,
+                    target_percent=form.cleaned_data["target_percent"],
+                )
+            except ApplicationError as exc:
+                add_application_error(form, exc)
+            else:
+                messages.success(request, "Target saved.")
+                return redirect("mastery:grades", course_id=self.course.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)

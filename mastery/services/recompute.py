@@ -8,13 +8,16 @@ late, dated in the past, lands where it belongs. The newest evidence takes a fas
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError, transaction
 
+from accounts.failed_tasks import failed_task_record
 from accounts.tasking import intent_enqueue
 from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
@@ -32,6 +35,11 @@ from mastery.selectors import (
     with_assessment_map,
 )
 from mastery.signals import mastery_changed
+
+logger = logging.getLogger(__name__)
+
+# Errors a retry can fix: a lost connection, a lock timeout, the task's own time limit.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 # Stored state columns that define "mastery moved" for the layers above: scheduling replans
 # on a changed score or confidence, and on a changed review date (review tasks move).
@@ -315,9 +323,7 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
         topic_id
         for topic_id in ids
         if topic_id in topics
-        and mastery_recompute(
-            user=user, topic=topics[topic_id], new_record_id=new_record_id
-        ).has_moved
+        and _recompute_isolated(user=user, topic=topics[topic_id], new_record_id=new_record_id)
     ]
     if moved:
         user_id = str(user.pk)
@@ -325,6 +331,30 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
             lambda: mastery_changed.send(sender=MasteryRecord, user_id=user_id, topic_ids=moved)
         )
     return moved
+
+
+def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
+    """One topic's fold; a deterministic failure is recorded and skipped, not raised.
+
+    Raising would fail the whole task, and its retries and the pending sweep would meet the
+    same input again and again (a poison task), holding back every other topic of the batch.
+    Transient errors still raise, so the task retries them.
+    """
+    try:
+        return mastery_recompute(user=user, topic=topic, new_record_id=new_record_id).has_moved
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        failed_task_record(
+            task_name="mastery.recompute_topic",
+            task_id="",
+            args=[str(user.pk), str(topic.pk)],
+            kwargs={},
+            exc=exc,
+        )
+        logger.exception("mastery fold failed for one topic; skipped")
+        MasteryRecomputeRequest.objects.filter(user=user, topic=topic).delete()
+        return False
 
 
 def mastery_recompute_user(*, user) -> list[str]:

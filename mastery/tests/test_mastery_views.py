@@ -14,7 +14,7 @@ from mastery.models import MasteryRecord, Question, QuizAttempt, QuizStatus
 from mastery.quiz_selectors import current_item
 from mastery.tests.quiz_factories import bank, give_evidence
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

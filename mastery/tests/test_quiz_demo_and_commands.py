@@ -5,11 +5,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courses.tests.factories import CourseFactory, TopicFactory
+from journey.demo import DEMO_COURSES
 from mastery import quiz_services
 from mastery.demo_questions import SUBJECT_QUESTIONS, seed_demo_questions
 from mastery.models import Question
 from mastery.tests.quiz_factories import QuestionFactory
-from planner.demo import DEMO_COURSES
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from mastery.models import (
 from mastery.quiz_selectors import current_item, question_bank_export
 from mastery.tests.quiz_factories import QuestionFactory, bank
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def answer(attempt, *, correct: bool, now=None):
