@@ -92,9 +92,7 @@ class SelfRatingForm(HygieneForm):
         super().__init__(*args, **kwargs)
         self.topics = list(topics)
         for topic in self.topics:
-            field = forms.ChoiceField(
-                label=topic.name, choices=SELF_RATING_CHOICES, required=False
-            )
+            field = forms.ChoiceField(label=topic.name, choices=SELF_RATING_CHOICES, required=False)
             # Added after HygieneForm.__init__ hardened the declared fields, so harden here.
             harden_form_field(field)
             self.fields[self.field_name(topic.pk)] = field
