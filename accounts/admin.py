@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import ApiToken, AuditEvent, User, UserPreferences
+from accounts.audit import USERNAME_DIGEST_KEY, username_digest
+from accounts.models import ApiToken, AuditEvent, FailedTask, User, UserPreferences
 
 
 @admin.register(User)
@@ -110,6 +111,15 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
 
+    def get_search_results(self, request, queryset, search_term):
+        # Failed logins keep only a digest of the typed address: searching for an address
+        # also finds them, by digesting the search term the same way.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if "@" in search_term:
+            digest = username_digest(search_term)
+            results |= queryset.filter(**{f"detail__{USERNAME_DIGEST_KEY}": digest})
+        return results, may_have_duplicates
+
     def has_add_permission(self, request):
         return False
 
@@ -118,3 +128,30 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Read-only: a record of what failed and why. Fixing the cause and resending is a deploy or
+    a shell away; deleting a row once it is understood is allowed."""
+
+    list_display = ["failed_at", "task_name", "error_type", "retries"]
+    list_filter = ["task_name", "error_type"]
+    date_hierarchy = "failed_at"
+    readonly_fields = [
+        "failed_at",
+        "task_name",
+        "task_id",
+        "args",
+        "kwargs",
+        "error_type",
+        "error",
+        "retries",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from accounts.availability import WEEKDAYS, availability_errors, parse_hhmm
 from accounts.errors import ApplicationError
+from accounts.hygiene import HygieneForm
 from accounts.models import AcademicLevel, ApiToken, DifficultyCurve, User, UserPreferences
 from accounts.services import API_TOKEN_MAX_DAYS, API_TOKEN_MIN_DAYS
 from accounts.validators import (
@@ -52,7 +53,7 @@ def _timezone_field(*, with_blank: bool) -> forms.ChoiceField:
     )
 
 
-class SignupForm(forms.Form):
+class SignupForm(HygieneForm):
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -79,7 +80,7 @@ class SignupForm(forms.Form):
         return cleaned
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(HygieneForm):
     full_name = forms.CharField(max_length=200, required=False)
     school_name = forms.CharField(max_length=200, required=False)
     academic_level = forms.ChoiceField(choices=AcademicLevel.choices)
@@ -101,7 +102,7 @@ def _bounded(form_field_class, name: str, **kwargs) -> forms.Field:
     return form_field_class(min_value=lowest, max_value=highest, **kwargs)
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(HygieneForm):
     max_hours_per_day = _bounded(
         forms.FloatField,
         "max_hours_per_day",
@@ -182,7 +183,7 @@ OPTIONAL_RULE_FIELDS = frozenset(
 )
 
 
-class TimeRangeForm(forms.Form):
+class TimeRangeForm(HygieneForm):
     """One availability range of a day. A row left blank is ignored, so rows can be removed."""
 
     start = forms.TimeField(
@@ -319,7 +320,7 @@ class PreferencesEditor:
             add_application_error(self.form, ApplicationError(exc.message, field_errors=other))
 
 
-class ApiTokenCreateForm(forms.Form):
+class ApiTokenCreateForm(HygieneForm):
     name = forms.CharField(
         max_length=ApiToken._meta.get_field("name").max_length,
         help_text="What the token is for, such as “grade sync script”.",

@@ -308,3 +308,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.user_id_snapshot or '-'} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+from accounts.failed_tasks import FailedTask  # noqa: E402,F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.errors import ApplicationError
+from accounts.hygiene import HygieneForm
 from courses.models import AssessmentType, Course, Difficulty
 from courses.validation import course_dates_errors
 
@@ -30,7 +31,7 @@ def apply_service_errors(form: forms.Form, exc: ApplicationError, aliases=None) 
             form.add_error(target, str(message))
 
 
-class CourseForm(forms.Form):
+class CourseForm(HygieneForm):
     name = forms.CharField(max_length=200)
     code = forms.CharField(max_length=40, help_text="For example MATH 2413.")
     semester = forms.CharField(max_length=60, help_text="For example Fall 2026.")
@@ -54,7 +55,7 @@ class CourseForm(forms.Form):
         return cleaned
 
 
-class TopicForm(forms.Form):
+class TopicForm(HygieneForm):
     name = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     estimated_difficulty = forms.ChoiceField(choices=Difficulty.choices, initial=Difficulty.MEDIUM)
@@ -76,7 +77,7 @@ class TopicForm(forms.Form):
         ]
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(HygieneForm):
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(choices=AssessmentType.choices)
     weight_percent = forms.FloatField(
@@ -149,7 +150,7 @@ class AssessmentForm(forms.Form):
         return fields
 
 
-class CsvUploadForm(forms.Form):
+class CsvUploadForm(HygieneForm):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: name, code, semester, start_date, end_date, instructor.",
@@ -157,7 +158,7 @@ class CsvUploadForm(forms.Form):
     )
 
 
-class LmsUploadForm(forms.Form):
+class LmsUploadForm(HygieneForm):
     file = forms.FileField(
         label="Calendar file (.ics)",
         required=False,
@@ -188,7 +189,7 @@ class LmsUploadForm(forms.Form):
         return cleaned
 
 
-class StudyModesForm(forms.Form):
+class StudyModesForm(HygieneForm):
     def __init__(self, *args, courses=(), current=None, **kwargs):
         super().__init__(*args, **kwargs)
         current = current or {}

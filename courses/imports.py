@@ -15,17 +15,16 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.timezones import user_zone
 from courses.models import AssessmentType
 from courses.validation import course_dates_errors
 
-# A term's course list is tens of rows; a megabyte is far beyond any real file and keeps one
-# synchronous request bounded.
-MAX_CSV_BYTES = 1024 * 1024
-MAX_CSV_ROWS = 1000
-# An LMS feed covers a few terms of a few courses; more events than this is not a student feed.
-MAX_LMS_EVENTS = 2000
+# One set of import limits for every format (settings IMPORT_MAX_*, docs/input-limits.md).
+MAX_CSV_BYTES = hygiene.import_max_bytes()
+MAX_CSV_ROWS = hygiene.import_max_rows()
+MAX_LMS_EVENTS = hygiene.import_max_events()
 # An all-day deadline ("due Friday") means the end of that day in the student's timezone.
 ALL_DAY_DUE_TIME = time(23, 59)
 
@@ -137,12 +136,24 @@ def parse_courses_csv(text: str) -> list[CsvRow]:
         )
 
     seen: dict[tuple[str, str], int] = {}
+    refused: set[str] = set()
     for row in rows:
         _check_csv_row(row)
+        for name, message in hygiene.row_problems(
+            {**row.values, "start_date": row.start_date, "end_date": row.end_date},
+            dates=("start_date", "end_date"),
+        ):
+            row.add_error(name, message)
+            refused.add(name)
+            if isinstance(row.values.get(name), str):
+                # Reported, and safe for the lookups that still run over every row.
+                row.values[name] = hygiene.printable(row.values[name])
         key = (row.values["code"], row.values["semester"])
         if all(key) and key in seen:
             row.add_error("code", f"{key[0]} in {key[1]} already appears on line {seen[key]}.")
         seen.setdefault(key, row.line)
+    if refused:
+        hygiene.log_refusal("csv import", refused)
     return rows
 
 
@@ -245,6 +256,7 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
         ) from exc
     zone = user_zone(timezone_name)
     events: list[CalendarEvent] = []
+    refused: set[str] = set()
     for component in calendar.walk():
         if component.name not in ("VEVENT", "VTODO"):
             continue
@@ -257,7 +269,23 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
         name = CANVAS_BRACKET.sub("", summary).strip() or summary
         due, error = _due_moment(component, zone)
         uid = str(component.get("UID", "")).strip()
-        if not uid:
+        categories = _categories(component)
+        problems = hygiene.row_problems(
+            {"uid": uid, "summary": summary, "categories": categories, "due": due},
+            dates=("due",),
+        )
+        if problems:
+            # The event is reported but never stored: its text or its date cannot be.
+            refused.update(field_name for field_name, _ in problems)
+            categories = [hygiene.printable(category) for category in categories]
+            error = f"{problems[0][0]}: {problems[0][1]}"
+            uid, summary, name, due = (
+                hygiene.printable(uid),
+                hygiene.printable(summary),
+                hygiene.printable(name),
+                None,
+            )
+        elif not uid:
             error = "The event has no UID, so it cannot be imported idempotently."
         elif not summary:
             error = error or "The event has no SUMMARY."
@@ -267,7 +295,7 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
                 summary=summary,
                 name=name[:200],
                 bracket=bracket,
-                categories=_categories(component),
+                categories=categories,
                 due=due,
                 error=error,
             )
@@ -276,6 +304,8 @@ def parse_lms_calendar(text: str, *, timezone_name: str) -> list[CalendarEvent]:
         raise ApplicationError(
             "The feed has no events.", field_errors={"file": ["The feed has no events or tasks."]}
         )
+    if refused:
+        hygiene.log_refusal("calendar import", refused)
     return events
 
 

@@ -1,7 +1,9 @@
 from django import forms
 
+from accounts.hygiene import HygieneForm
 
-class NotionDatabaseForm(forms.Form):
+
+class NotionDatabaseForm(HygieneForm):
     """Which database the tasks go to; after Notion OAuth this is all the student fills in."""
 
     database_id = forms.CharField(
@@ -38,7 +40,7 @@ class NotionConnectForm(NotionDatabaseForm):
     field_order = ["token", "database_id", "parent_page_id", "two_way_sync"]
 
 
-class MonitoredCalendarsForm(forms.Form):
+class MonitoredCalendarsForm(HygieneForm):
     calendars = forms.MultipleChoiceField(
         label="Calendars that count as busy",
         required=False,

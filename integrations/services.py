@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ApplicationError
+from accounts.tasking import enqueue_on_commit, intent_enqueue
 from integrations import locks, providers
 from integrations.errors import ProviderDisconnectedError, ProviderSyncError, TransientSyncError
 from integrations.models import IntegrationSettings, OutboxAction, OutboxEntry, Provider
@@ -58,13 +59,17 @@ def outbox_record_plan_change(
     if not keys or not changes:
         return []
     with transaction.atomic():
-        OutboxEntry.objects.bulk_create(
-            OutboxEntry(user_id=user_id, provider=provider, study_task_id=task_id, action=action)
-            for provider in keys
-            for task_id, action in changes
-        )
         for provider in keys:
-            _enqueue_sync_on_commit(user_id=user_id, provider=provider)
+            _outbox_enqueue(
+                user_id=user_id,
+                provider=provider,
+                rows=(
+                    OutboxEntry(
+                        user_id=user_id, provider=provider, study_task_id=task_id, action=action
+                    )
+                    for task_id, action in changes
+                ),
+            )
     return keys
 
 
@@ -76,8 +81,10 @@ def outbox_record_all_scheduled(*, integration: IntegrationSettings, provider: s
         .filter(scheduled_start__isnull=False)
         .values_list("pk", flat=True)
     )
-    with transaction.atomic():
-        rows = OutboxEntry.objects.bulk_create(
+    rows = _outbox_enqueue(
+        user_id=integration.user_id,
+        provider=provider,
+        rows=(
             OutboxEntry(
                 user_id=integration.user_id,
                 provider=provider,
@@ -85,20 +92,22 @@ def outbox_record_all_scheduled(*, integration: IntegrationSettings, provider: s
                 action=OutboxAction.UPSERT,
             )
             for task_id in task_ids
-        )
-        _enqueue_sync_on_commit(user_id=integration.user_id, provider=provider)
+        ),
+    )
     return len(rows)
 
 
-def _enqueue_sync_on_commit(*, user_id, provider: str, pull: bool = False) -> None:
+def _outbox_enqueue(*, user_id, provider: str, rows) -> list:
     """The outbox rows are the durable record: a publish lost to a broker outage is only
     logged, and the outbox sweep sends the rows later. Robust, so a failing in-process (eager)
     sync is logged too: the change the student made has committed either way."""
-    from accounts.tasking import publish
     from integrations import tasks
 
-    transaction.on_commit(
-        lambda: publish(tasks.sync_provider, str(user_id), str(provider), pull), robust=True
+    return intent_enqueue(
+        rows=rows,
+        task=tasks.sync_provider,
+        args=(str(user_id), str(provider), False),
+        robust=True,
     )
 
 
@@ -184,7 +193,11 @@ def integration_sync_request(*, user, provider: str) -> None:
     integration = integration_settings_get(user=user)
     if provider not in enabled_providers(integration):
         raise ApplicationError(f"{providers.get(provider).label} is not connected.")
-    _enqueue_sync_on_commit(user_id=user.pk, provider=provider, pull=True)
+    from integrations import tasks
+
+    # No intent row: a pull the student asked for and lost to a broker outage is asked again
+    # by the next poll, or by the student.
+    enqueue_on_commit(tasks.sync_provider, str(user.pk), str(provider), True, robust=True)
 
 
 def integration_disconnect(*, user, provider: str) -> IntegrationSettings:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.tasking import intent_sweep, publish
 from integrations import providers, services
 from integrations.errors import TransientSyncError
 from integrations.models import IntegrationSettings, OutboxEntry
@@ -63,19 +64,17 @@ def sync_provider(self, user_id: str, provider: str, pull: bool = False) -> bool
 @shared_task(acks_late=True, soft_time_limit=SWEEP_TIME_LIMIT - 10, time_limit=SWEEP_TIME_LIMIT)
 def outbox_sweep() -> int:
     """Resends what a lost enqueue or a dead worker left in the outbox."""
-    stale = (
-        OutboxEntry.objects.pending()
+    resent = intent_sweep(
+        OutboxEntry.objects.pending(),
+        task=sync_provider,
+        age_field="created_at",
+        fields=("user_id", "provider"),
+        batch=SWEEP_BATCH,
+        args_for=lambda row: (str(row[0]), row[1], False),
         # Younger rows are still in flight from their own enqueue.
-        .filter(
-            created_at__lt=timezone.now() - timedelta(seconds=settings.SYNC_OUTBOX_GRACE_SECONDS)
-        )
-        .values_list("user_id", "provider")
-        .distinct()[:SWEEP_BATCH]
+        grace=timedelta(seconds=settings.SYNC_OUTBOX_GRACE_SECONDS),
     )
-    pairs = list(stale)
-    for user_id, provider in pairs:
-        sync_provider.delay(str(user_id), provider, False)
-    return len(pairs)
+    return len(resent)
 
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_TIME_LIMIT - 10, time_limit=SWEEP_TIME_LIMIT)
@@ -93,6 +92,6 @@ def poll_sweep() -> int:
     count = 0
     for integration in due:
         for provider in services.enabled_providers(integration):
-            sync_provider.delay(str(integration.user_id), provider, True)
+            publish(sync_provider, str(integration.user_id), provider, True)
             count += 1
     return count

@@ -134,7 +134,12 @@ def record_observation(
     """What `record` says about `topic`, or None when it says nothing about it."""
     topic_key = str(topic.pk)
     kind = evidence_kind(record)
-    observed_at = local_moment(record.completed_at, zone)
+    try:
+        observed_at = local_moment(record.completed_at, zone)
+    except OverflowError:
+        # A record from before the date bounds (year 1 west of UTC) has no local time, so the
+        # fold cannot order it: it is skipped rather than failing every recompute forever.
+        return None
     breakdown = record.topic_breakdown or {}
     if breakdown:
         entry = breakdown.get(topic_key)

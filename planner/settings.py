@@ -50,12 +50,17 @@ INSTALLED_APPS = [
     "mastery",
     "scheduling",
     "integrations",
+    "journey",
 ]
 
 MIDDLEWARE = [
     # First, so every log line of a request carries its id.
     "planner.middleware.RequestIdMiddleware",
+    # Before anything that reads the session, the user or the database: probes need none.
+    "planner.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside whitenoise, so static files get Permissions-Policy too.
+    "accounts.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads a query parameter: a NUL in it answers 400 (accounts/hygiene.py).
+    "accounts.hygiene.QueryStringHygieneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -166,7 +173,7 @@ if REDIS_URL:
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
             },
         }
     }
@@ -212,9 +219,22 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
-    # Above the worker's 1 s blocking pop, so an idle worker never times out its own read.
-    "socket_timeout": 5.0,
+    # Bounds a publish to a hung Redis (it accepts the connection, then never answers). Above
+    # the worker's 1 s blocking pop, so an idle worker never times out its own read.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
 }
+# The result backend is the same Redis: bounded waits there too, and no retrying for long
+# (nothing on the request path or in beat waits on a result).
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"]
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
+# A worker whose broker goes away keeps trying to reconnect for ever instead of exiting, and
+# re-queues the late-acked task it was running (acks_late: the redelivery runs it again, which
+# every task tolerates) rather than finish it on a connection it can no longer ack on.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -222,44 +242,81 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "UTC"
+# Beat sends each periodic task without a result: a kept result makes beat subscribe to the
+# result backend, which retries for many seconds while Redis is down and lets the schedule
+# drift.
+PERIODIC_OPTIONS = {"ignore_result": True}
+# How old a pending recompute or replan request must be before its sweep resends it (the
+# sweeps run every minute). Younger ones may still be queued or retrying from their own publish;
+# a resend of an older one is at worst a harmless duplicate. A recompute gives up retrying well
+# within a minute, so after an outage its topic is caught up by the next sweep.
+PENDING_SWEEP_GRACE_SECONDS = env.float("PENDING_SWEEP_GRACE_SECONDS", default=60.0)
+PENDING_SWEEP_INTERVAL_SECONDS = env.float("PENDING_SWEEP_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "nightly-replan-sweep": {
         "task": "scheduling.tasks.nightly_replan_sweep",
         "schedule": crontab(minute=5),
+        "options": PERIODIC_OPTIONS,
     },
     "integrations-poll-sweep": {
         "task": "integrations.tasks.poll_sweep",
         "schedule": 60.0,
+        "options": PERIODIC_OPTIONS,
     },
     "outbox-sweep": {
         "task": "integrations.tasks.outbox_sweep",
         "schedule": 120.0,
+        "options": PERIODIC_OPTIONS,
     },
     # Recomputes and replans whose enqueue was lost (broker down) or whose worker died.
     "mastery-pending-sweep": {
         "task": "mastery.tasks.pending_sweep",
-        "schedule": 60.0,
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
     },
     "replan-pending-sweep": {
         "task": "scheduling.tasks.replan_pending_sweep",
-        "schedule": 60.0,
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
+    },
+    # The forecast learns from a week of new evidence; Monday night, when few students work.
+    "mastery-fit-forecast": {
+        "task": "mastery.tasks.fit_forecast",
+        "schedule": crontab(minute=30, hour=3, day_of_week=1),
     },
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Input limits (docs/input-limits.md). A request body (form or JSON) of at most 2 MiB: a grade
+# import of a thousand rows is about 200 KB. Uploaded files are bounded separately, below.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# No request of this API nests deeper than a handful of levels; 32 leaves room for any client.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+# Every import (course CSV, grade rows, iCalendar file) shares these: a term's data is tens of
+# rows, and one synchronous request stays bounded.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1000)
+# An LMS calendar covers a few terms of a few courses; more events is not a student's feed.
+IMPORT_MAX_EVENTS = env.int("IMPORT_MAX_EVENTS", default=2000)
+
 REST_FRAMEWORK = {
     # Token first: a bad Bearer token then answers 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authentication first, then a NUL in the query string answers 400 (accounts/hygiene.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.hygiene.CleanQueryString",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     # Programs speak JSON; only the import endpoints also take uploads (they declare their own).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded in size and depth, refusing NUL and lone surrogates (accounts/hygiene.py).
+    "DEFAULT_PARSER_CLASSES": ["accounts.hygiene.HygieneJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -320,6 +377,19 @@ PLANNING_HORIZON_DAYS = env.int("PLANNING_HORIZON_DAYS", default=14)
 LMS_FEED_ALLOW_PRIVATE_HOSTS = env.bool("LMS_FEED_ALLOW_PRIVATE_HOSTS", default=False)
 LMS_FEED_TIMEOUT_SECONDS = env.float("LMS_FEED_TIMEOUT_SECONDS", default=10.0)
 LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
+# Each fetch can hold a web thread for the whole timeout, so fetches are limited per student.
+LMS_FEED_FETCHES_PER_HOUR = env.int("LMS_FEED_FETCHES_PER_HOUR", default=30)
+
+# Password-reset mails per address and per client IP an hour; past either, nothing is sent
+# (the answer is the same), so a burst cannot flood a mailbox.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
+
+# Per-student quotas (courses.quotas): far above a real degree, low enough that a script or a
+# hostile feed cannot fill the tables the planner and the mastery fold read on every run.
+QUOTA_COURSES_PER_STUDENT = env.int("QUOTA_COURSES_PER_STUDENT", default=100)
+QUOTA_ASSESSMENTS_PER_STUDENT = env.int("QUOTA_ASSESSMENTS_PER_STUDENT", default=1000)
+QUOTA_IMPORTS_PER_STUDENT_PER_DAY = env.int("QUOTA_IMPORTS_PER_STUDENT_PER_DAY", default=50)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -381,7 +451,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "planner.middleware.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "planner.middleware.RequestContextFilter"},
+        "redact_secret_paths": {"()": "accounts.logfilters.RedactSecretPathsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -398,11 +471,16 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secret_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Also on the loggers that write request paths, so every handler gets redacted records.
+        "django.request": {"filters": ["redact_secret_paths"]},
+        "django.server": {"filters": ["redact_secret_paths"]},
+    },
 }
 # Workers log through the same handler (JSON with the request id) instead of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

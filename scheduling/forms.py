@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.errors import ApplicationError
+from accounts.hygiene import HygieneForm
 
 RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
 OPTIONAL_RATING_CHOICES = [("", "—"), *RATING_CHOICES]
@@ -14,7 +15,7 @@ def add_application_error(form: forms.BaseForm, exc: ApplicationError) -> None:
         form.add_error(name if name in form.fields else None, messages)
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(HygieneForm):
     completion_percentage = forms.FloatField(
         label="How much did you finish (%)", min_value=1, max_value=100, initial=100
     )
@@ -27,11 +28,11 @@ class CompleteForm(forms.Form):
     )
 
 
-class SkipForm(forms.Form):
+class SkipForm(HygieneForm):
     reason = forms.CharField(label="Why are you skipping it", max_length=2000, required=False)
 
 
-class MoveForm(forms.Form):
+class MoveForm(HygieneForm):
     # Read in the student's zone: the view activates it around validation and rendering.
     new_start_time = forms.DateTimeField(
         label="New start (your local time)",
@@ -40,7 +41,7 @@ class MoveForm(forms.Form):
     )
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(HygieneForm):
     difficulty = forms.TypedChoiceField(
         label="How hard did today's study feel (1 = easy, 5 = too hard)",
         choices=RATING_CHOICES,

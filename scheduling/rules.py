@@ -359,6 +359,8 @@ class ExamTopic:
     topic_id: str
     weight: float  # share of the exam, 0..1
     state: engine.MasteryState | None
+    # The learner's ability and the topic's ease across learners, for the forecast.
+    context: engine.ForecastContext = engine.NEUTRAL_CONTEXT
 
 
 @dataclass(frozen=True)
@@ -389,8 +391,14 @@ def state_after_reviews(
     return state
 
 
-def readiness(topics: Sequence[ExamTopic], exam_at: datetime, reviews: dict[str, list]) -> float:
-    """Weighted mean over the exam's topics of the engine's predicted recall at the exam."""
+def readiness(
+    topics: Sequence[ExamTopic],
+    exam_at: datetime,
+    reviews: dict[str, list],
+    weights: Sequence[float] = engine.PREDICT_WEIGHTS,
+) -> float:
+    """Weighted mean over the exam's topics of the forecast's P(correct) at the exam, with
+    the forecast's fitted `weights` (mastery.forecasting.forecast_weights)."""
     total_weight = sum(t.weight for t in topics)
     if total_weight <= 0:
         return 0.0
@@ -399,7 +407,7 @@ def readiness(topics: Sequence[ExamTopic], exam_at: datetime, reviews: dict[str,
         if topic.state is None:
             continue
         state = state_after_reviews(topic.state, reviews.get(topic.topic_id, ()))
-        score += topic.weight * engine.predict(state, exam_at)
+        score += topic.weight * engine.predict(state, exam_at, weights, topic.context)
     return score / total_weight
 
 

@@ -1,14 +1,14 @@
 """Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.utils import timezone
 
-from accounts.tasking import publish
+from accounts.tasking import intent_sweep, publish
 from scheduling import services
 from scheduling.models import ReplanRequest
 
@@ -25,9 +25,8 @@ REPLAN_MAX_RETRIES = 5
 SWEEP_SOFT_TIME_LIMIT_S = 240
 SWEEP_TIME_LIMIT_S = 300
 SWEEP_BATCH_SIZE = 1000
-# A request younger than this may still be queued, or retrying behind another replan's lock,
-# so the pending sweep leaves it to its own task rather than replan twice.
-PENDING_GRACE = timedelta(minutes=5)
+# The pending sweep leaves requests younger than settings.PENDING_SWEEP_GRACE_SECONDS to their
+# own task (still queued, or retrying behind another replan's lock).
 PENDING_SWEEP_TIME_LIMIT_S = 60
 
 
@@ -78,7 +77,7 @@ def mark_missed_blocks() -> list[str]:
     """Replan every user with a block that ended unstarted; the replan marks it missed."""
     user_ids = services.users_with_missed_blocks(now=timezone.now())[:SWEEP_BATCH_SIZE]
     for user_id in user_ids:
-        replan_user.delay(user_id, "missed")
+        publish(replan_user, user_id, "missed")
     return user_ids
 
 
@@ -101,7 +100,7 @@ def nightly_replan_sweep(night_of: str | None = None, after_user_id: str | None 
     batch = services.users_due_for_nightly(now=now, after_pk=after_user_id, limit=SWEEP_BATCH_SIZE)
     nightly = []
     for user, local_date in batch:
-        replan_user.delay(str(user.pk), "nightly")
+        publish(replan_user, str(user.pk), "nightly")
         services.nightly_mark(user=user, local_date=local_date)
         nightly.append(str(user.pk))
     continues = len(batch) == SWEEP_BATCH_SIZE
@@ -112,7 +111,7 @@ def nightly_replan_sweep(night_of: str | None = None, after_user_id: str | None 
         return {"nightly": nightly, "busy_changed": [], "missed": [], "continues": continues}
     busy = [u for u in services.users_with_changed_busy() if u not in nightly]
     for user_id in busy[:SWEEP_BATCH_SIZE]:
-        replan_user.delay(user_id, "busy_changed")
+        publish(replan_user, user_id, "busy_changed")
     missed = mark_missed_blocks()
     return {"nightly": nightly, "busy_changed": busy, "missed": missed, "continues": continues}
 
@@ -126,13 +125,12 @@ def nightly_replan_sweep(night_of: str | None = None, after_user_id: str | None 
 def replan_pending_sweep() -> list[str]:
     """Replans the users whose replan request a lost enqueue or a dead worker left behind.
     A duplicate is harmless: a replan of unchanged rows changes nothing."""
-    user_ids = [
-        str(user_id)
-        for user_id in ReplanRequest.objects.older_than(timezone.now() - PENDING_GRACE)
-        .order_by()
-        .values_list("user_id", flat=True)
-        .distinct()[:SWEEP_BATCH_SIZE]
-    ]
-    for user_id in user_ids:
-        publish(replan_user, user_id, "pending")
-    return user_ids
+    resent = intent_sweep(
+        ReplanRequest.objects.all(),
+        task=replan_user,
+        age_field="requested_at",
+        fields=("user_id",),
+        batch=SWEEP_BATCH_SIZE,
+        args_for=lambda row: (str(row[0]), "pending"),
+    )
+    return [str(user_id) for (user_id,) in resent]

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from accounts.models import ApiToken, User, UserPreferences
 from accounts.services import API_TOKEN_MAX_DAYS, API_TOKEN_MIN_DAYS, PROFILE_FIELDS
 
@@ -20,7 +21,7 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format=TIME_FORMAT, input_formats=[TIME_FORMAT], **kwargs)
 
 
-class MeOutputSerializer(serializers.ModelSerializer):
+class MeOutputSerializer(HygieneModelSerializer):
     class Meta:
         model = User
         fields = [
@@ -39,7 +40,7 @@ class MeOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeInputSerializer(serializers.ModelSerializer):
+class MeInputSerializer(HygieneModelSerializer):
     """Shape only (types, lengths, the model's validators); the email is not writable."""
 
     class Meta:
@@ -47,7 +48,7 @@ class MeInputSerializer(serializers.ModelSerializer):
         fields = sorted(PROFILE_FIELDS)
 
 
-class PreferencesOutputSerializer(serializers.ModelSerializer):
+class PreferencesOutputSerializer(HygieneModelSerializer):
     earliest_start_time = HourMinuteField()
     latest_end_time = HourMinuteField()
 
@@ -75,7 +76,7 @@ class PreferencesOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PreferencesInputSerializer(serializers.ModelSerializer):
+class PreferencesInputSerializer(HygieneModelSerializer):
     """Field shapes and bounds; the availability rules are enforced by the service."""
 
     earliest_start_time = HourMinuteField(required=False)
@@ -101,7 +102,7 @@ class PreferencesInputSerializer(serializers.ModelSerializer):
         ]
 
 
-class ApiTokenOutputSerializer(serializers.ModelSerializer):
+class ApiTokenOutputSerializer(HygieneModelSerializer):
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -129,14 +130,14 @@ class ApiTokenCreatedOutputSerializer(ApiTokenOutputSerializer):
         read_only_fields = fields
 
 
-class ApiTokenCreateInputSerializer(serializers.Serializer):
+class ApiTokenCreateInputSerializer(HygieneSerializer):
     name = serializers.CharField(max_length=ApiToken._meta.get_field("name").max_length)
     expires_in_days = serializers.IntegerField(
         min_value=API_TOKEN_MIN_DAYS, max_value=API_TOKEN_MAX_DAYS, required=False
     )
 
 
-class AccountsErrorOutputSerializer(serializers.Serializer):
+class AccountsErrorOutputSerializer(HygieneSerializer):
     """A failure: `detail`, plus a list of messages per invalid field for a 400."""
 
     detail = serializers.CharField(required=False)

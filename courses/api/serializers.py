@@ -2,13 +2,14 @@
 
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from courses.models import Assessment, AssessmentType, Course, Difficulty, Topic
 from courses.validation import course_dates_errors, resource_links_errors
 
 # --- courses --------------------------------------------------------------------------------
 
 
-class CourseInputSerializer(serializers.Serializer):
+class CourseInputSerializer(HygieneSerializer):
     name = serializers.CharField(max_length=200)
     code = serializers.CharField(max_length=40)
     semester = serializers.CharField(max_length=60)
@@ -29,7 +30,7 @@ class CourseInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CourseOutputSerializer(serializers.ModelSerializer):
+class CourseOutputSerializer(HygieneModelSerializer):
     weights_total = serializers.FloatField(read_only=True)
     weights_complete = serializers.BooleanField(read_only=True)
 
@@ -58,7 +59,7 @@ class CourseOutputSerializer(serializers.ModelSerializer):
 # --- topics ---------------------------------------------------------------------------------
 
 
-class TopicInputSerializer(serializers.Serializer):
+class TopicInputSerializer(HygieneSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     estimated_difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
@@ -91,7 +92,7 @@ class TopicInputSerializer(serializers.Serializer):
         return attrs
 
 
-class TopicOutputSerializer(serializers.ModelSerializer):
+class TopicOutputSerializer(HygieneModelSerializer):
     course_id = serializers.UUIDField(read_only=True)
 
     class Meta:
@@ -114,7 +115,7 @@ class TopicOutputSerializer(serializers.ModelSerializer):
 # --- assessments ----------------------------------------------------------------------------
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class AssessmentInputSerializer(HygieneSerializer):
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=AssessmentType.choices)
     weight_percent = serializers.FloatField(min_value=0, max_value=100)
@@ -146,18 +147,18 @@ class AssessmentSchemaItemSerializer(AssessmentInputSerializer):
         return attrs
 
 
-class AssessmentSchemaInputSerializer(serializers.Serializer):
+class AssessmentSchemaInputSerializer(HygieneSerializer):
     assessments = AssessmentSchemaItemSerializer(many=True, max_length=200)
 
 
-class AssessmentTopicOutputSerializer(serializers.Serializer):
+class AssessmentTopicOutputSerializer(HygieneSerializer):
     topic_id = serializers.UUIDField()
     topic_name = serializers.CharField(source="topic.name")
     weight_in_assessment = serializers.FloatField(allow_null=True)
     question_count = serializers.IntegerField(allow_null=True)
 
 
-class AssessmentOutputSerializer(serializers.ModelSerializer):
+class AssessmentOutputSerializer(HygieneModelSerializer):
     course_id = serializers.UUIDField(read_only=True)
     topics = AssessmentTopicOutputSerializer(source="assessment_topics", many=True, read_only=True)
 
@@ -183,7 +184,7 @@ class AssessmentOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssessmentSchemaOutputSerializer(serializers.Serializer):
+class AssessmentSchemaOutputSerializer(HygieneSerializer):
     assessments = AssessmentOutputSerializer(many=True)
     weights_total = serializers.FloatField()
     weights_complete = serializers.BooleanField()
@@ -192,13 +193,13 @@ class AssessmentSchemaOutputSerializer(serializers.Serializer):
 # --- history --------------------------------------------------------------------------------
 
 
-class HistoryChangeSerializer(serializers.Serializer):
+class HistoryChangeSerializer(HygieneSerializer):
     field = serializers.CharField()
     old = serializers.JSONField(allow_null=True)
     new = serializers.JSONField(allow_null=True)
 
 
-class HistoryEntrySerializer(serializers.Serializer):
+class HistoryEntrySerializer(HygieneSerializer):
     history_id = serializers.IntegerField()
     history_date = serializers.DateTimeField()
     history_type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
@@ -210,17 +211,17 @@ class HistoryEntrySerializer(serializers.Serializer):
 # --- imports --------------------------------------------------------------------------------
 
 
-class CsvImportInputSerializer(serializers.Serializer):
+class CsvImportInputSerializer(HygieneSerializer):
     file = serializers.FileField(required=False, help_text="The CSV file (multipart).")
     dry_run = serializers.BooleanField(required=False, default=False)
 
 
-class RowErrorSerializer(serializers.Serializer):
+class RowErrorSerializer(HygieneSerializer):
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class CsvImportRowSerializer(serializers.Serializer):
+class CsvImportRowSerializer(HygieneSerializer):
     line = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["create", "update", "unchanged", "error"])
     course_id = serializers.UUIDField(allow_null=True)
@@ -228,13 +229,13 @@ class CsvImportRowSerializer(serializers.Serializer):
     errors = RowErrorSerializer(many=True)
 
 
-class CsvImportErrorSerializer(serializers.Serializer):
+class CsvImportErrorSerializer(HygieneSerializer):
     line = serializers.IntegerField()
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class CsvImportReportSerializer(serializers.Serializer):
+class CsvImportReportSerializer(HygieneSerializer):
     dry_run = serializers.BooleanField()
     applied = serializers.BooleanField()
     created = serializers.IntegerField()
@@ -244,7 +245,7 @@ class CsvImportReportSerializer(serializers.Serializer):
     errors = CsvImportErrorSerializer(many=True)
 
 
-class LmsImportInputSerializer(serializers.Serializer):
+class LmsImportInputSerializer(HygieneSerializer):
     file = serializers.FileField(required=False, help_text="An .ics file (multipart).")
     url = serializers.URLField(required=False, help_text="An http(s) iCalendar feed URL.")
     confirm = serializers.BooleanField(required=False, default=False)
@@ -260,7 +261,7 @@ class LmsImportInputSerializer(serializers.Serializer):
         return attrs
 
 
-class LmsImportRowSerializer(serializers.Serializer):
+class LmsImportRowSerializer(HygieneSerializer):
     uid = serializers.CharField()
     summary = serializers.CharField()
     name = serializers.CharField()
@@ -273,7 +274,7 @@ class LmsImportRowSerializer(serializers.Serializer):
     assessment_id = serializers.UUIDField(allow_null=True)
 
 
-class LmsImportReportSerializer(serializers.Serializer):
+class LmsImportReportSerializer(HygieneSerializer):
     confirmed = serializers.BooleanField()
     applied = serializers.BooleanField()
     created = serializers.IntegerField()

@@ -1,13 +1,15 @@
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneSerializer
 
-class SyncErrorOutputSerializer(serializers.Serializer):
+
+class SyncErrorOutputSerializer(HygieneSerializer):
     title = serializers.CharField()
     error = serializers.CharField()
     when = serializers.DateTimeField(allow_null=True)
 
 
-class ProviderStatusOutputSerializer(serializers.Serializer):
+class ProviderStatusOutputSerializer(HygieneSerializer):
     provider = serializers.CharField()
     label = serializers.CharField()
     is_connected = serializers.BooleanField()
@@ -18,9 +20,9 @@ class ProviderStatusOutputSerializer(serializers.Serializer):
     details = serializers.DictField()
 
 
-class IntegrationsOutputSerializer(serializers.Serializer):
+class IntegrationsOutputSerializer(HygieneSerializer):
     providers = ProviderStatusOutputSerializer(many=True)
 
 
-class SyncAcceptedOutputSerializer(serializers.Serializer):
+class SyncAcceptedOutputSerializer(HygieneSerializer):
     detail = serializers.CharField()

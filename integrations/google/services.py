@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from courses.models import Topic
 from integrations import planning
@@ -425,6 +426,9 @@ def _apply_student_edit(
             planning.plan_replan_request(user_id=block.user_id)
         return True
     start, end = _parse_event_time(event["start"]), _parse_event_time(event["end"])
+    if not (hygiene.is_date_in_range(start) and hygiene.is_date_in_range(end)):
+        # A move beyond the planner's dates (year 9999) cannot be stored: it is not applied.
+        start, end = block.start_time, block.end_time
     moved = start != block.start_time or end != block.end_time
     block.google_etag = event["etag"]
     if not moved:
@@ -540,7 +544,7 @@ def busy_intervals_get(*, integration: IntegrationSettings) -> list[tuple[dateti
 
 
 def _parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return hygiene.clamp_moment(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def _merge(intervals) -> list[tuple[datetime, datetime]]:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from courses.models import Topic
 from integrations import planning
@@ -397,7 +398,7 @@ def _mark_synced(mapping: NotionTask, properties: dict, digest: str) -> None:
 
 # --- two-way status ----------------------------------------------------------------------------
 def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return hygiene.clamp_moment(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def _row_status(page: dict) -> str:

@@ -14,7 +14,7 @@ from integrations.tests.factories import StudyTaskFactory
 from scheduling import services as scheduling_services
 from scheduling.models import TaskStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def push(integration, tasks):
@@ -361,3 +361,24 @@ def test_busy_time_from_chosen_calendars_is_cached_and_triggers_replan(
     assert [
         (b.start, b.end) for b in scheduling_services.busy_intervals_for(google_connected.user_id)
     ] == busy
+
+
+def test_a_move_to_year_9999_is_not_applied(google_connected, fake_google, replans):
+    """Issue 21: a provider payload beyond the date range never reaches the database."""
+    from datetime import UTC, datetime
+
+    task = StudyTaskFactory(user=google_connected.user)
+    push(google_connected, [task])
+    pull(google_connected)
+    block = CalendarBlock.objects.get(study_task=task)
+    before = (task.scheduled_start, task.scheduled_end)
+    far = datetime(9999, 12, 31, 22, 0, tzinfo=UTC)
+    fake_google.student_move_event(
+        block.google_calendar_id, block.google_event_id, far, far + timedelta(hours=1)
+    )
+
+    assert pull(google_connected) == 0
+
+    task.refresh_from_db()
+    assert (task.scheduled_start, task.scheduled_end) == before
+    assert not task.is_pinned

@@ -6,16 +6,17 @@ explanation appear only with the graded answer and in a finished attempt's resul
 
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneSerializer
 from courses.models import Difficulty
 from mastery import grading
 from mastery.quiz_selectors import question_spec
 
 
-class ErrorOutputSerializer(serializers.Serializer):
+class ErrorOutputSerializer(HygieneSerializer):
     detail = serializers.CharField()
 
 
-class FieldErrorsOutputSerializer(serializers.Serializer):
+class FieldErrorsOutputSerializer(HygieneSerializer):
     detail = serializers.CharField(required=False)
     questions = serializers.ListField(child=serializers.CharField(), required=False)
     answer = serializers.ListField(child=serializers.CharField(), required=False)
@@ -24,12 +25,12 @@ class FieldErrorsOutputSerializer(serializers.Serializer):
 # --- Question bank document ----------------------------------------------------------------
 
 
-class OptionSerializer(serializers.Serializer):
+class OptionSerializer(HygieneSerializer):
     id = serializers.CharField(max_length=grading.MAX_OPTION_ID_LENGTH)
     text = serializers.CharField()
 
 
-class QuestionDocumentSerializer(serializers.Serializer):
+class QuestionDocumentSerializer(HygieneSerializer):
     question_id = serializers.CharField(max_length=grading.MAX_QUESTION_ID_LENGTH)
     # Plain text in the schema: a second enum named "type" (next to the assessment type) would
     # collide in drf-spectacular's enum naming; the import service checks the value.
@@ -45,27 +46,27 @@ class QuestionDocumentSerializer(serializers.Serializer):
     accepted_answers = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class QuizDocumentSerializer(serializers.Serializer):
+class QuizDocumentSerializer(HygieneSerializer):
     title = serializers.CharField(required=False)
     topic = serializers.CharField(required=False)
     questions = QuestionDocumentSerializer(many=True)
 
 
-class QuestionBankDocumentSerializer(serializers.Serializer):
+class QuestionBankDocumentSerializer(HygieneSerializer):
     """The documented import/export format (docs/question_bank.md)."""
 
     format_version = serializers.IntegerField(required=False)
     quiz = QuizDocumentSerializer()
 
 
-class QuestionBankImportInputSerializer(serializers.Serializer):
+class QuestionBankImportInputSerializer(HygieneSerializer):
     """Shape only: per-question rules are checked by the import service, all at once."""
 
     format_version = serializers.IntegerField(required=False)
     quiz = serializers.DictField()
 
 
-class QuestionBankImportOutputSerializer(serializers.Serializer):
+class QuestionBankImportOutputSerializer(HygieneSerializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
 
@@ -73,7 +74,7 @@ class QuestionBankImportOutputSerializer(serializers.Serializer):
 # --- Quizzes -----------------------------------------------------------------------------------
 
 
-class QuestionPublicOutputSerializer(serializers.Serializer):
+class QuestionPublicOutputSerializer(HygieneSerializer):
     id = serializers.UUIDField()
     question_id = serializers.CharField(source="external_id")
     topic_id = serializers.UUIDField()
@@ -83,13 +84,13 @@ class QuestionPublicOutputSerializer(serializers.Serializer):
     difficulty = serializers.CharField()
 
 
-class CurrentQuestionOutputSerializer(serializers.Serializer):
+class CurrentQuestionOutputSerializer(HygieneSerializer):
     position = serializers.IntegerField()
     shown_at = serializers.DateTimeField()
     question = QuestionPublicOutputSerializer()
 
 
-class QuizAttemptOutputSerializer(serializers.Serializer):
+class QuizAttemptOutputSerializer(HygieneSerializer):
     id = serializers.UUIDField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -107,14 +108,14 @@ class QuizAttemptOutputSerializer(serializers.Serializer):
     current = CurrentQuestionOutputSerializer(allow_null=True, source="current_item")
 
 
-class QuizAnswerInputSerializer(serializers.Serializer):
+class QuizAnswerInputSerializer(HygieneSerializer):
     question_id = serializers.UUIDField(help_text="The id of the question being answered.")
     answer = serializers.JSONField(
         help_text="Option id, list of option ids, true/false, a number or text, by type."
     )
 
 
-class GradedItemOutputSerializer(serializers.Serializer):
+class GradedItemOutputSerializer(HygieneSerializer):
     position = serializers.IntegerField()
     question = QuestionPublicOutputSerializer()
     response = serializers.JSONField()
@@ -132,12 +133,12 @@ class GradedItemOutputSerializer(serializers.Serializer):
         return grading.display_answer(spec, spec.correct_answer)
 
 
-class QuizAnswerOutputSerializer(serializers.Serializer):
+class QuizAnswerOutputSerializer(HygieneSerializer):
     graded = GradedItemOutputSerializer()
     attempt = QuizAttemptOutputSerializer()
 
 
-class QuizResultOutputSerializer(serializers.Serializer):
+class QuizResultOutputSerializer(HygieneSerializer):
     attempt = QuizAttemptOutputSerializer()
     items = GradedItemOutputSerializer(many=True)
 
@@ -145,7 +146,16 @@ class QuizResultOutputSerializer(serializers.Serializer):
 # --- Mastery -----------------------------------------------------------------------------------
 
 
-class TopicMasteryOutputSerializer(serializers.Serializer):
+class EvidenceOutputSerializer(HygieneSerializer):
+    """How much evidence the mastery number rests on (annotations of `with_evidence`)."""
+
+    answer_count = serializers.IntegerField(source="evidence_answers", default=0)
+    grade_count = serializers.IntegerField(source="evidence_grades", default=0)
+    self_rating_count = serializers.IntegerField(source="evidence_self_ratings", default=0)
+    last_evidence_at = serializers.DateTimeField(source="evidence_last_at", allow_null=True)
+
+
+class TopicMasteryOutputSerializer(HygieneSerializer):
     topic_id = serializers.UUIDField(source="id")
     topic_name = serializers.CharField(source="name")
     course_id = serializers.UUIDField()
@@ -165,12 +175,13 @@ class TopicMasteryOutputSerializer(serializers.Serializer):
     )
     practice_count = serializers.IntegerField(source="mastery.practice_count", allow_null=True)
     quiz_count = serializers.IntegerField(source="mastery.quiz_count", allow_null=True)
+    evidence = EvidenceOutputSerializer(source="*")
 
     def get_has_evidence(self, topic) -> bool:
         return getattr(topic, "mastery", None) is not None
 
 
-class MasteryObservationOutputSerializer(serializers.Serializer):
+class MasteryObservationOutputSerializer(HygieneSerializer):
     sequence = serializers.IntegerField()
     observed_at = serializers.DateTimeField()
     kind = serializers.CharField()
@@ -193,7 +204,21 @@ class TopicMasteryDetailOutputSerializer(TopicMasteryOutputSerializer):
     history = MasteryObservationOutputSerializer(many=True)
 
 
-class ReviewDueOutputSerializer(serializers.Serializer):
+class SelfRatingsInputSerializer(HygieneSerializer):
+    # Topic id -> rating; the service checks the topics and the 1-to-5 range.
+    ratings = serializers.DictField(child=serializers.JSONField(), allow_empty=True)
+
+
+class SelfRatingRecordOutputSerializer(HygieneSerializer):
+    performance_record_id = serializers.UUIDField(source="id")
+    topic_id = serializers.SerializerMethodField()
+    rating = serializers.IntegerField(source="score")
+
+    def get_topic_id(self, record) -> str:
+        return next(iter(record.topic_breakdown))
+
+
+class ReviewDueOutputSerializer(HygieneSerializer):
     topic_id = serializers.UUIDField()
     topic_name = serializers.CharField(source="topic.name")
     course_id = serializers.UUIDField(source="topic.course_id")

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from courses.models import Assessment, Course
 from mastery.models import PerformanceRecord
 
@@ -13,7 +14,7 @@ class _UserScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return super().get_queryset().for_user(self.context["request"].user)
 
 
-class PerformanceInputSerializer(serializers.Serializer):
+class PerformanceInputSerializer(HygieneSerializer):
     course = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
     assessment = _UserScopedPrimaryKeyField(
         queryset=Assessment.objects.all(), required=False, allow_null=True
@@ -43,7 +44,7 @@ class PerformanceUpdateSerializer(PerformanceInputSerializer):
     course = None
 
 
-class PerformanceOutputSerializer(serializers.ModelSerializer):
+class PerformanceOutputSerializer(HygieneModelSerializer):
     class Meta:
         model = PerformanceRecord
         fields = [
@@ -64,7 +65,7 @@ class PerformanceOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PerformanceHistoryOutputSerializer(serializers.Serializer):
+class PerformanceHistoryOutputSerializer(HygieneSerializer):
     history_id = serializers.IntegerField()
     history_date = serializers.DateTimeField()
     history_type = serializers.CharField(help_text="+ created, ~ changed, - deleted")
@@ -80,7 +81,7 @@ class PerformanceHistoryOutputSerializer(serializers.Serializer):
     question_data = serializers.JSONField()
 
 
-class GradeImportInputSerializer(serializers.Serializer):
+class GradeImportInputSerializer(HygieneSerializer):
     course_id = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
     grades = serializers.ListField(
         child=serializers.JSONField(),
@@ -91,12 +92,12 @@ class GradeImportInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
 
 
-class GradeRowErrorSerializer(serializers.Serializer):
+class GradeRowErrorSerializer(HygieneSerializer):
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class GradeRowReportSerializer(serializers.Serializer):
+class GradeRowReportSerializer(HygieneSerializer):
     index = serializers.IntegerField(help_text="0-based position in `grades`.")
     line = serializers.IntegerField(help_text="1-based position in `grades`.")
     action = serializers.ChoiceField(
@@ -110,7 +111,7 @@ class GradeRowReportSerializer(serializers.Serializer):
     errors = GradeRowErrorSerializer(many=True)
 
 
-class GradeImportOutputSerializer(serializers.Serializer):
+class GradeImportOutputSerializer(HygieneSerializer):
     course_id = serializers.UUIDField()
     dry_run = serializers.BooleanField()
     is_valid = serializers.BooleanField()

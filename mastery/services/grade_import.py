@@ -11,9 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
+from courses.quotas import check_import_allowance
 from courses.services import assessment_create, assessment_update
 from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.selectors import record_topic_ids
@@ -28,7 +30,8 @@ from mastery.services.validation import (
 )
 
 # Bounds a request's work and its transaction; a term's grade history is far smaller.
-MAX_IMPORT_ROWS = 1000
+MAX_IMPORT_ROWS = hygiene.import_max_rows()
+TIME_SPENT_RANGE = hygiene.integer_range(PerformanceRecord._meta.get_field("time_spent_min"))
 
 ASSESSMENT_NAME_MAX_LENGTH = Assessment._meta.get_field("name").max_length
 
@@ -173,6 +176,10 @@ def _plan_row(
     if not isinstance(raw, Mapping):
         report.add_error("row", "Each grade must be an object.")
         return report
+    for field_name, message in hygiene.row_problems(
+        dict(raw), integers={"time_spent_min": TIME_SPENT_RANGE}
+    ):
+        report.add_error(field_name, message)
     name = raw.get("assessment_name")
     if not isinstance(name, str) or not name.strip():
         report.add_error("assessment_name", "The assessment name is required.")
@@ -330,6 +337,7 @@ def grades_import(
         for row_report in reports:
             row_report.action = "would_create"
         return report
+    check_import_allowance(user=user)
     _write_import(
         user=user, course=course, rows=[r for r in planned_rows if isinstance(r, _PlannedRow)]
     )

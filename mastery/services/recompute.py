@@ -8,14 +8,18 @@ late, dated in the past, lands where it belongs. The newest evidence takes a fas
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError, transaction
 
-from accounts.tasking import enqueue_on_commit
+from accounts.failed_tasks import failed_task_record
+from accounts.models import UserPreferences
+from accounts.tasking import intent_enqueue
 from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
 from mastery import engine
@@ -32,6 +36,11 @@ from mastery.selectors import (
     with_assessment_map,
 )
 from mastery.signals import mastery_changed
+
+logger = logging.getLogger(__name__)
+
+# Errors a retry can fix: a lost connection, a lock timeout, the task's own time limit.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 # Stored state columns that define "mastery moved" for the layers above: scheduling replans
 # on a changed score or confidence, and on a changed review date (review tasks move).
@@ -52,12 +61,13 @@ def _enqueue_recompute(
     existing = Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list(
         "pk", flat=True
     )
-    # Written in the caller's transaction: if the publish below is lost, the sweep finds these.
-    MasteryRecomputeRequest.objects.bulk_create(
-        MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing
-    )
+    # Written in the caller's transaction: if the publish is lost, the sweep finds these.
     record_key = str(new_record_id) if new_record_id is not None else None
-    enqueue_on_commit(recompute_topics, str(user_id), ids, record_key)
+    intent_enqueue(
+        rows=(MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing),
+        task=recompute_topics,
+        args=(str(user_id), ids, record_key),
+    )
 
 
 def enqueue_recompute_for_assessments(*, user_id, assessment_ids: Iterable) -> None:
@@ -189,6 +199,18 @@ def _save_state(
     return row
 
 
+def _shortest_interval(user) -> int:
+    """The student's shortest review interval; read only, so a recompute never creates the
+    preferences row (a student without one has the default of 1 day)."""
+    value = (
+        UserPreferences.objects.for_user(user)
+        .order_by("-created_at")
+        .values_list("min_review_interval_days", flat=True)
+        .first()
+    )
+    return value or engine.INTERVAL_MIN_DAYS
+
+
 def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecord | None:
     zone = user_zone(user)
     records = list(with_assessment_map(topic_evidence(user=user, topic=topic)))
@@ -197,7 +219,9 @@ def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecor
         for record in records
         if (observation := record_observation(record, topic=topic, zone=zone)) is not None
     ]
-    states = engine.replay(observation for _, observation in steps)
+    states = engine.replay(
+        (observation for _, observation in steps), min_interval_days=_shortest_interval(user)
+    )
     history = [
         _observation_row(
             user=user,
@@ -246,7 +270,7 @@ def _fast_path(*, user, topic: Topic, row: MasteryRecord, new_record_id) -> Mast
     if observation is None:
         return None
     before = _state_from_row(row)
-    after = engine.update(before, observation)
+    after = engine.update(before, observation, min_interval_days=_shortest_interval(user))
     sequence = row.observation_count + 1
     _observation_row(
         user=user,
@@ -314,9 +338,7 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
         topic_id
         for topic_id in ids
         if topic_id in topics
-        and mastery_recompute(
-            user=user, topic=topics[topic_id], new_record_id=new_record_id
-        ).has_moved
+        and _recompute_isolated(user=user, topic=topics[topic_id], new_record_id=new_record_id)
     ]
     if moved:
         user_id = str(user.pk)
@@ -324,6 +346,30 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
             lambda: mastery_changed.send(sender=MasteryRecord, user_id=user_id, topic_ids=moved)
         )
     return moved
+
+
+def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
+    """One topic's fold; a deterministic failure is recorded and skipped, not raised.
+
+    Raising would fail the whole task, and its retries and the pending sweep would meet the
+    same input again and again (a poison task), holding back every other topic of the batch.
+    Transient errors still raise, so the task retries them.
+    """
+    try:
+        return mastery_recompute(user=user, topic=topic, new_record_id=new_record_id).has_moved
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        failed_task_record(
+            task_name="mastery.recompute_topic",
+            task_id="",
+            args=[str(user.pk), str(topic.pk)],
+            kwargs={},
+            exc=exc,
+        )
+        logger.exception("mastery fold failed for one topic; skipped")
+        MasteryRecomputeRequest.objects.filter(user=user, topic=topic).delete()
+        return False
 
 
 def mastery_recompute_user(*, user) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts import hygiene
 from courses.models import Assessment, Course, Difficulty, Topic
 
 # Devices disagree about the time by a little; a record "completed" a few minutes ahead of the
@@ -122,6 +123,9 @@ def _completed_at_errors(completed_at: Any, *, now: datetime) -> dict[str, list[
         return {"completed_at": ["A date and time with a time zone is required."]}
     if completed_at > now + MAX_CLOCK_SKEW:
         return {"completed_at": ["The completion time cannot be in the future."]}
+    if not hygiene.is_date_in_range(completed_at):
+        # The fold orders records in the learner's local time; year 1 has no such time.
+        return {"completed_at": [hygiene.DATE_REFUSED]}
     return {}
 
 

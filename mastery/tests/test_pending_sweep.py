@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.tasking import pending_grace
 from courses.tests.factories import CourseFactory, TopicFactory
 from mastery import tasks
 from mastery.models import MasteryObservation, MasteryRecomputeRequest, MasteryRecord
@@ -17,7 +18,7 @@ from mastery.services import (
     performance_record_delete,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def grade_without_its_task(user, topic, correct=6):
@@ -43,11 +44,11 @@ def test_grace_period_is_honoured_then_the_lost_recompute_is_resent_once(user):
     grade_without_its_task(user, topic)
     assert MasteryRecomputeRequest.objects.count() == 1
 
-    age_requests(tasks.PENDING_GRACE - timedelta(seconds=30))
+    age_requests(pending_grace() - timedelta(seconds=30))
     assert tasks.pending_sweep() == 0
     assert not MasteryRecord.objects.exists()
 
-    age_requests(tasks.PENDING_GRACE + timedelta(seconds=30))
+    age_requests(pending_grace() + timedelta(seconds=30))
     assert tasks.pending_sweep() == 1
     record = MasteryRecord.objects.get(topic=topic)
     assert record.observation_count == 1
@@ -64,7 +65,7 @@ def test_one_resend_per_user_covers_all_their_topics_and_duplicates_are_harmless
     for topic in topics:
         grade_without_its_task(user, topic)
         grade_without_its_task(user, topic, correct=9)
-    age_requests(tasks.PENDING_GRACE * 2)
+    age_requests(pending_grace() * 2)
     assert tasks.pending_sweep() == 1
     assert sorted(MasteryRecord.objects.values_list("observation_count", flat=True)) == [2, 2]
     state = list(MasteryRecord.objects.order_by("topic_id").values_list("mastery_score", "trend"))

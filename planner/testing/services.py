@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -92,7 +93,18 @@ class PrivateRedis:
             self.process.wait()
         self.process = None
 
+    def pause(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel completes the handshake) but
+        nothing answers, as with a Redis stuck on a slow disk or a lost host behind a proxy."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def close(self) -> None:
+        self.resume()
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -110,14 +122,17 @@ def drop_broker_connections(celery_app) -> None:
 @contextlib.contextmanager
 def publishing_to(url: str) -> Iterator:
     """This process publishes to `url` instead of running tasks eagerly, as the web tier does."""
+    from accounts.tasking import broker_backoff_reset
     from planner.celery import app as celery_app
 
     keys = ("task_always_eager", "broker_url", "result_backend")
     saved = {key: celery_app.conf[key] for key in keys}
     drop_broker_connections(celery_app)
+    broker_backoff_reset()
     celery_app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
     try:
         yield celery_app
     finally:
         drop_broker_connections(celery_app)
+        broker_backoff_reset()
         celery_app.conf.update(saved)

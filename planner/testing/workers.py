@@ -7,6 +7,7 @@ session worker did not start with.
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,16 @@ class WorkerHandle:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def wait_for_log_match(self, pattern: re.Pattern, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pattern.search(self.log(tail=1_000_000)):
+                return True
+            if self.process.poll() is not None:
+                return False
+            time.sleep(0.1)
+        return False
+
     def wait_for_log(self, text: str, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -68,7 +79,15 @@ def start_worker(
     database_url: str,
     queues: str = "mastery,planning,sync",
     extra_env: dict[str, str] | None = None,
+    pool: str = "solo",
+    concurrency: int = 1,
+    supervised: bool = False,
+    as_procfile: bool = False,
 ) -> WorkerHandle:
+    """`supervised` runs it as the Procfile does, under planner.supervise: the handle's process
+    is then the supervisor, and the log holds every worker it started. `as_procfile` keeps the
+    Procfile's worker options (gossip, mingle and heartbeat as it sets them) instead of the
+    quiet test defaults."""
     env = {
         **os.environ,
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -80,7 +99,9 @@ def start_worker(
     }
     log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
     log.close()
+    supervisor = [sys.executable, "-m", "planner.supervise", "--"] if supervised else []
     command = [
+        *supervisor,
         sys.executable,
         "-m",
         "celery",
@@ -89,11 +110,10 @@ def start_worker(
         "worker",
         "-Q",
         queues,
-        "--pool=solo",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
         "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
+        *(() if as_procfile else ("--without-gossip", "--without-mingle", "--without-heartbeat")),
     ]
     with open(log.name, "ab") as out:
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell

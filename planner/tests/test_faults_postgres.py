@@ -40,6 +40,7 @@ from planner import views
 from planner.api import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL
 from planner.testing.services import free_port
 from planner.testing.workers import celery_worker
+from planner.tests.faults import FaultOutcome, report_fault
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PG_BIN_DIR = Path(os.environ.get("PG_BIN_DIR", "/usr/lib/postgresql/15/bin"))
@@ -587,6 +588,7 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers(app_server, priv
             assert json.loads(outcome.body) == {
                 "ready": False,
                 "checks": {"database": "unavailable", "redis": "ok"},
+                "failed": ["database"],
             }
     not_ready = [o for o in outcomes if o.kind == "readyz" and o.status == 503]
     # A probe already on its way when the server stopped may fail, so answers are placed by when
@@ -618,6 +620,20 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers(app_server, priv
             assert time.monotonic() < deadline, "the queued recomputes were not all done"
             time.sleep(0.2)
     _assert_mastery_folds(private_postgres, created_ids, topic)
+    writes = [o for o in outcomes if o.kind == "write"]
+    recovered_at = min(
+        o.finished for o in writes if o.status == 201 and o.finished > outage["up_at"]
+    )
+    report_fault(
+        FaultOutcome(
+            fault=f"PostgreSQL restarted ({OUTAGE_SECONDS} s down; errors are 503 + Retry-After)",
+            sent=len(writes),
+            arrived=len(created_ids),
+            duplicates=0,  # _assert_only_whole_records: exactly the answered 201s are stored
+            errors=sum(1 for o in writes if o.status != 201),
+            recovery_s=recovered_at - outage["up_at"],
+        )
+    )
 
 
 def _create_course(client: LoadClient) -> tuple[str, str, str]:

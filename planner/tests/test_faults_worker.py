@@ -29,7 +29,7 @@ from mastery.models import (
 from mastery.services import mastery_recompute_user, performance_record_create
 from planner.testing.services import publishing_to, wait_for
 from planner.testing.workers import celery_worker, database_url, start_worker, stop_worker
-from planner.tests.faults import private_redis
+from planner.tests.faults import FaultOutcome, private_redis, report_fault
 
 pytestmark = pytest.mark.services
 
@@ -43,7 +43,7 @@ KILL_AFTER_RECEIVED_S = 0.5
 RECEIVED = re.compile(r"Task mastery\.tasks\.recompute_topics\[([0-9a-f-]+)\] received")
 
 
-def long_history(user, topic) -> None:
+def long_history(user, topic, length: int = HISTORY_LENGTH) -> None:
     """A semester of daily practice on one topic, stored as the grade import stores it."""
     start = timezone.now() - timedelta(days=30)
     PerformanceRecord.objects.bulk_create(
@@ -58,7 +58,7 @@ def long_history(user, topic) -> None:
             topic_breakdown={str(topic.pk): {"correct": index % 10, "total": 10, "time_min": 10}},
             source=EvidenceSource.IMPORT,
         )
-        for index in range(HISTORY_LENGTH - 1)
+        for index in range(length - 1)
     )
 
 
@@ -92,6 +92,7 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_completes_once(require_p
             task_id = RECEIVED.search(first.log(tail=1_000_000)).group(1)
             time.sleep(KILL_AFTER_RECEIVED_S)
             first.kill()
+            killed_at = time.monotonic()
             first_log = first.log(tail=1_000_000)
         finally:
             stop_worker(first)
@@ -112,6 +113,7 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_completes_once(require_p
                 log=second.log,
             )
             second_log = second.log(tail=1_000_000)
+            recovery_s = time.monotonic() - killed_at
         succeeded = re.findall(
             rf"recompute_topics\[{task_id}\] succeeded in ([0-9.]+)s", second_log
         )
@@ -127,3 +129,13 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_completes_once(require_p
     folded = state_of(user)
     assert mastery_recompute_user(user=user) == []
     assert state_of(user) == folded
+    report_fault(
+        FaultOutcome(
+            fault="worker SIGKILLed mid-recompute",
+            sent=1,
+            arrived=PerformanceRecord.objects.filter(user=user).count() - (HISTORY_LENGTH - 1),
+            duplicates=MasteryObservation.objects.filter(topic=topic).count() - HISTORY_LENGTH,
+            errors=0,
+            recovery_s=recovery_s,
+        )
+    )

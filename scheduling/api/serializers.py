@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from accounts.ranges import range_errors
 from scheduling.models import DailyCheckIn, StudyTask
 
@@ -13,13 +14,13 @@ MAX_WINDOW_DAYS = 62
 WINDOW_LENGTH_MESSAGE = f"The window can be at most {MAX_WINDOW_DAYS} days."
 
 
-class SchedulingErrorOutputSerializer(serializers.Serializer):
+class SchedulingErrorOutputSerializer(HygieneSerializer):
     """A failure: `detail`, plus a list of messages per invalid field for a 400."""
 
     detail = serializers.CharField(required=False)
 
 
-class StudyTaskOutputSerializer(serializers.ModelSerializer):
+class StudyTaskOutputSerializer(HygieneModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_code = serializers.CharField(source="course.code", read_only=True)
     topic_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -55,19 +56,19 @@ class StudyTaskOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DailyBreakdownSerializer(serializers.Serializer):
+class DailyBreakdownSerializer(HygieneSerializer):
     date = serializers.DateField()
     hours = serializers.FloatField()
     task_count = serializers.IntegerField()
 
 
-class CushionSuggestionSerializer(serializers.Serializer):
+class CushionSuggestionSerializer(HygieneSerializer):
     work = serializers.CharField()
     minutes = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["move", "drop"])
 
 
-class CushionSerializer(serializers.Serializer):
+class CushionSerializer(HygieneSerializer):
     assessment_id = serializers.CharField()
     assessment_name = serializers.CharField()
     deadline = serializers.DateTimeField()
@@ -80,7 +81,7 @@ class CushionSerializer(serializers.Serializer):
     suggestions = CushionSuggestionSerializer(many=True)
 
 
-class ReadinessSerializer(serializers.Serializer):
+class ReadinessSerializer(HygieneSerializer):
     assessment_id = serializers.CharField()
     assessment_name = serializers.CharField()
     due_date = serializers.DateTimeField()
@@ -90,13 +91,13 @@ class ReadinessSerializer(serializers.Serializer):
     )
 
 
-class PlanDiffSerializer(serializers.Serializer):
+class PlanDiffSerializer(HygieneSerializer):
     created = serializers.ListField(child=serializers.UUIDField())
     moved = serializers.ListField(child=serializers.UUIDField())
     deleted = serializers.ListField(child=serializers.UUIDField())
 
 
-class GenerateInputSerializer(serializers.Serializer):
+class GenerateInputSerializer(HygieneSerializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
 
@@ -116,7 +117,7 @@ class GenerateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class GenerateOutputSerializer(serializers.Serializer):
+class GenerateOutputSerializer(HygieneSerializer):
     schedule = StudyTaskOutputSerializer(many=True)
     unscheduled = StudyTaskOutputSerializer(many=True)
     total_hours = serializers.FloatField()
@@ -126,11 +127,11 @@ class GenerateOutputSerializer(serializers.Serializer):
     changes = PlanDiffSerializer()
 
 
-class ReplanInputSerializer(serializers.Serializer):
+class ReplanInputSerializer(HygieneSerializer):
     reason = serializers.CharField(max_length=200)
 
 
-class ReplanOutputSerializer(serializers.Serializer):
+class ReplanOutputSerializer(HygieneSerializer):
     reason = serializers.CharField()
     changes = PlanDiffSerializer()
     at_risk = CushionSerializer(many=True)
@@ -162,7 +163,7 @@ class DateOrDateTimeField(serializers.Field):
         return self.context["tz"]
 
 
-class ScheduleQuerySerializer(serializers.Serializer):
+class ScheduleQuerySerializer(HygieneSerializer):
     start = DateOrDateTimeField(required=False)
     end = DateOrDateTimeField(required=False)
 
@@ -186,11 +187,11 @@ class ScheduleQuerySerializer(serializers.Serializer):
         return {"start": start, "end": end}
 
 
-class RescheduleInputSerializer(serializers.Serializer):
+class RescheduleInputSerializer(HygieneSerializer):
     new_start_time = serializers.DateTimeField()
 
 
-class CompleteInputSerializer(serializers.Serializer):
+class CompleteInputSerializer(HygieneSerializer):
     completion_percentage = serializers.FloatField(min_value=0.01, max_value=100, default=100)
     self_rating = serializers.IntegerField(
         min_value=1,
@@ -201,7 +202,7 @@ class CompleteInputSerializer(serializers.Serializer):
     )
 
 
-class SkipInputSerializer(serializers.Serializer):
+class SkipInputSerializer(HygieneSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -209,7 +210,7 @@ def _rating(**kwargs):
     return serializers.IntegerField(min_value=1, max_value=5, **kwargs)
 
 
-class CheckInInputSerializer(serializers.Serializer):
+class CheckInInputSerializer(HygieneSerializer):
     difficulty = _rating(help_text="How hard the day's study felt, 1 (easy) to 5 (too hard).")
     time_burden = _rating(help_text="How heavy the time was, 1 (light) to 5 (too much).")
     mood = _rating(required=False, allow_null=True)
@@ -217,14 +218,14 @@ class CheckInInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class CheckInOutputSerializer(serializers.ModelSerializer):
+class CheckInOutputSerializer(HygieneModelSerializer):
     class Meta:
         model = DailyCheckIn
         fields = ["id", "date", "difficulty", "time_burden", "mood", "energy", "note", "created_at"]
         read_only_fields = fields
 
 
-class StreakOutputSerializer(serializers.Serializer):
+class StreakOutputSerializer(HygieneSerializer):
     current = serializers.IntegerField()
     longest = serializers.IntegerField()
     active_days = serializers.IntegerField()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from accounts.tasking import enqueue_on_commit
+from accounts.locks import cache_lock
+from accounts.tasking import intent_enqueue
 from scheduling import planner
 from scheduling.models import (
     PlanSnapshot,
@@ -96,15 +95,10 @@ class PlanLocked(Exception):
 @contextlib.contextmanager
 def plan_lock(user_id):
     """One replan per user at a time, across workers (the cache is Redis in production)."""
-    key = PLAN_LOCK_KEY.format(user_id=user_id)
-    token = uuid.uuid4().hex
-    if not cache.add(key, token, timeout=PLAN_LOCK_TIMEOUT_S):
-        raise PlanLocked(str(user_id))
-    try:
+    with cache_lock(PLAN_LOCK_KEY.format(user_id=user_id), timeout=PLAN_LOCK_TIMEOUT_S) as acquired:
+        if not acquired:
+            raise PlanLocked(str(user_id))
         yield
-    finally:
-        if cache.get(key) == token:
-            cache.delete(key)
 
 
 def plan_replan_enqueue(*, user_id, reason: str) -> None:
@@ -112,8 +106,11 @@ def plan_replan_enqueue(*, user_id, reason: str) -> None:
     from scheduling.tasks import replan_user  # the task module imports this one
 
     # Durable before it is published: if the publish is lost, the pending sweep replans.
-    ReplanRequest.objects.create(user_id=user_id, reason=reason[:40])
-    enqueue_on_commit(replan_user, str(user_id), reason)
+    intent_enqueue(
+        rows=[ReplanRequest(user_id=user_id, reason=reason[:40])],
+        task=replan_user,
+        args=(str(user_id), reason),
+    )
 
 
 # -- Replanning ------------------------------------------------------------------------------

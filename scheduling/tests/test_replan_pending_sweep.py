@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.tasking import pending_grace
 from scheduling import tasks
 from scheduling.models import PlanSnapshot, ReplanRequest
 from scheduling.services import plan_regenerate, plan_replan_enqueue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def age_requests(by: timedelta) -> None:
@@ -25,11 +26,11 @@ def test_grace_period_is_honoured_then_the_lost_replan_is_done_once(user):
     plan_replan_enqueue(user_id=user.pk, reason="skipped")
     assert ReplanRequest.objects.count() == 2
 
-    age_requests(tasks.PENDING_GRACE - timedelta(seconds=30))
+    age_requests(pending_grace() - timedelta(seconds=30))
     assert tasks.replan_pending_sweep() == []
     assert not PlanSnapshot.objects.filter(user=user).exists()
 
-    age_requests(tasks.PENDING_GRACE + timedelta(seconds=30))
+    age_requests(pending_grace() + timedelta(seconds=30))
     assert tasks.replan_pending_sweep() == [str(user.pk)]
     assert PlanSnapshot.objects.get(user=user).reason == "pending"
     assert not ReplanRequest.objects.exists()
