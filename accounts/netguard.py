@@ -410,11 +410,12 @@ def guarded_request(
     host must not carry the student's credentials there."""
     resolver = resolver or system_resolver
     deadline = _Deadline(policy.timeout_seconds)
-    first_host = (urlsplit(url).hostname or "").lower()
+    first_host: str | None = None
     with _Watchdog(deadline) as watchdog:
         try:
             for _hop in range(policy.max_redirects + 1):
                 target = check_url(url, policy=policy, resolver=resolver, deadline=deadline)
+                first_host = first_host or target.host
                 hop_headers = headers if target.host == first_host else None
                 conn, response = _open(target, deadline, watchdog, policy, hop_headers)
                 try:

@@ -1,5 +1,6 @@
 """Input serializers check shape; output serializers render. Business rules are in services."""
 
+from django.core.validators import URLValidator
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -250,22 +251,30 @@ LMS_TYPE_ICS = "ics"
 LMS_TYPES = ("canvas", "moodle", LMS_TYPE_ICS)
 
 
+# The LMS is read over http(s) only; Django's URLValidator would also let ftp:// through.
+HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
 class CanvasCredentialsSerializer(HygieneSerializer):
-    base_url = serializers.URLField(help_text="Your Canvas site, e.g. https://canvas.school.edu.")
+    base_url = serializers.URLField(
+        validators=[HTTP_URL], help_text="Your Canvas site, e.g. https://canvas.school.edu."
+    )
     access_token = serializers.CharField(
         max_length=500, help_text="A Canvas access token (Account > Settings > New access token)."
     )
 
 
 class MoodleCredentialsSerializer(HygieneSerializer):
-    base_url = serializers.URLField(help_text="Your Moodle site, e.g. https://moodle.school.edu.")
+    base_url = serializers.URLField(
+        validators=[HTTP_URL], help_text="Your Moodle site, e.g. https://moodle.school.edu."
+    )
     token = serializers.CharField(
         max_length=500, help_text="A Moodle web-service token (Preferences > Security keys)."
     )
 
 
 class IcsCredentialsSerializer(HygieneSerializer):
-    url = serializers.URLField(help_text="An http(s) iCalendar feed URL.")
+    url = serializers.URLField(validators=[HTTP_URL], help_text="An http(s) iCalendar feed URL.")
 
 
 LMS_CREDENTIALS_SERIALIZERS = {

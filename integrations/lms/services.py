@@ -74,18 +74,20 @@ def _credential_errors(source, credentials) -> tuple[str, str]:
             "Give the LMS credentials.",
             field_errors={"credentials": ["An object with base_url and the token."]},
         )
-    errors: dict[str, list[str]] = {}
+    errors: list[str] = []
     base_url = credentials.get("base_url")
     token = credentials.get(source.token_field)
     unknown = sorted(set(credentials) - {"base_url", source.token_field})
     if unknown:
-        errors["credentials"] = [f"Unknown field(s) for {source.label}: {', '.join(unknown)}."]
+        errors.append(f"Unknown field(s) for {source.label}: {', '.join(unknown)}.")
     if not isinstance(base_url, str) or urlsplit(base_url.strip()).scheme not in ("http", "https"):
-        errors["credentials.base_url"] = [f"The http(s) address of your {source.label} site."]
+        errors.append(f"base_url: the http(s) address of your {source.label} site.")
     if not isinstance(token, str) or not token.strip() or len(token) > 500:
-        errors[f"credentials.{source.token_field}"] = [f"Your {source.label} token."]
+        errors.append(f"{source.token_field}: your {source.label} token.")
     if errors:
-        raise ApplicationError("The LMS credentials are incomplete.", field_errors=errors)
+        raise ApplicationError(
+            "The LMS credentials are incomplete.", field_errors={"credentials": errors}
+        )
     return base_url.strip().rstrip("/"), token.strip()
 
 
