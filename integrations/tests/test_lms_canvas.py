@@ -12,7 +12,7 @@ from integrations.testing.fake_canvas import FakeCanvas
 from mastery.models import EvidenceSource, PerformanceRecord
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
-TOKEN = "7~canvas-student-token"  # noqa: S105 - a fake's token
+TOKEN = "7~canvas-student-token"
 URL = "/api/import/lms"
 
 
