@@ -78,9 +78,11 @@ def test_sweep_brings_in_new_assignments_moved_dates_and_grades(
 
     assessment_changed.connect(receiver)
     try:
-        with time_machine.travel(NOW + LMS_SYNC_INTERVAL + timedelta(minutes=1), tick=False):
-            with django_capture_on_commit_callbacks(execute=True):
-                assert tasks.lms_sync_sweep() == 1
+        with (
+            time_machine.travel(NOW + LMS_SYNC_INTERVAL + timedelta(minutes=1), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert tasks.lms_sync_sweep() == 1
     finally:
         assessment_changed.disconnect(receiver)
 
