@@ -197,9 +197,18 @@ def _upsert_grade(*, user, assessment, grade, now: datetime, result: LmsImportRe
 
 
 def _import(
-    *, user, source, base_url: str, token: str, connection: LmsConnection | None
+    *,
+    user,
+    source,
+    base_url: str,
+    token: str,
+    connection: LmsConnection | None,
+    is_students_request: bool = False,
 ) -> LmsImportResult:
     snapshot = _read(source, base_url=base_url, token=token)
+    if is_students_request:
+        # Counted once the LMS answered: a mistyped token must not use up the day's imports.
+        quotas.check_import_allowance(user=user)
     host = (urlsplit(base_url).hostname or "").lower()
     with transaction.atomic():
         if connection is None:
@@ -240,8 +249,14 @@ def lms_import(*, user, lms_type: str, credentials) -> LmsImportResult:
         message="Too many LMS imports in the last hour; try again later.",
         field="credentials",
     )
-    quotas.check_import_allowance(user=user)
-    return _import(user=user, source=source, base_url=base_url, token=token, connection=None)
+    return _import(
+        user=user,
+        source=source,
+        base_url=base_url,
+        token=token,
+        connection=None,
+        is_students_request=True,
+    )
 
 
 def lms_connection_sync(*, connection: LmsConnection) -> LmsImportResult:

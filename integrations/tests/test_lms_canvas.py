@@ -309,3 +309,14 @@ def test_anonymous_is_refused(anon_api_client, canvas, biology):
 
     assert response.status_code in (401, 403)
     assert canvas.total_requests() == 0
+
+
+def test_imports_are_limited_per_student(api_client, user, canvas, biology, settings):
+    settings.LMS_FEED_FETCHES_PER_HOUR = 1
+    assert api_client.post(URL, body(canvas), format="json").status_code == 200
+    canvas.reset_counts()
+
+    response = api_client.post(URL, body(canvas), format="json")
+
+    assert response.status_code == 429
+    assert canvas.total_requests() == 0
