@@ -202,3 +202,7 @@ def fresh_rate_limits():
     else:
         cache.clear()
     yield
+
+
+# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it).
+pytest_plugins = ["planner.testing.browser"]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mastery",
     "scheduling",
     "integrations",
+    "journey",
 ]
 
 MIDDLEWARE = [

@@ -42,7 +42,7 @@ from werkzeug.test import Client as WerkzeugClient
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
-from planner.demo import DEMO_RANDOM_SEED, demo_courses_create
+from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
