@@ -21,6 +21,16 @@ NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 TOKEN = "7~canvas-student-token"
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_in_process(monkeypatch):
+    """The sweep's sync, the recompute and the replan run here, with or without a broker
+    (CI sets REDIS_URL, which would otherwise send them to a worker this test does not run)."""
+    from planner.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(app.conf, "task_eager_propagates", True)
+
+
 @pytest.fixture
 def canvas(settings):
     settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = True
