@@ -151,3 +151,31 @@ def test_a_canvas_token_field_is_refused_for_moodle(api_client, user, moodle):
     assert response.status_code == 400
     assert "access_token" in str(response.json()["credentials"])
     assert moodle.total_requests() == 0
+
+
+def test_a_connected_moodle_is_kept_in_sync(api_client, user, moodle, monkeypatch):
+    from datetime import timedelta
+
+    from integrations import tasks
+    from integrations.lms.services import LMS_SYNC_INTERVAL
+    from planner.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    api_client.post(URL, body(moodle), format="json")
+    moodle.add_assignment(
+        moodle.ids["course"],
+        name="Final project",
+        duedate=unix(datetime(2026, 12, 10, tzinfo=UTC)),
+        grade=100,
+        weight=0.5,
+    )
+
+    with time_machine.travel(NOW + LMS_SYNC_INTERVAL + timedelta(seconds=1), tick=False):
+        assert tasks.lms_sync_sweep() == 1
+
+    names = set(Assessment.objects.filter(course__user=user).values_list("name", flat=True))
+    assert names == {"Lab report", "Quiz 1", "Final project"}
+    # weightraw 0.75 + 0.25 + 0.5: scaled back to 100% of the course.
+    assert (
+        Assessment.objects.get(course__user=user, name="Final project").weight_percent == 33.333333
+    )
