@@ -284,6 +284,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
     },
+    # The forecast learns from a week of new evidence; Monday night, when few students work.
+    "mastery-fit-forecast": {
+        "task": "mastery.tasks.fit_forecast",
+        "schedule": crontab(minute=30, hour=3, day_of_week=1),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------
