@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": PERIODIC_OPTIONS,
     },
+    "lms-sync-sweep": {
+        "task": "integrations.tasks.lms_sync_sweep",
+        "schedule": 600.0,
+        "options": PERIODIC_OPTIONS,
+    },
     "outbox-sweep": {
         "task": "integrations.tasks.outbox_sweep",
         "schedule": 120.0,
