@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course, Topic
 from journey.models import ResourceCompletion
-from mastery import quiz_selectors
+from mastery import evidence_selectors, quiz_selectors
 from mastery.views import HeatCell, heat_cells
 
 
@@ -101,7 +101,11 @@ def resources_for(*, user, topics: list[Topic]) -> list[TopicResources]:
 
 
 def course_overview_for(*, user, course: Course) -> CourseOverview:
-    topics = list(quiz_selectors.topics_with_mastery(user=user, course=course))
+    topics = list(
+        evidence_selectors.with_evidence(
+            quiz_selectors.topics_with_mastery(user=user, course=course), user=user
+        )
+    )
     depths = topic_depths(topics)
     known = {str(t.pk) for t in topics}
     edges = [
@@ -118,7 +122,7 @@ def course_overview_for(*, user, course: Course) -> CourseOverview:
     )
     return CourseOverview(
         course=course,
-        cells=heat_cells(topics),
+        cells=heat_cells(topics, user=user),
         graph_nodes=[(str(t.pk), t.name, depths[str(t.pk)]) for t in topics],
         graph_edges=edges,
         assessments=assessments,

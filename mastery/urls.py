@@ -15,6 +15,11 @@ mastery_patterns = [
         views.DiagnosticStartView.as_view(),
         name="diagnostic-start",
     ),
+    path(
+        "courses/<uuid:pk>/self-rating/",
+        views.SelfRatingView.as_view(),
+        name="self-rating",
+    ),
     path("topics/<uuid:pk>/", views.TopicMasteryView.as_view(), name="topic"),
     path("topics/<uuid:pk>/practice/", views.PracticeStartView.as_view(), name="practice-start"),
     path("quizzes/<uuid:pk>/", views.QuizTakeView.as_view(), name="quiz"),

@@ -14,6 +14,7 @@ from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
 from courses.models import Assessment
+from mastery.forecasting import calibration_for_stats
 from scheduling import charts, selectors, services, stats
 from scheduling.forms import (
     CheckInForm,
@@ -345,6 +346,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = stats.stats_for(self.request.user)
         context["stats"] = data
+        context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
             title=f"Study minutes per day, last {stats.DAYS_SHOWN} days",

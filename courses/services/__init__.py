@@ -49,6 +49,12 @@ from courses.services.lms_import import (
     lms_import_confirm,
     lms_import_preview,
 )
+from courses.services.lms_sync import (
+    LmsAssessmentItem,
+    LmsAssessmentsOutcome,
+    lms_assessments_sync,
+    lms_course_get_or_create,
+)
 from courses.services.topics import TOPIC_FIELDS, topic_create, topic_delete, topic_update
 
 __all__ = [
@@ -70,6 +76,8 @@ __all__ = [
     "TOPIC_FIELDS",
     "CsvImportReport",
     "ImportRowReport",
+    "LmsAssessmentItem",
+    "LmsAssessmentsOutcome",
     "LmsImportReport",
     "LmsRowReport",
     "assessment_create",
@@ -84,6 +92,8 @@ __all__ = [
     "course_update",
     "courses_import_csv",
     "default_weight_for",
+    "lms_assessments_sync",
+    "lms_course_get_or_create",
     "lms_import_confirm",
     "lms_import_preview",
     "topic_create",

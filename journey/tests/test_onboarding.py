@@ -93,7 +93,9 @@ def test_a_template_creates_the_course_with_topics_assessments_and_questions(
     assessments = Assessment.objects.filter(course=course)
     assert assessments.count() == 5
     assert sum(a.weight_percent for a in assessments) == pytest.approx(100)
-    assert Question.objects.filter(topic__course=course).count() >= 8 * 6
+    # Every template topic can fill a diagnostic's three questions with real ones.
+    for topic in topics:
+        assert Question.objects.filter(topic=topic).count() >= 3
     # The same template twice is refused next to the field, and nothing is duplicated.
     again = logged_in_client.post(
         step_url("courses"), {"action": "template", "template": "CS 1337"}
