@@ -96,7 +96,7 @@ class CourseListCreateApi(generics.ListAPIView):
         responses={201: s.CourseOutputSerializer, 400: ERROR_400, **AUTH_ERRORS},
     )
     def post(self, request):
-        serializer = s.CourseInputSerializer(data=request.data)
+        serializer = s.CourseInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         course = services.course_create(user=request.user, **serializer.validated_data)
         course = self.get_queryset().get(pk=course.pk)
@@ -118,7 +118,9 @@ class CourseDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         course = self.get_object()
-        serializer = s.CourseInputSerializer(course, data=request.data, partial=partial)
+        serializer = s.CourseInputSerializer(
+            course, data=request.data, partial=partial, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         course = services.course_update(course=course, **serializer.validated_data)
         return self._render(course)
@@ -174,7 +176,7 @@ class CourseTopicListCreateApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def post(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.TopicInputSerializer(data=request.data)
+        serializer = s.TopicInputSerializer(data=request.data, context={"course": course})
         serializer.is_valid(raise_exception=True)
         topic = services.topic_create(course=course, **serializer.validated_data)
         return Response(s.TopicOutputSerializer(topic).data, status=status.HTTP_201_CREATED)
@@ -192,7 +194,9 @@ class TopicDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         topic = self.get_object()
-        serializer = s.TopicInputSerializer(data=request.data, partial=partial)
+        serializer = s.TopicInputSerializer(
+            data=request.data, partial=partial, context={"course": topic.course}
+        )
         serializer.is_valid(raise_exception=True)
         topic = services.topic_update(topic=topic, **serializer.validated_data)
         return Response(s.TopicOutputSerializer(topic).data)
@@ -249,7 +253,7 @@ class CourseAssessmentsApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def post(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.AssessmentInputSerializer(data=request.data)
+        serializer = s.AssessmentInputSerializer(data=request.data, context={"course": course})
         serializer.is_valid(raise_exception=True)
         assessment = services.assessment_create(course=course, **serializer.validated_data)
         return Response(_render_assessment(assessment), status=status.HTTP_201_CREATED)
@@ -265,7 +269,9 @@ class CourseAssessmentsApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def put(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.AssessmentSchemaInputSerializer(data=request.data)
+        serializer = s.AssessmentSchemaInputSerializer(
+            data=request.data, context={"course": course}
+        )
         serializer.is_valid(raise_exception=True)
         services.assessment_schema_replace(
             course=course, items=serializer.validated_data["assessments"]
@@ -296,7 +302,9 @@ class AssessmentDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         assessment = self.get_object()
-        serializer = s.AssessmentInputSerializer(data=request.data, partial=partial)
+        serializer = s.AssessmentInputSerializer(
+            data=request.data, partial=partial, context={"course": assessment.course}
+        )
         serializer.is_valid(raise_exception=True)
         assessment = services.assessment_update(assessment=assessment, **serializer.validated_data)
         return Response(_render_assessment(assessment))

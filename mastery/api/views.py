@@ -113,7 +113,7 @@ class PerformanceDetailApi(_UserPerformanceMixin, _OwnObjectOptionsMixin, generi
     def _update(self, request, *, partial: bool):
         record = self.get_object()
         serializer = PerformanceUpdateSerializer(
-            data=request.data, partial=partial, context={"request": request}
+            data=request.data, partial=partial, context={"request": request, "record": record}
         )
         serializer.is_valid(raise_exception=True)
         record = performance_record_update(record=record, **serializer.validated_data)
