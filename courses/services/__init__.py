@@ -15,6 +15,7 @@ from courses.services.assessments import (
     assessment_create,
     assessment_delete,
     assessment_schema_replace,
+    assessment_topic_question_counts_fill,
     assessment_update,
 )
 from courses.services.courses import (
@@ -71,6 +72,7 @@ __all__ = [
     "assessment_create",
     "assessment_delete",
     "assessment_schema_replace",
+    "assessment_topic_question_counts_fill",
     "assessment_update",
     "course_archive",
     "course_create",

@@ -3,8 +3,8 @@ the mastery before and after it.
 
 Mastery here is never set directly: it is a fold over evidence (see mastery.services). So the
 update is recorded as evidence, a practice-quiz performance record for the topic, and the topic
-is recomputed at once so the answer carries the new value; the usual recompute after commit
-then finds nothing to change (the fold is idempotent).
+is recomputed at once (announcing the move, so the plan follows) and the answer carries the
+new value; the usual recompute after commit then finds nothing to change (it is idempotent).
 
 How the request maps onto the record:
 - `quiz_score` (0-100) is the record's score out of 100.
@@ -23,7 +23,7 @@ from datetime import date, datetime
 from courses.models import Topic
 from mastery.models import EvidenceSource, MasteryRecord
 from mastery.services.performance import performance_record_create
-from mastery.services.recompute import mastery_recompute
+from mastery.services.recompute import mastery_recompute_topics
 
 QUIZ_SCORE_MAX = 100.0
 
@@ -73,7 +73,9 @@ def mastery_update_from_quiz(
         ],
         source=EvidenceSource.API,
     )
-    after = mastery_recompute(user=user, topic=topic).record
+    # The recompute that announces the move (so the plan follows), run now for the answer.
+    mastery_recompute_topics(user=user, topic_ids=[topic.pk], new_record_id=record.pk)
+    after = MasteryRecord.objects.filter(user=user, topic=topic).first()
     return SeedMasteryUpdate(
         topic_id=str(topic.pk),
         old_mastery=before.mastery_score if before is not None else None,
