@@ -28,6 +28,7 @@ ERROR_400 = OpenApiResponse(ERROR_SCHEMA, description="Invalid input, with field
 ERROR_401 = OpenApiResponse(ERROR_SCHEMA, description="Not authenticated.")
 ERROR_403 = OpenApiResponse(ERROR_SCHEMA, description="Not allowed.")
 ERROR_404 = OpenApiResponse(ERROR_SCHEMA, description="Not found (or another user's).")
+USER_ID_404 = OpenApiResponse(ERROR_SCHEMA, description="A `user_id` that is not yours.")
 PAGE_404 = OpenApiResponse(ERROR_SCHEMA, description="No such page of results.")
 FILTER_400 = OpenApiResponse(ERROR_SCHEMA, description="A filter value is invalid.")
 AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
@@ -93,7 +94,7 @@ class CourseListCreateApi(generics.ListAPIView):
 
     @extend_schema(
         request=s.CourseInputSerializer,
-        responses={201: s.CourseOutputSerializer, 400: ERROR_400, **AUTH_ERRORS},
+        responses={201: s.CourseOutputSerializer, 400: ERROR_400, 404: USER_ID_404, **AUTH_ERRORS},
     )
     def post(self, request):
         serializer = s.CourseInputSerializer(data=request.data, context={"request": request})

@@ -242,7 +242,6 @@ def _schema_item_errors(items: Sequence[Mapping[str, Any]], existing) -> dict[st
     return {"assessments": errors} if errors else {}
 
 
-@transaction.atomic
 def assessment_topic_question_counts_fill(
     *, assessment: Assessment, counts: Mapping[str, int]
 ) -> list[str]:
@@ -273,6 +272,7 @@ def assessment_topic_question_counts_fill(
     return sorted(filled)
 
 
+@transaction.atomic
 def assessment_schema_replace(
     *, course: Course, items: Sequence[Mapping[str, Any]]
 ) -> list[Assessment]:

@@ -27,6 +27,7 @@ BAD_REQUEST = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: f
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in (no session or bearer token).")
 FORBIDDEN = OpenApiResponse(description="Signed in, but not allowed.")
 NOT_FOUND = OpenApiResponse(description="No such record among yours.")
+USER_ID_NOT_FOUND = OpenApiResponse(description="A `user_id` that is not yours.")
 
 
 class PerformanceRecordFilter(django_filters.FilterSet):
@@ -84,6 +85,7 @@ class PerformanceListCreateApi(_UserPerformanceMixin, generics.ListAPIView):
         responses={
             201: PerformanceOutputSerializer,
             400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
         },
@@ -196,6 +198,7 @@ class GradeImportApi(generics.GenericAPIView):
             ),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            404: USER_ID_NOT_FOUND,
         },
     )
     def post(self, request, *args, **kwargs):

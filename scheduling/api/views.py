@@ -47,6 +47,9 @@ PAGE_NOT_FOUND = OpenApiResponse(
 CONFLICT = OpenApiResponse(
     SchedulingErrorOutputSerializer, description="A replan of your plan is already running."
 )
+USER_ID_NOT_FOUND = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="A `user_id` that is not yours."
+)
 AUTH_ERRORS = {401: UNAUTHENTICATED, 403: FORBIDDEN}
 TASK_ERRORS = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}
 
@@ -67,7 +70,13 @@ class ScheduleGenerateApi(APIView):
             "pinned blocks stay; the rest moves as little as it can."
         ),
         request=GenerateInputSerializer,
-        responses={200: GenerateOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+        responses={
+            200: GenerateOutputSerializer,
+            409: CONFLICT,
+            400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
     )
     def post(self, request):
         serializer = GenerateInputSerializer(data=request.data, context={"request": request})
@@ -103,7 +112,13 @@ class ScheduleReplanApi(APIView):
     @extend_schema(
         summary="Replan the rolling horizon now",
         request=ReplanInputSerializer,
-        responses={200: ReplanOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+        responses={
+            200: ReplanOutputSerializer,
+            409: CONFLICT,
+            400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
     )
     def post(self, request):
         serializer = ReplanInputSerializer(data=request.data, context={"request": request})
