@@ -1,10 +1,50 @@
 """Shared fixtures. Services a test needs fail the test in CI and skip it elsewhere."""
 
 import os
+from datetime import datetime
 
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
+
+# `PLANNER_TEST_NOW=2026-12-06T23:30:00-06:00 pytest …` runs the session at that instant, the clock
+# ticking from there, so a test that reads the real clock shows it at a late hour, a weekend, a DST
+# change or a year end (`make test-clock`). A test that freezes its own instant keeps it.
+TEST_NOW_VARIABLE = "PLANNER_TEST_NOW"
+
+
+def session_instant() -> datetime | None:
+    """The instant the session travels to, or None to run at the real time."""
+    value = os.environ.get(TEST_NOW_VARIABLE, "").strip()
+    if not value:
+        return None
+    instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_NOW_VARIABLE}={value} needs an offset, e.g. -06:00 or Z")
+    return instant
+
+
+def pytest_configure(config):
+    instant = session_instant()
+    if instant is None:
+        return
+    import time_machine
+
+    # Process-wide (C-level) patching, so the live server's thread in browser tests travels too;
+    # a fixed-offset instant leaves the process's TZ alone (Django sets it from TIME_ZONE).
+    config._planner_travel = time_machine.travel(instant, tick=True)
+    config._planner_travel.start()
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_planner_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    instant = session_instant()
+    return [f"{TEST_NOW_VARIABLE}: {instant.isoformat()}"] if instant else []
 
 
 def require(condition: bool, reason: str) -> None:
@@ -147,3 +187,22 @@ def celery_broker(celery_worker_process):
 
     with publishing_to(redis_url()) as celery_app:
         yield celery_app
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits and quotas count in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    from accounts.limits import CACHE_KEY_PREFIX
+
+    if hasattr(cache, "delete_pattern"):
+        # Redis also holds the broker's queues in tests: remove only the counters.
+        cache.delete_pattern(f"{CACHE_KEY_PREFIX}*")
+    else:
+        cache.clear()
+    yield
+
+
+# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it).
+pytest_plugins = ["planner.testing.browser"]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.audit import USERNAME_DIGEST_KEY, username_digest
 from accounts.models import ApiToken, AuditEvent, FailedTask, User, UserPreferences
 
 
@@ -109,6 +110,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         "detail",
     ]
     fields = readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # Failed logins keep only a digest of the typed address: searching for an address
+        # also finds them, by digesting the search term the same way.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if "@" in search_term:
+            digest = username_digest(search_term)
+            results |= queryset.filter(**{f"detail__{USERNAME_DIGEST_KEY}": digest})
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         return False

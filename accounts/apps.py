@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
 
         # Registers the Bearer token scheme with drf-spectacular.
         # Audits logins, failures and lockouts.
-        from accounts import receivers  # noqa: F401
+        from accounts import password_events, receivers  # noqa: F401
         from accounts.api import schema  # noqa: F401
         from accounts.failed_tasks import on_task_failure
 

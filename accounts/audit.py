@@ -5,6 +5,8 @@ The client IP and user agent come from the request being served, held in a conte
 request down. Outside a request (Celery tasks, management commands) both are left empty.
 """
 
+import hashlib
+import hmac
 import ipaddress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +24,38 @@ USER_AGENT_MAX_LENGTH = AuditEvent._meta.get_field("user_agent").max_length
 FORBIDDEN_DETAIL_KEYS = frozenset(
     {"password", "token", "key", "raw_key", "access_token", "refresh_token", "code", "secret"}
 )
+
+
+# Failed logins name an address that may belong to nobody, or to a student who later deletes
+# their account; the trail keeps a keyed digest instead, so staff can still ask "how many
+# failures for this address?" (by digesting it) while the table never holds the address.
+USERNAME_DIGEST_KEY = "username_digest"
+USERNAME_DIGEST_SALT = b"accounts.audit.username"
+# Actions whose detail names an attempted login rather than a user row.
+ATTEMPTED_LOGIN_ACTIONS = (AuditAction.LOGIN_FAILED, AuditAction.LOGIN_LOCKED_OUT)
+
+
+def username_digest(username: str) -> str:
+    """A keyed SHA-256 of the lower-cased username (an email), hex."""
+    key = hashlib.sha256(USERNAME_DIGEST_SALT + settings.SECRET_KEY.encode()).digest()
+    normalized = str(username or "").strip().lower().encode()
+    return hmac.new(key, normalized, hashlib.sha256).hexdigest()
+
+
+def audit_forget_username(*, email: str) -> int:
+    """Drop the digest of `email` from attempted-login rows (on account deletion): after that
+    nothing in the trail can be matched to the address, even by someone who knows it."""
+    digest = username_digest(email)
+    rows = AuditEvent.objects.filter(
+        action__in=ATTEMPTED_LOGIN_ACTIONS, **{f"detail__{USERNAME_DIGEST_KEY}": digest}
+    )
+    forgotten = 0
+    for event in rows.only("id", "detail"):
+        event.detail.pop(USERNAME_DIGEST_KEY, None)
+        event.detail.pop("username", None)
+        event.save(update_fields=["detail"])
+        forgotten += 1
+    return forgotten
 
 
 @dataclass(frozen=True)
@@ -81,6 +115,9 @@ def audit_record(*, action: str, user=None, detail: dict | None = None) -> Audit
     forbidden = FORBIDDEN_DETAIL_KEYS.intersection(key.lower() for key in detail)
     if forbidden:
         raise ValueError(f"Audit detail must not hold secrets: {sorted(forbidden)}")
+    if "username" in detail:
+        # Whatever the caller, an attempted username is only ever stored as its digest.
+        detail[USERNAME_DIGEST_KEY] = username_digest(detail.pop("username"))
     origin = current_origin()
     user_id = getattr(user, "pk", None) if user is not None else None
     return AuditEvent.objects.create(

@@ -2,20 +2,21 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from accounts.audit import audit_record
-from accounts.models import AuditAction
+from accounts.audit import USERNAME_DIGEST_KEY, audit_forget_username, audit_record, username_digest
+from accounts.models import AuditAction, User
 
 # A failed login is not tied to an account (the name may not exist); the attempted username is
-# kept as typed, capped at the length of an email address.
+# kept only as a keyed digest (see accounts.audit.username_digest), never as typed.
 ATTEMPTED_USERNAME_MAX_LENGTH = 254
 
 
 def _attempted_username(credentials: dict | None) -> str:
     credentials = credentials or {}
     username = credentials.get("username") or credentials.get("email") or ""
-    return str(username)[:ATTEMPTED_USERNAME_MAX_LENGTH]
+    return username_digest(str(username)[:ATTEMPTED_USERNAME_MAX_LENGTH])
 
 
 def _path(request) -> str:
@@ -33,7 +34,10 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     # username is read from it, so nothing else the client typed is stored.
     audit_record(
         action=AuditAction.LOGIN_FAILED,
-        detail={"username": _attempted_username(credentials), "path": _path(request)},
+        detail={
+            USERNAME_DIGEST_KEY: _attempted_username(credentials),
+            "path": _path(request),
+        },
     )
 
 
@@ -42,7 +46,15 @@ def audit_login_locked_out(sender, request, username=None, ip_address=None, **kw
     audit_record(
         action=AuditAction.LOGIN_LOCKED_OUT,
         detail={
-            "username": str(username or "")[:ATTEMPTED_USERNAME_MAX_LENGTH],
+            USERNAME_DIGEST_KEY: username_digest(
+                str(username or "")[:ATTEMPTED_USERNAME_MAX_LENGTH]
+            ),
             "path": _path(request),
         },
     )
+
+
+@receiver(post_delete, sender=User, dispatch_uid="accounts_audit_forget_deleted_username")
+def audit_forget_deleted_username(sender, instance, **kwargs):
+    # In the deleting transaction: if the deletion rolls back, so does the forgetting.
+    audit_forget_username(email=instance.email)

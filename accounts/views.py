@@ -22,8 +22,8 @@ from accounts.services import (
     preferences_get_current,
     preferences_update,
     user_profile_update,
-    user_signup,
 )
+from accounts.signup import signup_request
 
 
 class SignupView(FormView):
@@ -39,17 +39,21 @@ class SignupView(FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            user = user_signup(
+            # None when the address already has an account: its owner is emailed instead, and
+            # the requester gets the same answer so the form does not reveal who is registered.
+            user = signup_request(
                 email=data["email"],
                 password=data["password1"],
                 full_name=data["full_name"],
                 timezone=data["timezone"],
+                site_url=self.request.build_absolute_uri("/"),
             )
         except ApplicationError as exc:
             add_application_error(form, exc, field_map={"password": "password1"})
             return self.form_invalid(form)
-        # Named because axes' backend comes first and cannot load a user for the session.
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if user is not None:
+            # Named because axes' backend comes first and cannot load a user for the session.
+            login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, "Welcome! Your account is ready.")
         return HttpResponseRedirect(self.get_success_url())
 

@@ -65,7 +65,7 @@ def capture() -> None:
 
     from accounts.models import User
     from bench.bench_load import ENDPOINT_NAMES, FLOOR, targets
-    from planner.demo import DEMO_EMAIL
+    from journey.demo import DEMO_EMAIL
 
     seed = json.loads(os.environ["BENCH_SEED"])
     browser = Client()

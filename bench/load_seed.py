@@ -169,9 +169,9 @@ def main() -> None:
     from accounts.models import User
     from accounts.services import api_token_create
     from courses.models import Course, Topic
+    from journey.demo import DEMO_EMAIL
     from mastery.models import PerformanceRecord
     from mastery.services import mastery_recompute_user
-    from planner.demo import DEMO_EMAIL
     from scheduling.models import StudyTask
 
     recompute_seconds = None

@@ -443,7 +443,7 @@ class LmsImportView(_ImportView):
             if form.cleaned_data.get("file"):
                 content = form.cleaned_data["file"].read(feed_max_bytes() + 1)
             else:
-                content = fetch_feed(form.cleaned_data["url"])
+                content = fetch_feed(form.cleaned_data["url"], user=request.user)
             report = services.lms_import_preview(
                 user=request.user, content=content, fallback_course=fallback
             )

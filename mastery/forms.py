@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.hygiene import HygieneForm
+from accounts.hygiene import HygieneForm, harden_form_field
 from mastery import grading
 from mastery.models import Question
 from mastery.quiz_selectors import question_spec
@@ -61,3 +61,63 @@ class AnswerForm(HygieneForm):
                 "This page showed an earlier question; here is the current one."
             )
         return question_id
+
+
+class GradeTargetForm(HygieneForm):
+    target_percent = forms.FloatField(
+        label="Target grade (%)",
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Leave empty to clear the target.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+
+
+SELF_RATING_CHOICES = [
+    ("", "Not rated"),
+    ("1", "1: I don't know it"),
+    ("2", "2: I know a little"),
+    ("3", "3: I know the basics"),
+    ("4", "4: I know it well"),
+    ("5", "5: I could teach it"),
+]
+
+
+class SelfRatingForm(HygieneForm):
+    """One 1-to-5 confidence rating per topic the diagnostic cannot quiz; each is optional,
+    and the service checks the range again, so the API and the page share its rules."""
+
+    def __init__(self, *args, topics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topics = list(topics)
+        for topic in self.topics:
+            field = forms.ChoiceField(label=topic.name, choices=SELF_RATING_CHOICES, required=False)
+            # Added after HygieneForm.__init__ hardened the declared fields, so harden here.
+            harden_form_field(field)
+            self.fields[self.field_name(topic.pk)] = field
+
+    @staticmethod
+    def field_name(topic_id) -> str:
+        return f"rating_{topic_id}"
+
+    def ratings(self) -> dict[str, int]:
+        return {
+            str(topic.pk): int(self.cleaned_data[self.field_name(topic.pk)])
+            for topic in self.topics
+            if self.cleaned_data.get(self.field_name(topic.pk))
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.topics and not any(cleaned.get(name) for name in self.fields):
+            raise forms.ValidationError("Rate at least one topic.")
+        return cleaned
+
+    def add_service_errors(self, error) -> None:
+        field_errors = getattr(error, "field_errors", None) or {}
+        for key, messages in field_errors.items():
+            name = self.field_name(key)
+            self.add_error(name if name in self.fields else None, messages)
+        if not field_errors:
+            self.add_error(None, error.message)

@@ -1,16 +1,19 @@
 """Writes for the question bank and quizzes.
 
-A diagnostic quiz spans a course's topics and adapts: it starts at medium, and each answer
-moves the next question one level harder (correct) or easier (wrong). A practice quiz stays on
-one topic at the engine's recommended level. Finishing an attempt grades it and turns it into
-a PerformanceRecord through `performance_record_create`, which recomputes mastery on commit.
+A diagnostic quiz covers a course's topics one after another, three questions each, and adapts
+within each topic: a topic starts at medium, and each answer moves its next question one level
+harder (correct) or easier (wrong). A topic whose bank cannot fill three questions is not
+quizzed on made-up questions: the student rates their confidence in it instead
+(`diagnostic_self_ratings_record`), which the engine weighs as weak evidence. A practice quiz
+stays on one topic at the engine's recommended level. Finishing an attempt grades it and turns
+it into a PerformanceRecord through `performance_record_create`, which recomputes mastery on
+commit.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,20 +28,23 @@ from mastery import engine, grading
 from mastery.models import (
     AttemptQuestion,
     EvidenceSource,
+    PerformanceRecord,
     Question,
     QuizAttempt,
     QuizKind,
     QuizStatus,
 )
 from mastery.quiz_selectors import practice_difficulty, question_spec
-from mastery.services import performance_record_create
+from mastery.selectors import SELF_RATING_MAX, SELF_RATING_MIN
+from mastery.services import performance_record_create, performance_record_create_self_rating
 
-# Issue: "10 to 20 questions spanning the topics"; two per topic covers each topic at two
-# levels, so a course with 5 to 10 topics gets 10 to 20 questions.
-DIAGNOSTIC_MIN_QUESTIONS = 10
-DIAGNOSTIC_MAX_QUESTIONS = 20
-DIAGNOSTIC_QUESTIONS_PER_TOPIC = 2
+# Issue 14: one answer set a topic's mastery to 0 or 100. Three answers per topic, adaptive
+# within the topic, is the least that tells "knows it" from "guessed once"; a topic whose bank
+# holds fewer questions is self-rated instead of quizzed on too little.
+DIAGNOSTIC_QUESTIONS_PER_TOPIC = 3
 DIAGNOSTIC_START_DIFFICULTY = Difficulty.MEDIUM
+# Rating a topic takes seconds; a PerformanceRecord needs at least one whole minute.
+SELF_RATING_MINUTES = 1
 # A practice session short enough to fit between other study blocks.
 PRACTICE_QUESTION_COUNT = 5
 PASS_PERCENT = 70.0
@@ -161,6 +167,17 @@ def _running_attempt(*, user, kind: str, course: Course, topic: Topic | None):
     )
 
 
+def quizzable_topic_ids(course_id) -> list:
+    """The course's topics whose banks can fill a topic's diagnostic, in course order."""
+    return list(
+        Topic.objects.filter(course_id=course_id)
+        .annotate(bank_size=Count("questions"))
+        .filter(bank_size__gte=DIAGNOSTIC_QUESTIONS_PER_TOPIC)
+        .order_by("order_index", "name", "id")
+        .values_list("id", flat=True)
+    )
+
+
 def diagnostic_start(*, user, course: Course, now: datetime | None = None) -> QuizAttempt:
     """Start (or resume, if one is running) the course's diagnostic."""
     if course.user_id != user.pk:
@@ -170,22 +187,13 @@ def diagnostic_start(*, user, course: Course, now: datetime | None = None) -> Qu
         running = _running_attempt(user=user, kind=QuizKind.DIAGNOSTIC, course=course, topic=None)
         if running:
             return running
-        counts = (
-            Question.objects.filter(topic__course=course)
-            .values("topic")
-            .annotate(n=Count("id"))
-            .values_list("n", flat=True)
-        )
-        available = sum(counts)
-        if available < DIAGNOSTIC_MIN_QUESTIONS:
+        topic_ids = quizzable_topic_ids(course.pk)
+        if not topic_ids:
             raise ApplicationError(
-                f"A diagnostic needs at least {DIAGNOSTIC_MIN_QUESTIONS} questions in the "
-                f"course's question banks; it has {available}."
+                f"No topic of this course has the {DIAGNOSTIC_QUESTIONS_PER_TOPIC} questions a "
+                "diagnostic asks per topic: rate your confidence in each topic instead."
             )
-        wanted = DIAGNOSTIC_QUESTIONS_PER_TOPIC * len(counts)
-        question_count = min(
-            available, DIAGNOSTIC_MAX_QUESTIONS, max(DIAGNOSTIC_MIN_QUESTIONS, wanted)
-        )
+        question_count = DIAGNOSTIC_QUESTIONS_PER_TOPIC * len(topic_ids)
         attempt = QuizAttempt.objects.create(
             user=user,
             course=course,
@@ -262,22 +270,36 @@ def _choose_question(attempt: QuizAttempt) -> Question | None:
         nearest = _nearest_key(attempt.target_difficulty)
         return min(pool, key=lambda q: (q.times_seen, *nearest(q)), default=None)
 
-    pool = list(
-        Question.objects.filter(topic__course=attempt.course_id)
-        .exclude(id__in=asked_ids)
-        .select_related("topic")
+    # Topic by topic in course order, so stopping early leaves whole topics, not one answer
+    # on each. The level restarts at medium for each topic and follows only its own answers.
+    answered = list(
+        attempt.items.filter(answered_at__isnull=False)
+        .order_by("position")
+        .values_list("question__topic_id", "is_correct")
     )
-    if not pool:
-        return None
-    asked_per_topic: dict = defaultdict(int)
+    asked_per_topic = dict.fromkeys(quizzable_topic_ids(attempt.course_id), 0)
     for _, topic_id in asked:
-        asked_per_topic[topic_id] += 1
-    # Spread across topics: the topic asked least so far, in course order, goes next.
-    next_topic = min(
-        {question.topic for question in pool},
-        key=lambda topic: (asked_per_topic[topic.pk], topic.order_index, topic.name, str(topic.pk)),
+        if topic_id in asked_per_topic:
+            asked_per_topic[topic_id] += 1
+    next_topic_id = next(
+        (
+            topic_id
+            for topic_id, count in asked_per_topic.items()
+            if count < DIAGNOSTIC_QUESTIONS_PER_TOPIC
+        ),
+        None,
     )
-    return _pick((q for q in pool if q.topic_id == next_topic.pk), attempt.target_difficulty)
+    if next_topic_id is None:
+        return None
+    target = DIAGNOSTIC_START_DIFFICULTY.value
+    for topic_id, is_correct in answered:
+        if topic_id == next_topic_id:
+            target = step_difficulty(target, is_correct=bool(is_correct))
+    if attempt.target_difficulty != target:
+        attempt.target_difficulty = target
+        attempt.save(update_fields=["target_difficulty"])
+    pool = Question.objects.filter(topic_id=next_topic_id).exclude(id__in=asked_ids)
+    return _pick(pool, target)
 
 
 def _serve_next(attempt: QuizAttempt, *, now: datetime) -> AttemptQuestion | None:
@@ -343,11 +365,7 @@ def quiz_answer(
         item.save(update_fields=["response", "is_correct", "answered_at", "time_spent_sec"])
         attempt.answered_count += 1
         attempt.correct_count += int(correct)
-        if attempt.kind == QuizKind.DIAGNOSTIC:
-            attempt.target_difficulty = step_difficulty(
-                attempt.target_difficulty, is_correct=correct
-            )
-        attempt.save(update_fields=["answered_count", "correct_count", "target_difficulty"])
+        attempt.save(update_fields=["answered_count", "correct_count"])
         if (
             attempt.answered_count >= attempt.question_count
             or _serve_next(attempt, now=now) is None
@@ -431,3 +449,62 @@ def _finish(attempt: QuizAttempt, *, now: datetime) -> None:
             "performance_record",
         ]
     )
+
+
+# --- Self-rating where the diagnostic has no questions ----------------------------------------
+
+
+def self_rated_topics(*, user, course: Course) -> list[Topic]:
+    """The course's topics the diagnostic cannot quiz, so it asks for a self-rating instead."""
+    quizzable = set(quizzable_topic_ids(course.pk))
+    topics = Topic.objects.for_user(user).filter(course=course).order_by("order_index", "name")
+    return [topic for topic in topics if topic.pk not in quizzable]
+
+
+def diagnostic_self_ratings_record(
+    *, user, course: Course, ratings: Mapping[str, Any], now: datetime | None = None
+) -> list[PerformanceRecord]:
+    """Record the student's confidence (1 to 5) in topics the diagnostic cannot quiz.
+
+    One self-rating record per topic, all or none. The engine reads a self-rating as one
+    question of review evidence: its low weight moves a topic only a few points from the
+    neutral prior and leaves a wide interval, which is what a confidence guess is worth.
+    A topic that has enough questions is refused: the diagnostic measures it instead.
+    """
+    if course.user_id != user.pk:
+        raise ApplicationError("Course not found.")
+    topics = {str(topic.pk): topic for topic in self_rated_topics(user=user, course=course)}
+    errors: dict[str, list[str]] = {}
+    cleaned: list[tuple[Topic, int]] = []
+    for topic_id, rating in ratings.items():
+        topic = topics.get(str(topic_id))
+        if topic is None:
+            errors[str(topic_id)] = ["Not a topic of this course that needs a self-rating."]
+            continue
+        if (
+            isinstance(rating, bool)
+            or not isinstance(rating, int)
+            or not SELF_RATING_MIN <= rating <= SELF_RATING_MAX
+        ):
+            errors[str(topic_id)] = [
+                f"Give a whole number from {SELF_RATING_MIN} to {SELF_RATING_MAX}."
+            ]
+            continue
+        cleaned.append((topic, rating))
+    if not ratings:
+        errors["ratings"] = ["Rate at least one topic."]
+    if errors:
+        raise ApplicationError("The self-ratings were not recorded.", field_errors=errors)
+    now = now or timezone.now()
+    with transaction.atomic():
+        return [
+            performance_record_create_self_rating(
+                user=user,
+                course=course,
+                topics=[topic],
+                rating=rating,
+                time_spent_min=SELF_RATING_MINUTES,
+                completed_at=now,
+            )
+            for topic, rating in cleaned
+        ]

@@ -1,4 +1,5 @@
-"""Mastery pages: heatmaps, a topic's chart, reviews due, and quizzes one question at a time.
+"""Mastery pages: heatmaps, a topic's chart, reviews due, quizzes one question at a time, and the
+grade planner (it scores the remaining assessments with mastery, so it lives here, not in courses).
 
 Quizzes work as plain forms (POST, then redirect) and, with htmx, swap only the question
 panel. Every object is fetched through the user's scope, so another user's id is a 404.
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,11 +18,14 @@ from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import ApplicationError
+from accounts.forms import add_application_error
 from courses.models import Course, Topic
-from mastery import grading, quiz_selectors, quiz_services
+from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
-from mastery.forms import AnswerForm
-from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, Trend
+from mastery.evidence_selectors import EvidenceSummary
+from mastery.forms import AnswerForm, GradeTargetForm, SelfRatingForm
+from mastery.grades import grade_plan_for, grade_target_set
+from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, QuizKind, Trend
 
 # Hue 0 is red, 60 yellow, 120 green: mastery 0..100 maps onto that ramp.
 HUE_AT_FULL_MASTERY = 120
@@ -37,10 +41,16 @@ TREND_SYMBOLS = {
 class HeatCell:
     topic: Topic
     record: MasteryRecord | None
+    evidence: EvidenceSummary
+
+    @property
+    def shows_number(self) -> bool:
+        """A number only with evidence behind it; otherwise the page says there is none."""
+        return self.record is not None and self.evidence.has_evidence
 
     @property
     def hue(self) -> int | None:
-        if self.record is None:
+        if not self.shows_number:
             return None
         return round(max(0.0, min(100.0, self.record.mastery_score)) / 100 * HUE_AT_FULL_MASTERY)
 
@@ -49,8 +59,20 @@ class HeatCell:
         return TREND_SYMBOLS.get(self.record.trend, "") if self.record else ""
 
 
-def heat_cells(topics) -> list[HeatCell]:
-    return [HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)) for topic in topics]
+def heat_cells(topics, *, user) -> list[HeatCell]:
+    """Cells for topics from `topics_with_mastery`. A queryset gets the evidence annotations
+    here; a list must come from `evidence_selectors.with_evidence` already."""
+    if isinstance(topics, QuerySet):
+        topics = evidence_selectors.with_evidence(topics, user=user)
+    today, zone = evidence_selectors.student_today(user)
+    return [
+        HeatCell(
+            topic=topic,
+            record=quiz_selectors.mastery_of(topic),
+            evidence=evidence_selectors.evidence_summary(topic, today=today, zone=zone),
+        )
+        for topic in topics
+    ]
 
 
 class MasteryOverviewView(LoginRequiredMixin, TemplateView):
@@ -62,7 +84,7 @@ class MasteryOverviewView(LoginRequiredMixin, TemplateView):
             course__is_archived=False
         )
         courses: dict = {}
-        for cell in heat_cells(topics):
+        for cell in heat_cells(topics, user=self.request.user):
             courses.setdefault(cell.topic.course, []).append(cell)
         context["courses"] = list(courses.items())
         context["reviews_due_count"] = quiz_selectors.reviews_due(user=self.request.user).count()
@@ -77,12 +99,15 @@ class CourseMasteryView(LoginRequiredMixin, TemplateView):
         course = get_object_or_404(Course.objects.for_user(self.request.user), pk=kwargs["pk"])
         topics = quiz_selectors.topics_with_mastery(user=self.request.user, course=course)
         topics = topics.annotate(question_count=Count("questions"))
-        cells = heat_cells(topics)
+        cells = heat_cells(topics, user=self.request.user)
+        per_topic = quiz_services.DIAGNOSTIC_QUESTIONS_PER_TOPIC
+        self_rated = [cell.topic for cell in cells if cell.topic.question_count < per_topic]
         context.update(
             course=course,
             cells=cells,
-            bank_size=sum(cell.topic.question_count for cell in cells),
-            diagnostic_min=quiz_services.DIAGNOSTIC_MIN_QUESTIONS,
+            quizzable_count=len(cells) - len(self_rated),
+            questions_per_topic=per_topic,
+            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=self_rated),
             attempts=quiz_selectors.quiz_attempts(user=self.request.user).filter(course=course)[
                 :10
             ],
@@ -94,7 +119,12 @@ def _evidence_label(observation) -> str:
     record = observation.performance_record
     if record.assessment_id:
         return f"{record.assessment.name} ({observation.score_percent:.0f}%)"
-    source = EvidenceSource(record.source).label if record.source else observation.kind
+    if record.source == EvidenceSource.SELF_RATING:
+        # Both a study task and the diagnostic record self-ratings under this source; the
+        # choice's label names only the first, and changing it would need a migration.
+        source = "Self-rating"
+    else:
+        source = EvidenceSource(record.source).label if record.source else observation.kind
     return f"{source} ({observation.score_percent:.0f}%)"
 
 
@@ -105,11 +135,15 @@ class TopicMasteryView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         topic = get_object_or_404(
-            quiz_selectors.topics_with_mastery(user=user).annotate(
-                question_count=Count("questions")
+            evidence_selectors.with_evidence(
+                quiz_selectors.topics_with_mastery(user=user).annotate(
+                    question_count=Count("questions")
+                ),
+                user=user,
             ),
             pk=kwargs["pk"],
         )
+        today, zone = evidence_selectors.student_today(user)
         history = quiz_selectors.mastery_history(user=user, topic=topic)
         rows = [
             {"observation": observation, "evidence": _evidence_label(observation)}
@@ -126,7 +160,11 @@ class TopicMasteryView(LoginRequiredMixin, TemplateView):
         ]
         context.update(
             topic=topic,
-            cell=HeatCell(topic=topic, record=quiz_selectors.mastery_of(topic)),
+            cell=HeatCell(
+                topic=topic,
+                record=quiz_selectors.mastery_of(topic),
+                evidence=evidence_selectors.evidence_summary(topic, today=today, zone=zone),
+            ),
             rows=rows,
             chart=mastery_chart_svg(points, topic_name=topic.name),
             recommendation=quiz_selectors.practice_difficulty(user=user, topic=topic),
@@ -157,6 +195,32 @@ class DiagnosticStartView(LoginRequiredMixin, View):
             messages.error(request, error.message)
             return redirect("mastery:course", pk=course.pk)
         return redirect("mastery:quiz", pk=attempt.pk)
+
+
+class SelfRatingView(CourseMasteryView):
+    """The diagnostic's self-rating for topics it cannot quiz: POST here, errors re-render."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        course = get_object_or_404(Course.objects.for_user(request.user), pk=pk)
+        topics = quiz_services.self_rated_topics(user=request.user, course=course)
+        form = SelfRatingForm(request.POST, topics=topics)
+        if form.is_valid():
+            try:
+                records = quiz_services.diagnostic_self_ratings_record(
+                    user=request.user, course=course, ratings=form.ratings()
+                )
+            except ApplicationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request,
+                    f"Recorded {len(records)} self-rating{'s' if len(records) != 1 else ''}.",
+                )
+                return redirect("mastery:course", pk=course.pk)
+        context = self.get_context_data(pk=pk, self_rating_form=form)
+        return self.render_to_response(context, status=400)
 
 
 class PracticeStartView(LoginRequiredMixin, View):
@@ -258,8 +322,68 @@ class QuizResultView(LoginRequiredMixin, TemplateView):
         if not attempt.is_completed:
             return redirect("mastery:quiz", pk=attempt.pk)
         items = [_feedback(item) for item in quiz_selectors.answered_items(attempt)]
+        self_rated = (
+            quiz_services.self_rated_topics(user=request.user, course=attempt.course)
+            if attempt.kind == QuizKind.DIAGNOSTIC
+            else []
+        )
         return self.render_to_response(
             self.get_context_data(
-                attempt=attempt, items=items, pass_percent=quiz_services.PASS_PERCENT
+                attempt=attempt,
+                items=items,
+                pass_percent=quiz_services.PASS_PERCENT,
+                self_rated_count=len(self_rated),
             )
         )
+
+
+# --- Grade planner ----------------------------------------------------------------------------
+
+
+class GradesIndexView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/grades_index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["plans"] = [
+            grade_plan_for(user=user, course=course)
+            for course in Course.objects.for_user(user).active()
+        ]
+        return context
+
+
+class GradePlannerView(LoginRequiredMixin, TemplateView):
+    template_name = "mastery/grades.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.course = get_object_or_404(
+                Course.objects.for_user(request.user), pk=kwargs["course_id"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan = grade_plan_for(user=self.request.user, course=self.course)
+        context["plan"] = plan
+        context["form"] = kwargs.get("form") or GradeTargetForm(
+            initial={"target_percent": plan.target_percent}
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = GradeTargetForm(request.POST)
+        if form.is_valid():
+            try:
+                grade_target_set(
+                    user=request.user,
+                    course=self.course,
+                    target_percent=form.cleaned_data["target_percent"],
+                )
+            except ApplicationError as exc:
+                add_application_error(form, exc)
+            else:
+                messages.success(request, "Target saved.")
+                return redirect("mastery:grades", course_id=self.course.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -32,7 +32,13 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message}
         body.update(exc.field_errors)
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        # A rate limit (accounts.limits.RateLimitedError) is a 429 with Retry-After.
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        return Response(
+            body,
+            status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST),
+            headers={"Retry-After": str(retry_after)} if retry_after else None,
+        )
     if is_database_unavailable(exc):
         # Logged with its traceback for operators; the client gets no internals.
         logger.warning("Database unavailable, answered 503", exc_info=exc)

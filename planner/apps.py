@@ -8,10 +8,7 @@ class PlannerConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import before_task_publish, task_postrun, task_prerun
 
-        from planner import (
-            middleware,
-            receivers,  # noqa: F401  (connects the dashboard cache receivers)
-        )
+        from planner import middleware
 
         # A task enqueued by a request logs under that request's id.
         before_task_publish.connect(

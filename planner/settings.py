@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mastery",
     "scheduling",
     "integrations",
+    "journey",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     # Before anything that reads the session, the user or the database: probes need none.
     "planner.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside whitenoise, so static files get Permissions-Policy too.
+    "accounts.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -369,6 +372,19 @@ PLANNING_HORIZON_DAYS = env.int("PLANNING_HORIZON_DAYS", default=14)
 LMS_FEED_ALLOW_PRIVATE_HOSTS = env.bool("LMS_FEED_ALLOW_PRIVATE_HOSTS", default=False)
 LMS_FEED_TIMEOUT_SECONDS = env.float("LMS_FEED_TIMEOUT_SECONDS", default=10.0)
 LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
+# Each fetch can hold a web thread for the whole timeout, so fetches are limited per student.
+LMS_FEED_FETCHES_PER_HOUR = env.int("LMS_FEED_FETCHES_PER_HOUR", default=30)
+
+# Password-reset mails per address and per client IP an hour; past either, nothing is sent
+# (the answer is the same), so a burst cannot flood a mailbox.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
+
+# Per-student quotas (courses.quotas): far above a real degree, low enough that a script or a
+# hostile feed cannot fill the tables the planner and the mastery fold read on every run.
+QUOTA_COURSES_PER_STUDENT = env.int("QUOTA_COURSES_PER_STUDENT", default=100)
+QUOTA_ASSESSMENTS_PER_STUDENT = env.int("QUOTA_ASSESSMENTS_PER_STUDENT", default=1000)
+QUOTA_IMPORTS_PER_STUDENT_PER_DAY = env.int("QUOTA_IMPORTS_PER_STUDENT_PER_DAY", default=50)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -430,7 +446,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "planner.middleware.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "planner.middleware.RequestContextFilter"},
+        "redact_secret_paths": {"()": "accounts.logfilters.RedactSecretPathsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -447,11 +466,16 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secret_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Also on the loggers that write request paths, so every handler gets redacted records.
+        "django.request": {"filters": ["redact_secret_paths"]},
+        "django.server": {"filters": ["redact_secret_paths"]},
+    },
 }
 # Workers log through the same handler (JSON with the request id) instead of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

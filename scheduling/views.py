@@ -13,7 +13,7 @@ from django.views.generic import FormView, TemplateView
 from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
-from scheduling import selectors, services
+from scheduling import charts, selectors, services, stats
 from scheduling.forms import CheckInForm, CompleteForm, MoveForm, SkipForm, add_application_error
 from scheduling.models import CalendarFeedToken, DailyCheckIn, StudyTask
 from scheduling.work import user_zone
@@ -295,3 +295,60 @@ class FeedSettingsView(LoginRequiredMixin, TemplateView):
             messages.error(request, "Choose to create a new URL or to revoke the current one.")
             return HttpResponseRedirect(reverse("scheduling:feed"))
         return self.render_to_response(self.get_context_data(**context))
+
+
+# --- Stats ------------------------------------------------------------------------------------
+
+
+class StatsView(LoginRequiredMixin, TemplateView):
+    template_name = "scheduling/stats.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        data = stats.stats_for(self.request.user)
+        context["stats"] = data
+        context["daily_chart"] = charts.bar_chart_svg(
+            [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
+            title=f"Study minutes per day, last {stats.DAYS_SHOWN} days",
+            unit="min",
+            empty="No study time recorded yet.",
+        )
+        context["weekly_chart"] = charts.bar_chart_svg(
+            [charts.Bar(f"{week:%b %d}", round(minutes / 60, 1)) for week, minutes in data.weekly],
+            title=f"Study hours per week, last {stats.WEEKS_SHOWN} weeks",
+            unit="h",
+            empty="No study time recorded yet.",
+        )
+        context["course_chart"] = charts.bar_chart_svg(
+            [charts.Bar(row.course.code, row.hours) for row in data.per_course],
+            title="Study hours per course",
+            unit="h",
+            empty="No study time recorded yet.",
+        )
+        context["mastery_chart"] = charts.line_chart_svg(
+            [charts.Series(course.code, points) for course, points in data.mastery_series],
+            title="Mean topic mastery per course over time",
+            unit="mastery",
+            y_max=100,
+            empty="No mastery evidence yet: take a quiz or record a grade.",
+        )
+        context["adherence_chart"] = charts.bar_chart_svg(
+            [
+                charts.Bar(
+                    f"{week:%b %d}",
+                    row.percent or 0,
+                    note=f"{row.completed} of {row.due} blocks completed",
+                )
+                for week, row in data.weekly_adherence
+            ],
+            title="Share of scheduled blocks completed, per week",
+            unit="%",
+            empty="No blocks have been due yet.",
+        )
+        context["calibration_chart"] = charts.scatter_svg(
+            [(p.estimated_min, p.actual_min, p.title) for p in data.calibration],
+            title="Actual against estimated minutes per completed block",
+            unit="min",
+            empty="Complete a few blocks to see how long they really take.",
+        )
+        return context

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from accounts.audit import audit_record
+from accounts.audit import audit_record, username_digest
 from accounts.models import AuditAction, AuditEvent
 from accounts.tests.factories import UserFactory
 
@@ -36,7 +36,9 @@ def test_login_failure_and_success_are_recorded_with_ip_and_user_agent(client, u
     assert response.status_code == 302
     failed, succeeded = AuditEvent.objects.order_by("id")
     assert failed.action == AuditAction.LOGIN_FAILED and failed.user is None
-    assert failed.detail == {"username": user.email, "path": login}
+    # The attempted address is kept only as a keyed digest, never as typed.
+    assert failed.detail == {"username_digest": username_digest(user.email), "path": login}
+    assert user.email not in str(failed.detail)
     assert succeeded.action == AuditAction.LOGIN_SUCCEEDED and succeeded.user == user
     for event in (failed, succeeded):
         assert (event.ip_address, event.user_agent) == ("203.0.113.7", "StudyBrowser/1.0")
@@ -115,6 +117,9 @@ def test_staff_read_the_trail_filtered_and_searched_but_cannot_change_it(client,
     assert by_action.context["cl"].result_count == 1
     by_email = client.get(changelist, {"q": user.email})
     assert by_email.context["cl"].result_count == 1
+    # A failed login is found by the address typed, though only its digest is stored.
+    by_attempted = client.get(changelist, {"q": "Nobody@example.org"})
+    assert by_attempted.context["cl"].result_count == 1
     by_id = client.get(changelist, {"q": str(user.pk)})
     assert by_id.context["cl"].result_count == 1
     event = AuditEvent.objects.filter(user=user).get()

@@ -18,7 +18,7 @@ from accounts.services import (
 )
 from accounts.tests.factories import ApiTokenFactory, UserPreferencesFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 STRONG_PASSWORD = "violet-tractor-harbour-92"
 

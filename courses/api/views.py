@@ -40,6 +40,13 @@ IMPORT_400 = OpenApiResponse(
         "full report plus `detail`, and nothing was written."
     ),
 )
+IMPORT_429 = OpenApiResponse(
+    ERROR_SCHEMA,
+    description=(
+        "Over the student's daily import allowance (or, for a feed URL, hourly download "
+        "allowance); retry after the seconds in Retry-After."
+    ),
+)
 
 
 def _truthy(value) -> bool:
@@ -414,6 +421,7 @@ class CsvImportApi(generics.GenericAPIView):
         responses={
             200: s.CsvImportReportSerializer,
             400: IMPORT_400,
+            429: IMPORT_429,
             **AUTH_ERRORS,
         },
         description=(
@@ -451,6 +459,7 @@ class LmsImportApi(generics.GenericAPIView):
         responses={
             200: s.LmsImportReportSerializer,
             400: IMPORT_400,
+            429: IMPORT_429,
             **AUTH_ERRORS,
         },
         description=(
@@ -471,7 +480,9 @@ class LmsImportApi(generics.GenericAPIView):
                 raise ApplicationError(
                     "Unknown course.", field_errors={"course_id": ["Not one of your courses."]}
                 )
-        content = data["file"].read() if data.get("file") else fetch_feed(data["url"])
+        content = (
+            data["file"].read() if data.get("file") else fetch_feed(data["url"], user=request.user)
+        )
         if data["confirm"]:
             report = services.lms_import_confirm(
                 user=request.user, content=content, fallback_course=fallback

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.errors import ApplicationError
+from courses import quotas
 from courses.models import (
     WEIGHTS_TOLERANCE,
     Assessment,
@@ -132,6 +133,7 @@ def _assessment_create(
         created_from_import=created_from_import,
     )
     _validate_fields(assessment, exclude=["course"])
+    quotas.check_assessment_quota(user=course.user_id)
     pairs = _topic_map(course=course, topic_ids=topic_ids, topic_weights=topic_weights)
     _check_weights_total(course=course, weight_percent=weight_percent)
     assessment.save()

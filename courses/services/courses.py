@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.errors import ApplicationError
+from courses import quotas
 from courses.models import Course
 from courses.services.common import _send_assessment_changed, _unknown_fields, _validate_fields
 
@@ -83,6 +84,7 @@ def course_create(
         color=color,
         is_archived=is_archived,
     )
+    quotas.check_course_quota(user=user)
     _check_course_rules(course)
     return _save_course(course)
 

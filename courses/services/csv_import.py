@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.errors import ApplicationError
+from courses import quotas
 from courses.imports import MAX_CSV_BYTES, CsvRow, decode_upload, parse_courses_csv
 from courses.models import Course
 from courses.services.courses import course_create, course_update
@@ -106,6 +107,9 @@ def courses_import_csv(*, user, content: bytes | str, dry_run: bool = False) -> 
     result = CsvImportReport(dry_run=dry_run, rows=reports)
     if dry_run or result.has_errors:
         return result
+    creates = sum(report.action == CSV_ACTION_CREATE for report in reports)
+    quotas.check_course_quota(user=user, adding=creates, field="file")
+    quotas.check_import_allowance(user=user)
 
     row_by_line = {row.line: row for row in rows}
     try:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from courses import quotas
 from courses.feeds import feed_max_bytes
 from courses.imports import (
     CalendarEvent,
@@ -162,6 +163,9 @@ def lms_import_confirm(
     report.confirmed = True
     if report.has_errors:
         return report
+    creates = sum(row.action == LMS_ACTION_CREATE for row in report.rows)
+    quotas.check_assessment_quota(user=user, adding=creates, field="file")
+    quotas.check_import_allowance(user=user)
     courses = {
         str(course.pk): course
         for course in Course.objects.select_for_update()

@@ -15,7 +15,7 @@ from courses.imports import MAX_CSV_ROWS, assessment_type_for
 from courses.models import Assessment, Course
 from courses.tests.factories import AssessmentFactory, CourseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 CSV_HEADER = "name,code,semester,start_date,end_date,instructor\n"
 

@@ -9,7 +9,7 @@ from courses.models import Assessment, AssessmentTopic, Course, Topic
 from courses.signals import assessment_changed
 from courses.tests.factories import AssessmentFactory, CourseFactory, TopicFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 @pytest.fixture

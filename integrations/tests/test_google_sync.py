@@ -14,7 +14,7 @@ from integrations.tests.factories import StudyTaskFactory
 from scheduling import services as scheduling_services
 from scheduling.models import TaskStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def push(integration, tasks):

@@ -13,7 +13,7 @@ from integrations.tests.conftest import NOTION_TOKEN
 from integrations.tests.factories import StudyTaskFactory
 from scheduling.models import TaskStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def push(integration, tasks):

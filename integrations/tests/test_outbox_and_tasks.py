@@ -15,7 +15,7 @@ from integrations.models import CalendarBlock, NotionTask, OutboxEntry, Provider
 from integrations.tests.factories import IntegrationSettingsFactory, StudyTaskFactory
 from scheduling.signals import plan_changed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def send_plan_changed(user, *, created=(), moved=(), deleted=()):

@@ -8,7 +8,7 @@ from integrations import planning
 from integrations.tests.factories import StudyTaskFactory
 from scheduling.models import PlanSnapshot, TaskStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def test_replan_request_replans_after_commit(user, django_capture_on_commit_callbacks):

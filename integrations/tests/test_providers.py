@@ -15,7 +15,7 @@ from integrations.providers import CleanupOutcome
 from integrations.tests.factories import IntegrationSettingsFactory, StudyTaskFactory
 from scheduling.signals import plan_changed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 class DummyBoard:

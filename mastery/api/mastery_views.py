@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_4
 from rest_framework.response import Response
 
 from accounts.errors import ApplicationError
-from mastery import quiz_selectors
+from mastery import evidence_selectors, quiz_selectors
 from mastery.api.quiz_serializers import (
     ErrorOutputSerializer,
     ReviewDueOutputSerializer,
@@ -32,7 +32,9 @@ class MasteryTopicListApi(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        topics = quiz_selectors.topics_with_mastery(user=self.request.user)
+        topics = evidence_selectors.with_evidence(
+            quiz_selectors.topics_with_mastery(user=self.request.user), user=self.request.user
+        )
         course_id = self.request.query_params.get("course")
         if course_id:
             try:
@@ -81,7 +83,10 @@ class MasteryTopicDetailApi(GenericAPIView):
     )
     def get(self, request, topic_id):
         topic = get_object_or_404(
-            quiz_selectors.topics_with_mastery(user=request.user), pk=topic_id
+            evidence_selectors.with_evidence(
+                quiz_selectors.topics_with_mastery(user=request.user), user=request.user
+            ),
+            pk=topic_id,
         )
         topic.mastery = quiz_selectors.mastery_of(topic)
         topic.history = quiz_selectors.mastery_history(user=request.user, topic=topic)

@@ -146,6 +146,15 @@ class QuizResultOutputSerializer(HygieneSerializer):
 # --- Mastery -----------------------------------------------------------------------------------
 
 
+class EvidenceOutputSerializer(HygieneSerializer):
+    """How much evidence the mastery number rests on (annotations of `with_evidence`)."""
+
+    answer_count = serializers.IntegerField(source="evidence_answers", default=0)
+    grade_count = serializers.IntegerField(source="evidence_grades", default=0)
+    self_rating_count = serializers.IntegerField(source="evidence_self_ratings", default=0)
+    last_evidence_at = serializers.DateTimeField(source="evidence_last_at", allow_null=True)
+
+
 class TopicMasteryOutputSerializer(HygieneSerializer):
     topic_id = serializers.UUIDField(source="id")
     topic_name = serializers.CharField(source="name")
@@ -169,6 +178,7 @@ class TopicMasteryOutputSerializer(HygieneSerializer):
     last_practiced = serializers.DateTimeField(source="mastery.last_practiced_at", allow_null=True)
     practice_count = serializers.IntegerField(source="mastery.practice_count", allow_null=True)
     quiz_count = serializers.IntegerField(source="mastery.quiz_count", allow_null=True)
+    evidence = EvidenceOutputSerializer(source="*")
 
     def get_has_evidence(self, topic) -> bool:
         return getattr(topic, "mastery", None) is not None
@@ -201,6 +211,20 @@ class TopicMasteryDetailOutputSerializer(TopicMasteryOutputSerializer):
     current_mastery = serializers.FloatField(source="mastery.mastery_score", allow_null=True)
     recommended_difficulty = serializers.CharField()
     history = MasteryObservationOutputSerializer(many=True)
+
+
+class SelfRatingsInputSerializer(HygieneSerializer):
+    # Topic id -> rating; the service checks the topics and the 1-to-5 range.
+    ratings = serializers.DictField(child=serializers.JSONField(), allow_empty=True)
+
+
+class SelfRatingRecordOutputSerializer(HygieneSerializer):
+    performance_record_id = serializers.UUIDField(source="id")
+    topic_id = serializers.SerializerMethodField()
+    rating = serializers.IntegerField(source="score")
+
+    def get_topic_id(self, record) -> str:
+        return next(iter(record.topic_breakdown))
 
 
 class ReviewDueOutputSerializer(HygieneSerializer):

@@ -19,6 +19,8 @@ from mastery.api.quiz_serializers import (
     QuizAnswerOutputSerializer,
     QuizAttemptOutputSerializer,
     QuizResultOutputSerializer,
+    SelfRatingRecordOutputSerializer,
+    SelfRatingsInputSerializer,
 )
 from mastery.models import QuizAttempt
 
@@ -56,6 +58,30 @@ class DiagnosticStartApi(GenericAPIView):
         course = get_object_or_404(Course.objects.for_user(request.user), pk=course_id)
         attempt = quiz_services.diagnostic_start(user=request.user, course=course)
         return Response(_attempt_payload(attempt), status=status.HTTP_201_CREATED)
+
+
+class DiagnosticSelfRatingsApi(GenericAPIView):
+    serializer_class = SelfRatingsInputSerializer
+    # Only for the schema's path parameter; `post` looks the course up in the user's scope.
+    queryset = Course.objects.none()
+
+    @extend_schema(
+        operation_id="quiz_diagnostic_self_ratings",
+        request=SelfRatingsInputSerializer,
+        responses={201: SelfRatingRecordOutputSerializer(many=True), **ERROR_RESPONSES},
+        summary="Rate your confidence (1 to 5) in topics the diagnostic has no questions for",
+    )
+    def post(self, request, course_id):
+        course = get_object_or_404(Course.objects.for_user(request.user), pk=course_id)
+        serializer = SelfRatingsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        records = quiz_services.diagnostic_self_ratings_record(
+            user=request.user, course=course, ratings=serializer.validated_data["ratings"]
+        )
+        return Response(
+            SelfRatingRecordOutputSerializer(records, many=True).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PracticeStartApi(GenericAPIView):

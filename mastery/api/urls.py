@@ -25,6 +25,11 @@ urlpatterns += [
         name="quiz-diagnostic-start",
     ),
     path(
+        "courses/<str:course_id>/diagnostic/self-ratings",
+        quiz_views.DiagnosticSelfRatingsApi.as_view(),
+        name="quiz-diagnostic-self-ratings",
+    ),
+    path(
         "topics/<str:topic_id>/practice",
         quiz_views.PracticeStartApi.as_view(),
         name="quiz-practice-start",

@@ -196,6 +196,10 @@ class GradeImportApi(generics.GenericAPIView):
                 description="A row is invalid: the report above, with every row's errors; or "
                 "the body itself is (field errors such as course_id or grades).",
             ),
+            429: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Over the daily import allowance; retry after Retry-After seconds.",
+            ),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
             404: USER_ID_NOT_FOUND,

@@ -15,6 +15,7 @@ from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
+from courses.quotas import check_import_allowance
 from courses.services import (
     assessment_create,
     assessment_topic_question_counts_fill,
@@ -361,6 +362,7 @@ def grades_import(
         for row_report in reports:
             row_report.action = "would_create"
         return report
+    check_import_allowance(user=user)
     _write_import(
         user=user, course=course, rows=[r for r in planned_rows if isinstance(r, _PlannedRow)]
     )

@@ -30,3 +30,23 @@ def bank(topic, *, per_level: int = 1, levels=("easy", "medium", "hard", "exam_l
         for level in levels
         for i in range(per_level)
     ]
+
+
+def give_evidence(user, topic, *, correct: int, total: int, at, source="quiz"):
+    """A graded attempt on `topic` through the evidence service, folded into mastery at once
+    (the recompute that normally runs on commit runs inline here)."""
+    from django.test import TestCase
+
+    from mastery.services import performance_record_create
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return performance_record_create(
+            user=user,
+            course=topic.course,
+            score=float(correct),
+            max_score=float(total),
+            time_spent_min=5,
+            completed_at=at,
+            topic_breakdown={str(topic.pk): {"correct": correct, "total": total}},
+            source=source,
+        )

@@ -17,7 +17,7 @@ from courses.tests.factories import (
 from mastery.models import EvidenceSource, MasteryObservation, MasteryRecord, PerformanceRecord
 from mastery.services import grades_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 URL = reverse("api:import-grades")
 PAST = (date.today() - timedelta(days=40)).isoformat()

@@ -15,7 +15,7 @@ from mastery.models import MasteryRecord, PerformanceRecord, Question, QuizAttem
 from mastery.quiz_selectors import current_item
 from mastery.tests.quiz_factories import bank
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Mastery pages and the quiz pages, with and without htmx."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -12,9 +12,9 @@ from courses.tests.factories import CourseFactory, TopicFactory
 from mastery import quiz_services
 from mastery.models import MasteryRecord, Question, QuizAttempt, QuizStatus
 from mastery.quiz_selectors import current_item
-from mastery.tests.quiz_factories import bank
+from mastery.tests.quiz_factories import bank, give_evidence
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -31,13 +31,16 @@ def attempt(user, topic):
 
 
 def test_pages_render_for_the_owner(logged_in_client, user, topic, attempt):
-    MasteryRecord.objects.create(
-        user=user, topic=topic, mastery_score=64, confidence_interval=9, trend="declining"
-    )
+    moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    give_evidence(user, topic, correct=4, total=4, at=moment, source="diagnostic")
+    give_evidence(user, topic, correct=0, total=4, at=moment + timedelta(days=1))
+    record = MasteryRecord.objects.get(user=user, topic=topic)
+    assert record.trend == "declining"
     overview = logged_in_client.get(reverse("mastery:overview"))
     assert overview.status_code == 200
     body = overview.content.decode()
-    assert "Limits" in body and "64" in body and "± 9" in body
+    assert "Limits" in body and f"{record.mastery_score:.0f}" in body
+    assert f"± {record.confidence_interval:.0f}" in body
     assert "Declining" in body  # trend in words, not only colour
     assert (
         logged_in_client.get(reverse("mastery:course", args=[topic.course.pk])).status_code == 200
@@ -166,10 +169,15 @@ def test_start_pages_redirect_to_the_quiz_or_explain(logged_in_client, user, top
     response = logged_in_client.post(reverse("mastery:practice-start", args=[topic.pk]))
     attempt = QuizAttempt.objects.get()
     assert response["Location"] == reverse("mastery:quiz", args=[attempt.pk])
+    response = logged_in_client.post(reverse("mastery:diagnostic-start", args=[topic.course.pk]))
+    diagnostic = QuizAttempt.objects.get(kind="diagnostic")
+    assert response["Location"] == reverse("mastery:quiz", args=[diagnostic.pk])
+    thin = TopicFactory(course=CourseFactory(user=user))
+    bank(thin, levels=("easy", "medium"))
     response = logged_in_client.post(
-        reverse("mastery:diagnostic-start", args=[topic.course.pk]), follow=True
+        reverse("mastery:diagnostic-start", args=[thin.course.pk]), follow=True
     )
-    assert "needs at least 10 questions" in response.content.decode()
+    assert "rate your confidence in each topic instead" in response.content.decode()
 
 
 def test_finish_early_page(logged_in_client, attempt):
@@ -185,13 +193,13 @@ def test_finish_early_page(logged_in_client, attempt):
     assert response["Location"] == reverse("mastery:quiz-result", args=[attempt.pk])
 
 
+AN_EARLY_DAY = datetime(2020, 1, 1, 12, tzinfo=UTC)
+
+
 def _topics(user, count):
     course = CourseFactory(user=user)
     for _ in range(count):
-        topic = TopicFactory(course=course)
-        MasteryRecord.objects.create(
-            user=user, topic=topic, mastery_score=50, next_review_date=date(2020, 1, 1)
-        )
+        give_evidence(user, TopicFactory(course=course), correct=1, total=2, at=AN_EARLY_DAY)
     return course
 
 
@@ -204,9 +212,7 @@ def test_page_query_counts_are_constant(logged_in_client, user, django_assert_nu
         logged_in_client.get(path)
     for _ in range(10):
         topic = TopicFactory(course=course)
-        MasteryRecord.objects.create(
-            user=user, topic=topic, mastery_score=80, next_review_date=date(2020, 1, 1)
-        )
+        give_evidence(user, topic, correct=4, total=5, at=AN_EARLY_DAY, source="diagnostic")
     with django_assert_num_queries(len(one_row.captured_queries)):
         response = logged_in_client.get(path)
     assert response.content.decode().count("80") >= 10

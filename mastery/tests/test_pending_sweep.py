@@ -18,7 +18,7 @@ from mastery.services import (
     performance_record_delete,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def grade_without_its_task(user, topic, correct=6):

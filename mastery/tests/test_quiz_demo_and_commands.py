@@ -5,11 +5,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courses.tests.factories import CourseFactory, TopicFactory
+from journey.demo import DEMO_COURSES
 from mastery import quiz_services
 from mastery.demo_questions import SUBJECT_QUESTIONS, seed_demo_questions
 from mastery.models import Question
 from mastery.tests.quiz_factories import QuestionFactory
-from planner.demo import DEMO_COURSES
 
 pytestmark = pytest.mark.django_db
 
@@ -30,22 +30,35 @@ def test_demo_curriculum_banks_are_valid_and_support_a_diagnostic(user):
     assert created == Question.objects.count()
     for course in user.courses.all():
         attempt = quiz_services.diagnostic_start(user=user, course=course)
-        assert 10 <= attempt.question_count <= 20
+        # Every template topic is quizzed, none is left to a self-rating.
+        assert attempt.question_count == 3 * course.topics.count()
+        assert quiz_services.self_rated_topics(user=user, course=course) == []
 
 
-def test_seed_gives_every_topic_six_mixed_questions_idempotently(user):
+def test_no_question_is_about_the_course_setup(user):
+    course = CourseFactory(user=user, code="MATH 2413", name="Calculus I")
+    limits = TopicFactory(course=course, name="Limits")
+    TopicFactory(course=course, name="Continuity", prerequisite_topic_ids=[str(limits.pk)])
+    seed_demo_questions(user=user)
+    for question in Question.objects.all():
+        text = f"{question.question_text} {question.explanation}".lower()
+        assert "math 2413" not in text and "prerequisite" not in text
+        assert "this course" not in text and "the course rates" not in text
+
+
+def test_seed_fills_known_topics_idempotently_and_leaves_unknown_ones_empty(user):
     course = CourseFactory(user=user)
     limits = TopicFactory(course=course, name="Limits")
-    TopicFactory(course=course, name="Something new", prerequisite_topic_ids=[str(limits.pk)])
+    unknown = TopicFactory(course=course, name="Something new")
     seed_demo_questions(user=user)
-    first = sorted(Question.objects.values_list("id", "external_id"))
-    for topic in course.topics.all():
-        questions = Question.objects.filter(topic=topic)
-        assert questions.count() >= 6
-        assert len({q.type for q in questions}) >= 3
-        assert len({q.difficulty for q in questions}) >= 3
+    first = sorted(Question.objects.values_list("id", "external_id", "correct_answer"))
+    questions = Question.objects.filter(topic=limits)
+    assert questions.count() >= 3
+    assert len({q.difficulty for q in questions}) >= 2
+    assert questions.filter(external_id__startswith="gen-").exists()
+    assert not Question.objects.filter(topic=unknown).exists()
     seed_demo_questions(user=user)
-    assert sorted(Question.objects.values_list("id", "external_id")) == first
+    assert sorted(Question.objects.values_list("id", "external_id", "correct_answer")) == first
 
 
 def test_import_and_export_commands_round_trip(user, tmp_path):

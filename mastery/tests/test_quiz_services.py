@@ -28,7 +28,7 @@ from mastery.models import (
 from mastery.quiz_selectors import current_item, question_bank_export
 from mastery.tests.quiz_factories import QuestionFactory, bank
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def answer(attempt, *, correct: bool, now=None):
@@ -169,55 +169,73 @@ def course_with_bank(user, *, topics=5, per_level=2):
     return course
 
 
-def test_diagnostic_adapts_one_level_per_answer(user):
-    course = course_with_bank(user)
+def test_diagnostic_adapts_within_each_topic(user):
+    course = course_with_bank(user, topics=3)
     attempt = quiz_services.diagnostic_start(user=user, course=course)
-    assert attempt.question_count == 10  # 5 topics x 2, within 10..20
-    pattern = [True, True, True, False, False, False, False, True, False, True]
+    assert attempt.question_count == 9  # 3 topics x 3 questions
+    pattern = [True, True, True, False, False, False, True, False, True]
     served = []
     for is_correct in pattern:
-        served.append(current_item(attempt).difficulty)
+        item = current_item(attempt)
+        served.append((item.question.topic.order_index, item.difficulty))
         answer(attempt, correct=is_correct)
     assert served == [
-        "medium",  # start
-        "hard",  # after right
-        "exam_level",  # after right
-        "exam_level",  # after right: already the hardest
-        "hard",  # after wrong
-        "medium",
-        "easy",
-        "easy",  # after wrong: already the easiest
-        "medium",  # after right
-        "easy",  # after wrong
+        (0, "medium"),  # each topic starts at medium
+        (0, "hard"),  # after right
+        (0, "exam_level"),  # after right
+        (1, "medium"),  # a new topic starts again at medium, whatever came before
+        (1, "easy"),  # after wrong
+        (1, "easy"),  # after wrong: already the easiest
+        (2, "medium"),
+        (2, "hard"),  # after right
+        (2, "medium"),  # after wrong
     ]
     attempt.refresh_from_db()
     assert attempt.status == QuizStatus.COMPLETED
 
 
-def test_diagnostic_spans_every_topic(user):
+def test_diagnostic_asks_three_questions_on_every_topic_one_topic_at_a_time(user):
     course = course_with_bank(user, topics=5)
     attempt = quiz_services.diagnostic_start(user=user, course=course)
     for _ in range(attempt.question_count):
         answer(attempt, correct=True)
-    topics = AttemptQuestion.objects.filter(attempt=attempt).values_list(
-        "question__topic", flat=True
+    topics = list(
+        AttemptQuestion.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list("question__topic__order_index", flat=True)
     )
-    counts = {topic: list(topics).count(topic) for topic in set(topics)}
-    assert len(counts) == 5
-    assert set(counts.values()) == {2}
+    assert topics == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
 
 
-@pytest.mark.parametrize(("topics", "expected"), [(3, 10), (7, 14), (15, 20)])
-def test_diagnostic_has_10_to_20_questions(user, topics, expected):
+@pytest.mark.parametrize(("topics", "expected"), [(1, 3), (7, 21), (15, 45)])
+def test_diagnostic_has_three_questions_per_topic(user, topics, expected):
     course = course_with_bank(user, topics=topics, per_level=1)
     attempt = quiz_services.diagnostic_start(user=user, course=course)
     assert attempt.question_count == expected
 
 
-def test_diagnostic_needs_ten_questions(user):
+def test_topics_with_fewer_than_three_questions_are_left_to_a_self_rating(user):
     course = CourseFactory(user=user)
-    bank(TopicFactory(course=course), per_level=2)  # 8 questions
-    with pytest.raises(ApplicationError):
+    quizzed = TopicFactory(course=course, order_index=0)
+    bank(quizzed, levels=("easy", "medium", "hard"))
+    thin = TopicFactory(course=course, order_index=1)
+    bank(thin, levels=("easy", "medium"))
+    empty = TopicFactory(course=course, order_index=2)
+    attempt = quiz_services.diagnostic_start(user=user, course=course)
+    assert attempt.question_count == 3
+    for _ in range(3):
+        assert current_item(attempt).question.topic_id == quizzed.pk
+        answer(attempt, correct=True)
+    attempt.refresh_from_db()
+    assert attempt.status == QuizStatus.COMPLETED
+    assert set(attempt.performance_record.topic_breakdown) == {str(quizzed.pk)}
+    assert quiz_services.self_rated_topics(user=user, course=course) == [thin, empty]
+
+
+def test_a_course_without_quizzable_topics_has_no_diagnostic_quiz(user):
+    course = CourseFactory(user=user)
+    bank(TopicFactory(course=course), levels=("easy", "medium"))
+    with pytest.raises(ApplicationError, match="rate your confidence"):
         quiz_services.diagnostic_start(user=user, course=course)
 
 
@@ -244,11 +262,11 @@ def test_diagnostic_becomes_a_record_and_initializes_mastery(
     record = attempt.performance_record
     assert record.source == EvidenceSource.DIAGNOSTIC
     assert record.assessment is None
-    assert (record.score, record.max_score) == (2.0, 10.0)
-    assert record.time_spent_min == 5
-    assert record.topic_breakdown[str(topics[0].pk)] == {"correct": 2, "total": 2, "time_min": 1.0}
+    assert (record.score, record.max_score) == (3.0, 15.0)
+    assert record.time_spent_min == 8  # 7.5 minutes, rounded up to whole minutes
+    assert record.topic_breakdown[str(topics[0].pk)] == {"correct": 3, "total": 3, "time_min": 1.5}
     assert record.topic_breakdown[str(topics[1].pk)]["correct"] == 0
-    assert len(record.question_data) == 10
+    assert len(record.question_data) == 15
     assert {"question_id", "correct", "time_sec", "difficulty"} <= set(record.question_data[0])
     assert record.question_data[0]["time_sec"] == 30.0
     assert attempt.score_percent == 20.0

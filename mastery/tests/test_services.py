@@ -27,7 +27,7 @@ from mastery.services import (
 )
 from mastery.signals import mastery_changed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 START = timezone.now() - timedelta(days=60)
 

@@ -13,7 +13,7 @@ from mastery.services import performance_record_create
 from mastery.signals import mastery_changed
 from planner.celery import app as celery_app
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 
-PRODUCT_APPS = {"planner", "accounts", "courses", "mastery", "scheduling", "integrations"}
+PRODUCT_APPS = {"journey", "accounts", "courses", "mastery", "scheduling", "integrations"}
 
 
 def product_models():

@@ -12,6 +12,7 @@ Every answer must be below 500.
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
 
 import pytest
@@ -22,8 +23,8 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
 from courses.models import Assessment, Course, Topic
+from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
 from mastery.models import PerformanceRecord
-from planner.management.commands.seed_demo import Command as SeedDemo
 from scheduling.models import StudyTask
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,7 @@ def own_path(path: str, user) -> str:
 @pytest.fixture
 def student(db):
     student = UserFactory(email="alice@example.org", timezone="Pacific/Kiritimati")
-    SeedDemo().demo_courses(student)
+    demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
     StudyTask.objects.create(
         user=student,
         course=Course.objects.for_user(student).first(),

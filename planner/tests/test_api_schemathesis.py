@@ -25,6 +25,7 @@ Separately, every operation refuses anonymous callers, for ten generated request
 """
 
 import os
+import random
 import re
 import uuid
 from datetime import timedelta
@@ -42,7 +43,7 @@ from werkzeug.test import Client as WerkzeugClient
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
-from planner.management.commands.seed_demo import Command as SeedDemo
+from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
@@ -177,7 +178,7 @@ def students(db):
     alice = UserFactory(email="alice@example.org")
     bob = UserFactory(email="bob@example.org")
     for student in (alice, bob):
-        SeedDemo().demo_courses(student)
+        demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
     return alice, bob
 
 

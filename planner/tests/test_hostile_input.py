@@ -392,7 +392,7 @@ def test_export_and_deletion_work_with_an_out_of_range_stored_date(logged_in_cli
 
 
 def test_repair_touches_only_the_students_rows(user, other_user):
-    from planner.exports import owned_models
+    from journey.exports import owned_models
 
     mine = AssessmentFactory(course=CourseFactory(user=user))
     theirs = AssessmentFactory(course=CourseFactory(user=other_user))

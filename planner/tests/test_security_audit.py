@@ -16,7 +16,7 @@ from integrations import ratelimit
 from integrations.models import IntegrationSettings
 from integrations.testing.fake_google import FakeGoogle
 from integrations.testing.fake_notion import FakeNotion
-from planner import exports
+from journey import exports
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_every_action_is_recorded_with_its_origin_and_no_secret(
     for provider in ("google", "notion"):
         disconnect = reverse("integrations:disconnect", args=[provider])
         assert client.post(disconnect, **BROWSER).status_code == 302
-    assert client.get(reverse("planner:data_export"), **BROWSER).status_code == 200
+    assert client.get(reverse("journey:data_export"), **BROWSER).status_code == 200
 
     events = list(AuditEvent.objects.order_by("id"))
     assert [(e.action, e.detail.get("provider")) for e in events] == [
@@ -144,7 +144,7 @@ def test_deletion_keeps_the_trail_and_removes_the_students_login_attempts(client
     student_id = student.pk
 
     response = client.post(
-        reverse("planner:account_delete"), {"password": PASSWORD, "confirm": "on"}, **BROWSER
+        reverse("journey:account_delete"), {"password": PASSWORD, "confirm": "on"}, **BROWSER
     )
 
     assert response.status_code == 302

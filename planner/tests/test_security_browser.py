@@ -4,7 +4,7 @@ render without a single policy violation."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from planner.demo import DEMO_EMAIL, DEMO_PASSWORD
+from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

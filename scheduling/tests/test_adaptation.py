@@ -23,6 +23,8 @@ from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
 from scheduling.signals import plan_changed
 from scheduling.tests.factories import StudyTaskFactory
 
+pytestmark = pytest.mark.clock
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 

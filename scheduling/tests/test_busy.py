@@ -14,6 +14,8 @@ from scheduling import selectors, services
 from scheduling.models import BusyInterval, StudyTask
 from scheduling.tests.conftest import NOW
 
+pytestmark = pytest.mark.clock
+
 HOUR = timedelta(hours=1)
 
 

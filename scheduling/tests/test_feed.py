@@ -7,7 +7,7 @@ from icalendar import Calendar
 from scheduling import services
 from scheduling.models import StudyTask
 
-pytestmark = pytest.mark.urls("scheduling.tests.urls")
+pytestmark = [pytest.mark.clock, pytest.mark.urls("scheduling.tests.urls")]
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from accounts.tests.factories import UserFactory
 from scheduling import services, tasks
 from scheduling.models import PlanSnapshot
 
+pytestmark = pytest.mark.clock
+
 # 17:05 UTC is 02:05 in Tokyo (the nightly hour) and 12:05 in New York.
 TOKYO_NIGHT = datetime(2026, 12, 1, 17, 5, tzinfo=UTC)
 # A cursor before every user id: a continuation that has all the due students left.

@@ -16,6 +16,8 @@ from scheduling import planner, services, tasks
 from scheduling.models import PlanSnapshot, ReplanRequest, StudyTask
 from scheduling.services import plan as plan_service
 
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -13,7 +13,7 @@ from scheduling import tasks
 from scheduling.models import PlanSnapshot, ReplanRequest
 from scheduling.services import plan_regenerate, plan_replan_enqueue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clock, pytest.mark.django_db]
 
 
 def age_requests(by: timedelta) -> None:

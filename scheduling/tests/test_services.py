@@ -15,6 +15,8 @@ from scheduling.signals import plan_changed
 from scheduling.tests.conftest import NOW, make_setup
 from scheduling.tests.factories import DailyCheckInFactory, MasteryRecordFactory
 
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

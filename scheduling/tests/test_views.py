@@ -12,6 +12,8 @@ from scheduling.models import DailyCheckIn, StudyTask, TaskStatus
 from scheduling.tests.conftest import NOW
 from scheduling.tests.factories import StudyTaskFactory
 
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

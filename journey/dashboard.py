@@ -1,0 +1,433 @@
+"""The dashboard's read model, composed from the selectors of the layers below.
+
+The panels that cost the most queries and grow with the student's history (deadlines with
+readiness, reviews due, streak and this week's hours) are rendered once and cached per student.
+The key holds a per-student generation number, so any change that could alter them invalidates
+all of them with one increment; it also holds the student's local date and timezone, so a
+cached panel never shows yesterday's "today". Today's blocks, the focus timer and the check-in
+change by the minute and carry forms, so they are always rendered live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from accounts.services import preferences_get_current
+from courses.models import Assessment, Course
+from journey.models import OnboardingProgress
+from mastery import quiz_selectors
+from mastery.models import MasteryRecord
+from scheduling import rules, selectors
+from scheduling.models import DailyCheckIn, PlanSnapshot, StudyTask, TaskStatus
+from scheduling.stats import minutes_between
+from scheduling.work import local_midnight, user_zone
+
+logger = logging.getLogger(__name__)
+
+# Enough rows to see what is coming without turning the dashboard into a list page.
+DEADLINES_SHOWN = 6
+REVIEWS_SHOWN = 6
+# Below this P(ready) an exam is flagged even when the plan has time to spare for it.
+READINESS_AT_RISK = 0.6
+# The blocks the plan counts as this week's planned study (skipped and missed are not).
+PLANNED_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
+# The cached panels, each rendered from its own include with the panel data as `board`.
+PANEL_TEMPLATES = {
+    "deadlines": "journey/includes/_deadlines.html",
+    "reviews": "journey/includes/_reviews.html",
+    "progress": "journey/includes/_progress.html",
+}
+# Bump the version when the cached shape or the panel markup changes, so a deploy never
+# serves panels rendered by the previous release.
+PANELS_CACHE_VERSION = 1
+GENERATION_KEY = "dashboard:generation:{user_id}"
+# After a failed cache call, how long the dashboard leaves the cache alone.
+CACHE_RETRY_AFTER_SECONDS = 5.0
+PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}"
+
+
+@dataclass
+class Deadline:
+    assessment: Assessment
+    p_ready_now: float | None = None
+    p_ready_planned: float | None = None
+    is_at_risk: bool = False
+    summary: str = ""
+    suggestions: list[dict] = field(default_factory=list)
+
+    @property
+    def p_ready_percent(self) -> int | None:
+        value = self.p_ready_planned if self.p_ready_planned is not None else self.p_ready_now
+        return None if value is None else round(value * 100)
+
+
+@dataclass
+class CourseWeek:
+    course: Course
+    planned_min: int = 0
+    done_min: int = 0
+
+    @property
+    def share_percent(self) -> int:
+        if not self.planned_min:
+            return 0
+        return min(100, round(self.done_min / self.planned_min * 100))
+
+
+@dataclass
+class TodayBoard:
+    """The live part of the dashboard: today's blocks, the focus block and the check-in."""
+
+    today: date
+    tz_name: str
+    today_tasks: list[StudyTask]
+    focus_task: StudyTask | None
+    checkin: DailyCheckIn | None
+    setup: OnboardingProgress | None
+    has_courses: bool
+    has_plan: bool
+    block_length_min: int
+    break_length_min: int
+
+    @property
+    def shows_setup_banner(self) -> bool:
+        return self.setup is not None and not self.setup.is_complete
+
+
+@dataclass
+class PanelData:
+    """What the cached panels show; they render it under the name `board`."""
+
+    today: date
+    deadlines: list[Deadline]
+    reviews: list[MasteryRecord]
+    reviews_due_count: int
+    streak: rules.Streak
+    week: list[CourseWeek]
+    has_courses: bool
+    has_plan: bool
+
+    @property
+    def week_planned_min(self) -> int:
+        return sum(row.planned_min for row in self.week)
+
+    @property
+    def week_done_min(self) -> int:
+        return sum(row.done_min for row in self.week)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the deadline list changes by itself: the first shown assessment falls due."""
+        return min((row.assessment.due_date for row in self.deadlines), default=None)
+
+
+@dataclass
+class Dashboard(TodayBoard):
+    """The whole read model, live part and panel data together."""
+
+    deadlines: list[Deadline] = field(default_factory=list)
+    reviews: list[MasteryRecord] = field(default_factory=list)
+    reviews_due_count: int = 0
+    streak: rules.Streak | None = None
+    week: list[CourseWeek] = field(default_factory=list)
+
+    @property
+    def week_planned_min(self) -> int:
+        return sum(row.planned_min for row in self.week)
+
+    @property
+    def week_done_min(self) -> int:
+        return sum(row.done_min for row in self.week)
+
+
+@dataclass
+class Panels:
+    """The cached panels as HTML, plus the two facts the live Today panel also needs."""
+
+    html: dict[str, str]
+    has_courses: bool
+    has_plan: bool
+
+
+@dataclass
+class DashboardPage:
+    board: TodayBoard
+    panels: Panels | None
+
+
+def focus_task_of(tasks: list[StudyTask], now: datetime) -> StudyTask | None:
+    """The block running now, else the next one still to come today, else none."""
+    running = [t for t in tasks if t.status == TaskStatus.IN_PROGRESS]
+    if running:
+        return running[0]
+    upcoming = [
+        t
+        for t in tasks
+        if t.status == TaskStatus.SCHEDULED and t.scheduled_end and t.scheduled_end > now
+    ]
+    return upcoming[0] if upcoming else None
+
+
+def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
+    readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
+    cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
+    rows = []
+    upcoming = Assessment.objects.for_user(user).upcoming(now).select_related("course")
+    for assessment in upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN]:
+        key = str(assessment.pk)
+        ready, cushion = readiness.get(key, {}), cushions.get(key, {})
+        row = Deadline(
+            assessment=assessment,
+            p_ready_now=ready.get("p_ready_now"),
+            p_ready_planned=ready.get("p_ready_planned"),
+            summary=cushion.get("summary", ""),
+            suggestions=list(cushion.get("suggestions", [])),
+        )
+        low_readiness = row.p_ready_planned is not None and row.p_ready_planned < READINESS_AT_RISK
+        row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness
+        if low_readiness and not row.summary:
+            row.summary = (
+                f"Predicted readiness is {row.p_ready_percent}%: practise its weakest topics "
+                "or add study time before the due date."
+            )
+        rows.append(row)
+    return rows
+
+
+def week_by_course(user, *, today: date, tz) -> list[CourseWeek]:
+    """This local week's planned and done minutes per course (Monday to Sunday)."""
+    first = selectors.week_start_for(today)
+    start, end = local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
+    rows: dict = {}
+    tasks = (
+        selectors.schedule_between(user, start, end)
+        .filter(status__in=PLANNED_STATUSES)
+        .select_related("course")
+    )
+    per_course: dict = defaultdict(lambda: [0, 0])
+    for task in tasks:
+        rows.setdefault(task.course_id, task.course)
+        per_course[task.course_id][0] += minutes_between(task.scheduled_start, task.scheduled_end)
+        if task.status == TaskStatus.COMPLETED:
+            per_course[task.course_id][1] += minutes_between(task.actual_start, task.actual_end)
+    return [
+        CourseWeek(course=course, planned_min=per_course[pk][0], done_min=per_course[pk][1])
+        for pk, course in sorted(rows.items(), key=lambda item: item[1].code)
+    ]
+
+
+def _local_day(user, now: datetime | None):
+    now = now or timezone.now()
+    tz = user_zone(user)
+    return now, tz, now.astimezone(tz).date()
+
+
+def today_board_for(
+    user, *, now: datetime, tz, today: date, has_courses: bool, has_plan: bool
+) -> TodayBoard:
+    day_start, day_end = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
+    today_tasks = list(selectors.schedule_between(user, day_start, day_end))
+    in_progress = list(selectors.tasks_for(user).filter(status=TaskStatus.IN_PROGRESS))
+    # A block started yesterday evening and still running belongs on today's dashboard too.
+    for task in in_progress:
+        if all(task.pk != other.pk for other in today_tasks):
+            today_tasks.insert(0, task)
+    preferences = preferences_get_current(user=user)
+    focus = focus_task_of(today_tasks, now)
+    if focus is None:
+        # Nothing left today: show the next block of the plan, so the plan is never hidden.
+        focus = (
+            selectors.tasks_for(user)
+            .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
+            .order_by("scheduled_start", "id")
+            .first()
+        )
+    return TodayBoard(
+        today=today,
+        tz_name=tz.key,
+        today_tasks=today_tasks,
+        focus_task=focus,
+        checkin=DailyCheckIn.objects.for_user(user).filter(date=today).first(),
+        setup=OnboardingProgress.objects.for_user(user).first(),
+        has_courses=has_courses,
+        has_plan=has_plan,
+        block_length_min=preferences.preferred_block_length_min,
+        break_length_min=preferences.break_length_min,
+    )
+
+
+def panel_data_for(user, *, now: datetime, tz, today: date) -> PanelData:
+    reviews = quiz_selectors.reviews_due(user=user, on_date=today)
+    snapshot = selectors.snapshot_for(user)
+    return PanelData(
+        today=today,
+        deadlines=deadlines_for(user, now, snapshot),
+        reviews=list(reviews[:REVIEWS_SHOWN]),
+        reviews_due_count=reviews.count(),
+        streak=selectors.streak_for(user, now=now),
+        week=week_by_course(user, today=today, tz=tz),
+        has_courses=Course.objects.for_user(user).exists(),
+        has_plan=snapshot is not None,
+    )
+
+
+def dashboard_for(user, *, now: datetime | None = None) -> Dashboard:
+    now, tz, today = _local_day(user, now)
+    data = panel_data_for(user, now=now, tz=tz, today=today)
+    board = today_board_for(
+        user, now=now, tz=tz, today=today, has_courses=data.has_courses, has_plan=data.has_plan
+    )
+    return Dashboard(
+        **{name: getattr(board, name) for name in TodayBoard.__dataclass_fields__},
+        deadlines=data.deadlines,
+        reviews=data.reviews,
+        reviews_due_count=data.reviews_due_count,
+        streak=data.streak,
+        week=data.week,
+    )
+
+
+def dashboard_page_for(
+    user, *, now: datetime | None = None, with_panels: bool = True
+) -> DashboardPage:
+    """The dashboard page: the live Today board, and the panels from the cache when warm.
+
+    Without panels (an htmx update of the Today panel alone) only the two facts the Today
+    panel needs are read.
+    """
+    now, tz, today = _local_day(user, now)
+    if with_panels:
+        panels = dashboard_panels_for(user, now=now, tz=tz, today=today)
+        has_courses, has_plan = panels.has_courses, panels.has_plan
+    else:
+        panels = None
+        has_courses = Course.objects.for_user(user).exists()
+        has_plan = PlanSnapshot.objects.for_user(user).exists()
+    board = today_board_for(
+        user, now=now, tz=tz, today=today, has_courses=has_courses, has_plan=has_plan
+    )
+    return DashboardPage(board=board, panels=panels)
+
+
+# --- Panel cache --------------------------------------------------------------------------------
+
+
+def _render_panels(user, *, now: datetime, tz, today: date) -> tuple[Panels, datetime | None]:
+    data = panel_data_for(user, now=now, tz=tz, today=today)
+    # Rendered in the student's zone whatever zone is active, since the key names that zone.
+    with timezone.override(tz):
+        html = {
+            name: render_to_string(template, {"board": data})
+            for name, template in PANEL_TEMPLATES.items()
+        }
+    panels = Panels(html=html, has_courses=data.has_courses, has_plan=data.has_plan)
+    return panels, data.expires_at
+
+
+def dashboard_panels_for(user, *, now: datetime, tz, today: date) -> Panels:
+    if not settings.DASHBOARD_CACHE_ENABLED:
+        return _render_panels(user, now=now, tz=tz, today=today)[0]
+    generation = _generation(user.pk)
+    if generation is None:
+        return _render_panels(user, now=now, tz=tz, today=today)[0]
+    key = PANELS_KEY.format(
+        version=PANELS_CACHE_VERSION,
+        user_id=user.pk,
+        generation=generation,
+        today=today.isoformat(),
+        tz_name=tz.key,
+    )
+    cached = _cache_call(cache.get, key)
+    # The deadline list drops an assessment the moment it falls due, with no write to retire
+    # the panels: past that moment they are rebuilt (the lifetime below ends there too).
+    expired = (
+        cached is not None and cached["expires_at"] is not None and now >= cached["expires_at"]
+    )
+    if cached is not None and not expired:
+        return Panels(
+            html={name: mark_safe(text) for name, text in cached["html"].items()},  # noqa: S308
+            has_courses=cached["has_courses"],
+            has_plan=cached["has_plan"],
+        )
+    panels, expires_at = _render_panels(user, now=now, tz=tz, today=today)
+    timeout = settings.DASHBOARD_CACHE_SECONDS
+    if expires_at is not None:
+        timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
+    stored = {
+        "html": {name: str(text) for name, text in panels.html.items()},
+        "has_courses": panels.has_courses,
+        "has_plan": panels.has_plan,
+        "expires_at": expires_at,
+    }
+    _cache_call(cache.set, key, stored, timeout)
+    return panels
+
+
+def _cache_call(method, *args, answers: bool = False):
+    """A cache call that never fails the page or the write around it.
+
+    The cache only saves work: with Redis down the dashboard renders live. After a failure the
+    cache is left alone for a few seconds, so a replan saving many blocks does not wait out one
+    socket timeout per block.
+    """
+    if time.monotonic() < _cache_state.down_until:
+        return None
+    try:
+        result = method(*args)
+    except ValueError:
+        raise
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        result = None
+    if result is None and answers:
+        # This call answers a value when it works; None means the backend swallowed an error.
+        _cache_state.down_until = time.monotonic() + CACHE_RETRY_AFTER_SECONDS
+    return result
+
+
+class _CacheState:
+    down_until = 0.0
+
+
+_cache_state = _CacheState()
+
+
+def _generation(user_id) -> int | None:
+    key = GENERATION_KEY.format(user_id=user_id)
+    generation = _cache_call(cache.get, key)
+    if generation is None:
+        # A random start, not 1: if the counter was evicted, panels stored under its old values
+        # may still be alive, and restarting the count could meet one of them.
+        _cache_call(cache.add, key, secrets.randbits(62), None, answers=True)
+        generation = _cache_call(cache.get, key)
+    return generation
+
+
+def dashboard_invalidate(*, user_id) -> None:
+    """Retire every cached panel of one student in O(1): their keys name the old generation.
+
+    Called at the write itself, so reads on the same connection, inside the transaction, see
+    the change at once. The events sent on commit (plan, mastery, assessment, preferences)
+    retire the panels again after commit, which covers a panel cached from the old rows by
+    another process during a long transaction; the short ones (starting or completing a block)
+    leave that window at a few milliseconds.
+    """
+    if not settings.DASHBOARD_CACHE_ENABLED or user_id is None:
+        return
+    # Without a counter (ValueError) nothing was cached under it, and a new one starts at a
+    # random number.
+    with contextlib.suppress(ValueError):
+        _cache_call(cache.incr, GENERATION_KEY.format(user_id=user_id), answers=True)

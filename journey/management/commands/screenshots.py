@@ -1,0 +1,150 @@
+"""`make screenshots`: PNGs of the main pages at desktop and phone width, from the demo data.
+
+It runs on a throwaway SQLite database (never the development one): migrate, seed the demo
+student, compute mastery, give the topics question banks and make the first plan, then serve
+the app in-process and drive Debian's Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+PAGE_TIMEOUT_MS = 20_000
+# Set in the child process that runs on the throwaway database.
+SCRATCH_FLAG = "PLANNER_SCREENSHOTS_SCRATCH"
+
+
+def prepare_demo_student():
+    """The demo student as a returning user: seeded, with mastery, question banks, a finished
+    setup and a plan. Safe to run again."""
+    from accounts.models import User
+    from journey.demo import DEMO_EMAIL
+    from journey.onboarding import onboarding_finish
+    from mastery.demo_questions import seed_demo_questions
+    from mastery.services import mastery_recompute_user
+
+    call_command("seed_demo", verbosity=0)
+    user = User.objects.get(email=DEMO_EMAIL)
+    mastery_recompute_user(user=user)
+    seed_demo_questions(user=user)
+    onboarding_finish(user=user)
+    return user
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        return
+
+
+class Command(BaseCommand):
+    help = "Write PNG screenshots of the main pages (desktop and phone) to ./screenshots/."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", default="screenshots", help="Directory for the PNGs.")
+
+    def handle(self, *args, output, **options):
+        chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+        if not chromium:
+            raise CommandError("Needs Debian's chromium (apt-get install chromium).")
+        out_dir = Path(output).resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if os.environ.get(SCRATCH_FLAG) != "1":
+            self._rerun_on_scratch_database(out_dir)
+            return
+        call_command("migrate", verbosity=0, interactive=False)
+        user = prepare_demo_student()
+        pages = self._pages(user)
+        server = make_server("127.0.0.1", 0, self._wsgi_app(), WSGIServer, _QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            base_url = f"http://127.0.0.1:{server.server_port}"
+            written = self._capture(chromium, base_url, pages, out_dir)
+        finally:
+            server.shutdown()
+        self.stdout.write(self.style.SUCCESS(f"Wrote {written} screenshots to {out_dir}"))
+
+    def _rerun_on_scratch_database(self, out_dir: Path) -> None:
+        """Settings are read once per process, so the scratch database needs a fresh one."""
+        with tempfile.TemporaryDirectory(prefix="planner-shots-") as scratch:
+            env = {
+                **os.environ,
+                SCRATCH_FLAG: "1",
+                "DATABASE_URL": f"sqlite:///{Path(scratch) / 'screenshots.sqlite3'}",
+                "CELERY_TASK_ALWAYS_EAGER": "true",
+                "DEBUG": "true",
+            }
+            command = [sys.executable, "manage.py", "screenshots", "--output", str(out_dir)]
+            result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                command, cwd=settings.BASE_DIR, env=env, check=False
+            )
+        if result.returncode:
+            raise CommandError("Taking the screenshots failed (see the output above).")
+
+    @staticmethod
+    def _wsgi_app():
+        from django.contrib.staticfiles.handlers import StaticFilesHandler
+        from django.core.wsgi import get_wsgi_application
+
+        return StaticFilesHandler(get_wsgi_application())
+
+    @staticmethod
+    def _pages(user) -> list[tuple[str, str]]:
+        from courses.models import Course
+
+        course = Course.objects.for_user(user).order_by("code").filter(code="MATH 2413").first()
+        course = course or Course.objects.for_user(user).first()
+        return [
+            ("dashboard", "/"),
+            ("week", "/plan/"),
+            ("course", f"/courses/{course.pk}/overview"),
+            ("mastery", f"/mastery/courses/{course.pk}/"),
+            ("stats", "/stats/"),
+            ("grades", f"/grades/{course.pk}/"),
+            ("integrations", "/integrations/"),
+            ("onboarding", "/onboarding/availability/"),
+        ]
+
+    def _capture(self, chromium: str, base_url: str, pages, out_dir: Path) -> int:
+        from playwright.sync_api import sync_playwright
+
+        from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+        # Playwright's sync API runs an event loop on this thread; our ORM use is synchronous.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        written = 0
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            try:
+                for name, viewport in VIEWPORTS.items():
+                    context = browser.new_context(
+                        viewport=viewport, base_url=base_url, is_mobile=name == "phone"
+                    )
+                    page = context.new_page()
+                    page.set_default_timeout(PAGE_TIMEOUT_MS)
+                    page.goto("/accounts/login/")
+                    page.get_by_label("Email").fill(DEMO_EMAIL)
+                    page.get_by_label("Password").fill(DEMO_PASSWORD)
+                    page.get_by_role("button", name="Log in").click()
+                    page.wait_for_url(f"{base_url}/")
+                    for label, path in pages:
+                        page.goto(path)
+                        page.screenshot(path=str(out_dir / f"{label}-{name}.png"), full_page=True)
+                        written += 1
+                    context.close()
+            finally:
+                browser.close()
+        return written
