@@ -240,7 +240,12 @@ class HistoryEntrySerializer(HygieneSerializer):
 
 
 class CsvImportInputSerializer(HygieneSerializer):
+    accepts_seed_user_id = True
+
     file = serializers.FileField(required=False, help_text="The CSV file (multipart).")
+    csv_file = serializers.FileField(
+        required=False, help_text="Seed 000's name for `file`; send one of the two."
+    )
     dry_run = serializers.BooleanField(required=False, default=False)
 
 

@@ -12,6 +12,7 @@ from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPart
 from rest_framework.response import Response
 
 from accounts.errors import ApplicationError
+from accounts.seed_names import check_caller_user_id
 from courses import selectors, services
 from courses.api import serializers as s
 from courses.api.filters import AssessmentFilter, CourseFilter, TopicFilter
@@ -374,8 +375,14 @@ class AssessmentHistoryApi(_HistoryApi):
 def _uploaded_content(request) -> bytes | None:
     if "raw" in request.data and isinstance(request.data["raw"], bytes):
         return request.data["raw"]
-    upload = request.FILES.get("file")
-    return upload.read() if upload is not None else None
+    # Seed 000 names the upload `csv_file` (import_courses_csv(user_id, csv_file)).
+    uploads = [request.FILES[name] for name in ("file", "csv_file") if name in request.FILES]
+    if len(uploads) > 1:
+        raise ApplicationError(
+            "Upload the CSV once.",
+            field_errors={"csv_file": ["Send `file` or `csv_file`, not both."]},
+        )
+    return uploads[0].read() if uploads else None
 
 
 def csv_report_body(report: services.CsvImportReport) -> dict:
@@ -421,6 +428,7 @@ class CsvImportApi(generics.GenericAPIView):
         responses={
             200: s.CsvImportReportSerializer,
             400: IMPORT_400,
+            404: USER_ID_404,
             429: IMPORT_429,
             **AUTH_ERRORS,
         },
@@ -430,6 +438,8 @@ class CsvImportApi(generics.GenericAPIView):
         ),
     )
     def post(self, request):
+        if "user_id" in request.data:
+            check_caller_user_id(request, request.data["user_id"])
         content = _uploaded_content(request)
         if content is None:
             raise ApplicationError(

@@ -222,6 +222,29 @@ def test_import_grades_as_the_seed_with_question_counts(api_client, user):
     assert AssessmentTopic.objects.get(assessment=record.assessment).question_count == 10
 
 
+def test_import_courses_csv_as_the_seed(api_client, other_api_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def upload():
+        return SimpleUploadedFile(
+            "courses.csv",
+            b"name,code,semester,start_date,end_date,instructor\n"
+            b"Physics,PHYS 1401,Fall 2026,2026-08-24,2026-12-11,Dr. Curie\n",
+            content_type="text/csv",
+        )
+
+    refused = other_api_client.post(
+        "/api/import/csv", {"user_id": str(user.pk), "csv_file": upload()}, format="multipart"
+    )
+    assert refused.status_code == 404
+    response = api_client.post(
+        "/api/import/csv", {"user_id": str(user.pk), "csv_file": upload()}, format="multipart"
+    )
+    assert response.status_code == 200, response.json()
+    course = Course.objects.get()
+    assert (course.user, course.code, course.instructor_name) == (user, "PHYS 1401", "Dr. Curie")
+
+
 # --- both spellings, unknown fields ------------------------------------------------------------
 
 
@@ -570,3 +593,37 @@ def test_actual_mastery_gain_stays_null_without_evidence_before_the_block(
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED
     assert task.actual_mastery_gain is None
+
+
+# --- the OpenAPI schema ---------------------------------------------------------------------
+
+
+def test_the_schema_documents_both_names_and_the_seeds_paths(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def request_fields(path, method):
+        body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+        name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+        return set(components[name]["properties"])
+
+    topic = request_fields("/api/courses/{course_id}/topics", "post")
+    assert {"difficulty", "estimated_difficulty", "prerequisite_ids", "course_id"} <= topic
+    assert {"weight", "weight_percent"} <= request_fields(
+        "/api/courses/{course_id}/assessments", "post"
+    )
+    assert {"assessment_id", "assessment", "time_spent", "time_spent_min", "user_id"} <= (
+        request_fields("/api/performance", "post")
+    )
+    assert {"grade_data", "grades", "user_id"} <= request_fields("/api/import/grades", "post")
+    assert {"horizon_days", "user_id"} <= request_fields("/api/schedule/generate", "post")
+    assert {
+        "/api/mastery/{user_id}/topics",
+        "/api/mastery/{user_id}/topic/{topic_id}",
+        "/api/mastery/{user_id}/update",
+        "/api/tasks/next/{user_id}",
+        "/api/schedule/task/{id}/reschedule",
+    } <= set(schema["paths"])
+    assert {"horizon_days", "max_tasks"} <= {
+        parameter["name"] for parameter in schema["paths"]["/api/tasks/next"]["get"]["parameters"]
+    }
