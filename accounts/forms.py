@@ -135,6 +135,31 @@ class PreferencesForm(HygieneForm):
     min_review_interval_days = _bounded(
         forms.IntegerField, "min_review_interval_days", label="Shortest review interval (days)"
     )
+    # Module 3's placement rules. Optional in a submission: a form that leaves one out (an
+    # older page, the setup wizard) keeps the value in force.
+    max_block_length_min = _bounded(
+        forms.IntegerField,
+        "max_block_length_min",
+        label="Longest study block (minutes)",
+        required=False,
+        help_text="No block is ever longer, even when the plan is full or your block length "
+        "is longer.",
+    )
+    min_break_between_courses_min = _bounded(
+        forms.IntegerField,
+        "min_break_between_courses_min",
+        label="Break when switching course (minutes)",
+        required=False,
+    )
+    calendar_buffer_min = _bounded(
+        forms.IntegerField,
+        "calendar_buffer_min",
+        label="Free time before calendar events (minutes)",
+        required=False,
+    )
+    max_blocks_per_day = _bounded(
+        forms.IntegerField, "max_blocks_per_day", label="Most blocks per day", required=False
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -146,6 +171,16 @@ class PreferencesForm(HygieneForm):
         if errors:
             self.add_error(None, errors)
         return cleaned
+
+
+OPTIONAL_RULE_FIELDS = frozenset(
+    {
+        "max_block_length_min",
+        "min_break_between_courses_min",
+        "calendar_buffer_min",
+        "max_blocks_per_day",
+    }
+)
 
 
 class TimeRangeForm(HygieneForm):
@@ -267,8 +302,14 @@ class PreferencesEditor:
         return sorted((r for r in ranges if r), key=lambda r: r["start"])
 
     def cleaned_fields(self) -> dict:
+        # A rule left blank (or not in the submission) keeps the value in force.
+        fields = {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if not (name in OPTIONAL_RULE_FIELDS and value is None)
+        }
         return {
-            **self.form.cleaned_data,
+            **fields,
             "weekly_availability": {day.key: self._ranges_of(day) for day in self.days},
         }
 

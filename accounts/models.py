@@ -137,6 +137,28 @@ class UserPreferences(models.Model):
     min_review_interval_days = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    # Module 3's placement rules, with its defaults. Per student: how long one can focus, how
+    # long a switch of subject or the walk to a class takes, differ from student to student.
+    max_block_length_min = models.PositiveIntegerField(
+        default=120,
+        validators=[MinValueValidator(25), MaxValueValidator(240)],
+        # Wins over a longer preferred block length (the planner uses the smaller).
+        help_text="No study block is ever longer, even when the plan is full or your block "
+        "length is longer.",
+    )
+    min_break_between_courses_min = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text="Least time between blocks of different courses.",
+    )
+    calendar_buffer_min = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text="Time kept free before each calendar event.",
+    )
+    max_blocks_per_day = models.PositiveIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -166,6 +188,22 @@ class UserPreferences(models.Model):
             models.CheckConstraint(
                 condition=Q(latest_end_time__gt=models.F("earliest_start_time")),
                 name="prefs_latest_end_after_earliest_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_block_length_min__gte=25) & Q(max_block_length_min__lte=240),
+                name="prefs_max_block_length_25_240",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_break_between_courses_min__lte=60),
+                name="prefs_course_break_0_60",
+            ),
+            models.CheckConstraint(
+                condition=Q(calendar_buffer_min__lte=60),
+                name="prefs_calendar_buffer_0_60",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_blocks_per_day__gte=1) & Q(max_blocks_per_day__lte=12),
+                name="prefs_max_blocks_per_day_1_12",
             ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="idx_prefs_user_created")]

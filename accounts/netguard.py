@@ -324,17 +324,21 @@ class _Watchdog:
             self._shutdown_locked()
 
 
-def _open(target: _Target, deadline: _Deadline, watchdog: _Watchdog, policy: FetchPolicy):
+def _open(
+    target: _Target,
+    deadline: _Deadline,
+    watchdog: _Watchdog,
+    policy: FetchPolicy,
+    extra_headers: dict[str, str] | None = None,
+):
     """(connection, response) from the first checked address that answers."""
     last_error: Exception | None = None
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"}
+    headers.update(extra_headers or {})
     for address in target.addresses:
         conn = _pinned_connection(target, address, deadline.remaining(), watchdog, policy)
         try:
-            conn.request(
-                "GET",
-                target.path,
-                headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"},
-            )
+            conn.request("GET", target.path, headers=headers)
             conn.sock.settimeout(deadline.remaining())
             return conn, conn.getresponse()
         except (OSError, http.client.HTTPException, ssl.SSLError, ValueError) as exc:
@@ -370,15 +374,50 @@ def _read_body(response, deadline: _Deadline, max_bytes: int) -> bytes:
             raise too_large
 
 
+@dataclass(frozen=True)
+class GuardedResponse:
+    """A final (non-redirect) answer of any status, for API clients that must read the status
+    and headers themselves (a 401, a rate limit, Canvas's Link pagination)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
 def guarded_fetch(url: str, *, policy: FetchPolicy, resolver: Resolver | None = None) -> bytes:
     """The body of `url` after every check above, or OutboundFetchError."""
+    response = guarded_request(url, policy=policy, resolver=resolver)
+    if response.status != 200:
+        raise OutboundFetchError(f"The server answered HTTP {response.status}.", kind="http_status")
+    return response.body
+
+
+def guarded_request(
+    url: str,
+    *,
+    policy: FetchPolicy,
+    resolver: Resolver | None = None,
+    headers: dict[str, str] | None = None,
+) -> GuardedResponse:
+    """A GET of `url` after every check above, whatever status it ends with (redirects are
+    followed), or OutboundFetchError when it could not be fetched at all.
+
+    `headers` (an API token, say) are sent only to the host of `url`: a redirect to another
+    host must not carry the student's credentials there."""
     resolver = resolver or system_resolver
     deadline = _Deadline(policy.timeout_seconds)
+    first_host: str | None = None
     with _Watchdog(deadline) as watchdog:
         try:
             for _hop in range(policy.max_redirects + 1):
                 target = check_url(url, policy=policy, resolver=resolver, deadline=deadline)
-                conn, response = _open(target, deadline, watchdog, policy)
+                first_host = first_host or target.host
+                hop_headers = headers if target.host == first_host else None
+                conn, response = _open(target, deadline, watchdog, policy, hop_headers)
                 try:
                     if response.status in REDIRECT_STATUSES:
                         location = response.getheader("Location")
@@ -388,11 +427,13 @@ def guarded_fetch(url: str, *, policy: FetchPolicy, resolver: Resolver | None = 
                             )
                         url = urljoin(url, location.strip())
                         continue
-                    if response.status != 200:
-                        raise OutboundFetchError(
-                            f"The server answered HTTP {response.status}.", kind="http_status"
-                        )
-                    return _read_body(response, deadline, policy.max_bytes)
+                    body = _read_body(response, deadline, policy.max_bytes)
+                    return GuardedResponse(
+                        status=response.status,
+                        headers={key.lower(): value for key, value in response.getheaders()},
+                        body=body,
+                        url=url,
+                    )
                 finally:
                     response.close()
                     conn.close()

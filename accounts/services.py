@@ -33,6 +33,10 @@ PREFERENCE_FIELDS = frozenset(
         "study_mode_preferences",
         "enable_spaced_repetition",
         "min_review_interval_days",
+        "max_block_length_min",
+        "min_break_between_courses_min",
+        "calendar_buffer_min",
+        "max_blocks_per_day",
     }
 )
 

@@ -136,12 +136,18 @@ def quality_instance(seed: int) -> PlanRequest:
         ]
         if options and rng.random() < PREREQUISITE_SHARE:
             tasks[index] = replace(task, predecessors=(rng.choice(options),))
+    # Module 3's defaults for the rules (break 10, 15 between courses, buffer 15, blocks of at
+    # most 120 min, 6 a day). On the 15-minute grid a 10-minute break takes one slot, as does
+    # the 15-minute course switch, so one gap of one slot is the exact rule here.
     limits = PlanLimits(
         max_hours_per_day=3.0,
         preferred_block_min=60,
         min_block_min=30,
-        break_min=15,
+        break_min=10,
+        course_switch_break_min=15,
         buffer_min=15,
+        max_block_min=120,
+        max_blocks_per_day=6,
         granularity_min=SLOT_MIN,
     )
     return PlanRequest(
@@ -266,6 +272,31 @@ def _quiet_c_stdout():
             os.close(saved)
 
 
+def plan_shape(request: PlanRequest, result: PlanResult) -> dict:
+    """Blocks per local day (locked included) and the longest continuous run of study: blocks
+    closer than a break count as one run, across local midnight too."""
+    tz = ZoneInfo(request.timezone)
+    spans = sorted(
+        [(b.start, b.end) for b in result.blocks] + [(b.start, b.end) for b in request.locked]
+    )
+    per_day: dict[date, int] = {}
+    for start, _ in spans:
+        per_day[start.astimezone(tz).date()] = per_day.get(start.astimezone(tz).date(), 0) + 1
+    longest = 0
+    run_start = run_end = None
+    for start, end in spans:
+        if run_end is None or start - run_end >= timedelta(minutes=request.limits.break_min):
+            run_start = start
+        run_end = max(end, run_end or end)
+        longest = max(longest, int((run_end - run_start) // timedelta(minutes=1)))
+    return {
+        "max_blocks_per_day": max(per_day.values(), default=0),
+        "mean_blocks_per_day": statistics.mean(per_day.values()) if per_day else 0.0,
+        "longest_run_min": longest,
+        "longest_block_min": max((b.minutes for b in result.blocks), default=0),
+    }
+
+
 # -- Exact optimum --------------------------------------------------------------------------
 
 
@@ -283,7 +314,12 @@ def milp_optimum(request: PlanRequest) -> dict:
     """
     limits = request.limits
     tz = ZoneInfo(request.timezone)
-    gap_slots = -(-limits.break_min // SLOT_MIN)
+    # One gap for every pair of blocks: exact when both gaps round up to the same number of
+    # grid slots, which the quality instances ensure (checked here).
+    gap_slots = -(-limits.widest_gap // SLOT_MIN)
+    if -(-limits.break_min // SLOT_MIN) != gap_slots:
+        raise ValueError("the MILP models one gap; break and course switch must share a slot")
+    max_slots = limits.max_block_min // SLOT_MIN
     free = free_intervals(
         request.availability,
         timezone=request.timezone,
@@ -308,9 +344,11 @@ def milp_optimum(request: PlanRequest) -> dict:
         return datetime.fromtimestamp(slot * SLOT_MIN * 60, tz).date()
 
     cap_slots: dict[date, int] = {}
+    blocks_left: dict[date, int] = {}
     for day in {day_of(slot) for slot in usable_slots}:
-        locked_min = sum(e - s for s, e, _ in locked if day_of(s // SLOT_MIN) == day)
-        cap_slots[day] = max(0, limits.cap_min - locked_min) // SLOT_MIN
+        day_locked = [(s, e) for s, e, _ in locked if day_of(s // SLOT_MIN) == day]
+        cap_slots[day] = max(0, limits.cap_min - sum(e - s for s, e in day_locked)) // SLOT_MIN
+        blocks_left[day] = max(0, limits.max_blocks_per_day - len(day_locked))
     lock_end: dict[str, int] = {}
     for _, e, block in locked:
         if block.task_id:
@@ -332,30 +370,40 @@ def milp_optimum(request: PlanRequest) -> dict:
             length = 0
             while (
                 first + length in usable_slots
-                and length < need
+                and length < min(need, max_slots)
                 and (first + length + 1) * SLOT_MIN <= hi
                 and day_of(first + length) == day_of(first)
             ):
                 length += 1
-                if length >= shortest and (task.is_splittable or length == need):
+                start_min, end_min = first * SLOT_MIN, (first + length) * SLOT_MIN
+                # The gap to a locked block depends on the two courses.
+                clear = all(
+                    end_min + limits.gap_between(task.course_id, b.course_id) <= s
+                    or start_min >= e + limits.gap_between(task.course_id, b.course_id)
+                    for s, e, b in locked
+                )
+                if clear and length >= shortest and (task.is_splittable or length == need):
                     candidates.append((task.id, first, length))
     priority = {t.id: t.priority for t in tasks}
     rows: list[tuple[dict[int, float], float, float]] = []
     by_task: dict[str, dict[int, float]] = {}
     by_day: dict[date, dict[int, float]] = {}
+    count_by_day: dict[date, dict[int, float]] = {}
     cover: dict[int, dict[int, float]] = {}
     for column, (task_id, first, length) in enumerate(candidates):
         by_task.setdefault(task_id, {})[column] = length
         by_day.setdefault(day_of(first), {})[column] = length
-        day = day_of(first)
+        count_by_day.setdefault(day_of(first), {})[column] = 1
+        # The trailing break runs on past local midnight: breaks hold across it.
         for point in range(first, first + length + gap_slots):
-            if point == first or day_of(point) == day:
-                cover.setdefault(point, {})[column] = 1
+            cover.setdefault(point, {})[column] = 1
     for task in tasks:
         if task.id in by_task:
             rows.append((by_task[task.id], -np.inf, task.duration_min // SLOT_MIN))
     for day, coefficients in by_day.items():
         rows.append((coefficients, -np.inf, cap_slots[day]))
+    for day, coefficients in count_by_day.items():
+        rows.append((coefficients, -np.inf, blocks_left[day]))
     for coefficients in cover.values():
         if len(coefficients) > 1:
             rows.append((coefficients, -np.inf, 1))
@@ -462,6 +510,7 @@ def _timed(function: Callable[[], PlanResult], repeats: int = TIMING_REPEATS) ->
 
 def quality_rows() -> list[dict]:
     ratios, bound_ratios, planner_times, milp_times, notes = [], [], [], [], []
+    shapes = []
     proven = 0
     for seed in QUALITY_SEEDS:
         request = quality_instance(seed)
@@ -469,6 +518,7 @@ def quality_rows() -> list[dict]:
         violations = validate(request, result)
         if violations:
             raise AssertionError(f"seed {seed}: planner broke rules: {violations[:3]}")
+        shapes.append(plan_shape(request, result))
         exact = milp_optimum(request)
         milp_violations = validate(request, exact["blocks"])
         if milp_violations:
@@ -505,6 +555,20 @@ def quality_rows() -> list[dict]:
             f"{min(bound_ratios):.4f}",
         },
         {
+            "name": "blocks per day, two-week instances (max)",
+            "value": max(s["max_blocks_per_day"] for s in shapes),
+            "unit": "blocks",
+            "note": "mean over days with study "
+            f"{statistics.mean(s['mean_blocks_per_day'] for s in shapes):.2f}; limit 6",
+        },
+        {
+            "name": "longest continuous run, two-week instances",
+            "value": max(s["longest_run_min"] for s in shapes),
+            "unit": "min",
+            "note": "blocks closer than a break count as one run, across midnight too; "
+            "hard maximum block 120 min",
+        },
+        {
             "name": "planner time, two-week instance (mean)",
             "value": round(1000 * statistics.mean(planner_times), 1),
             "unit": "ms",
@@ -524,12 +588,20 @@ def speed_rows() -> list[dict]:
     if validate(semester, result):
         raise AssertionError("semester plan breaks rules")
     total = sum(t.duration_min for t in semester.tasks)
+    shape = plan_shape(semester, result)
     rows = [
         {
             "name": "semester plan (16 weeks, 6 courses, 300 tasks)",
             "value": round(1000 * seconds, 1),
             "unit": "ms",
             "note": f"{len(result.blocks)} blocks, {result.placed_min}/{total} min placed",
+        },
+        {
+            "name": "semester plan: longest continuous run (preferred block 50)",
+            "value": shape["longest_run_min"],
+            "unit": "min",
+            "note": f"blocks per day max {shape['max_blocks_per_day']}, mean "
+            f"{shape['mean_blocks_per_day']:.2f}; longest block {shape['longest_block_min']} min",
         },
     ]
     week = week_window(semester, week=6)

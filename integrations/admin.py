@@ -1,10 +1,14 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.errors import ApplicationError
 from integrations import providers, services
+from integrations.lms import services as lms_services
+from integrations.lms.sources import LmsReadError
 from integrations.models import (
     CalendarBlock,
     IntegrationSettings,
+    LmsConnection,
     NotionTask,
     OAuthState,
     OutboxEntry,
@@ -105,3 +109,24 @@ class OAuthStateAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     # The PKCE verifier is a secret until the exchange.
     exclude = ["code_verifier", "state"]
+
+
+@admin.register(LmsConnection)
+class LmsConnectionAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "lms_type", "base_url", "last_sync_at", "next_sync_at", "last_error"]
+    list_filter = ["lms_type"]
+    search_fields = ["user__email", "base_url"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    # The token is never shown to staff, even decrypted.
+    exclude = ["access_token"]
+    readonly_fields = ["remote_user_id", "last_sync_at", "last_error"]
+    actions = ["resync"]
+
+    @admin.action(description="Re-read the LMS now")
+    def resync(self, request, queryset):
+        for connection in queryset.select_related("user"):
+            try:
+                lms_services.lms_connection_sync(connection=connection)
+            except (ApplicationError, LmsReadError) as exc:
+                self.message_user(request, f"{connection}: {exc}", level="warning")

@@ -17,6 +17,7 @@ class IntegrationsConfig(AppConfig):
         # The order of registration is the order the integrations page lists them in.
         providers.register(GoogleCalendarProvider())
         providers.register(NotionProvider())
+        self._register_lms_sources()
 
         # Only the serving child of runserver starts the fakes, not the autoreloader parent.
         is_serving = "runserver" in sys.argv and os.environ.get("RUN_MAIN") == "true"
@@ -25,3 +26,15 @@ class IntegrationsConfig(AppConfig):
 
             providers = start_demo_providers()
             sys.stdout.write(providers.describe() + "\n")
+
+    @staticmethod
+    def _register_lms_sources() -> None:
+        # POST /api/import/lms lives in courses, which cannot import this layer; it dispatches
+        # canvas and moodle through courses.lms_sources, filled here.
+        from courses import lms_sources
+        from integrations.lms import services as lms_services
+        from integrations.lms import sources
+
+        for source in (sources.CanvasSource(), sources.MoodleSource()):
+            sources.register(source)
+            lms_sources.register(source.key, lms_services.import_handler(source.key))

@@ -1,5 +1,8 @@
 """Error types the sync services raise to their callers (tasks, views)."""
 
+import contextlib
+from collections.abc import Iterator
+
 
 class TransientSyncError(Exception):
     """The provider asked us to slow down or failed on its side: retry later."""
@@ -29,3 +32,21 @@ class ProviderSyncError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+@contextlib.contextmanager
+def provider_errors_translated(
+    *, retryable: type[Exception], disconnected: type[Exception], base: type[Exception]
+) -> Iterator[None]:
+    """A provider client's own error types become the ones the generic sync run understands.
+
+    Order matters: the retryable and disconnected types are subclasses of the client's base error.
+    """
+    try:
+        yield
+    except retryable as exc:
+        raise TransientSyncError(str(exc), retry_after=exc.retry_after) from exc
+    except disconnected as exc:
+        raise ProviderDisconnectedError(exc.message) from exc
+    except base as exc:
+        raise ProviderSyncError(str(exc)) from exc

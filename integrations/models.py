@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from integrations.fields import EncryptedTextField
 from scheduling.models import StudyTask
@@ -217,3 +218,51 @@ class OutboxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.study_task_id} to {self.provider}"
+
+
+class LmsType(models.TextChoices):
+    CANVAS = "canvas", "Canvas"
+    MOODLE = "moodle", "Moodle"
+
+
+class LmsConnectionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def due_for_sync(self, now):
+        return self.filter(models.Q(next_sync_at__isnull=True) | models.Q(next_sync_at__lte=now))
+
+
+class LmsConnection(models.Model):
+    """A student's Canvas or Moodle account, re-read by the LMS sync sweep.
+
+    The token is stored like the calendar tokens (AES-GCM at rest); the base URL is kept as the
+    student typed it, and every request to it goes through the SSRF guard again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lms_connections"
+    )
+    lms_type = models.CharField(max_length=12, choices=LmsType.choices)
+    base_url = models.URLField(max_length=500)
+    access_token = EncryptedTextField()
+    # Moodle's numeric id of the student, read once from core_webservice_get_site_info.
+    remote_user_id = models.CharField(max_length=64, blank=True, default="")
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["access_token"])
+    objects = LmsConnectionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "lms_type", "base_url"], name="lms_connection_unique_per_site"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_lms_type_display()} at {self.base_url}"

@@ -10,10 +10,13 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.errors import ApplicationError
 from accounts.tasking import intent_sweep, publish
 from integrations import providers, services
 from integrations.errors import TransientSyncError
-from integrations.models import IntegrationSettings, OutboxEntry
+from integrations.lms import services as lms_services
+from integrations.lms.sources import LmsReadError
+from integrations.models import IntegrationSettings, LmsConnection, OutboxEntry
 
 SYNC_SOFT_TIME_LIMIT = 100
 SYNC_TIME_LIMIT = 120
@@ -95,3 +98,56 @@ def poll_sweep() -> int:
             publish(sync_provider, str(integration.user_id), provider, True)
             count += 1
     return count
+
+
+# --- LMS (Canvas, Moodle) --------------------------------------------------------------------
+# A full re-read of a few courses is a few dozen requests of up to LMS_FEED_TIMEOUT_SECONDS.
+LMS_SYNC_SOFT_TIME_LIMIT = 240
+LMS_SYNC_TIME_LIMIT = 300
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=LMS_SYNC_SOFT_TIME_LIMIT,
+    time_limit=LMS_SYNC_TIME_LIMIT,
+    max_retries=MAX_RETRIES,
+)
+def lms_sync(self, connection_id: str) -> bool:
+    """Re-reads one connected LMS; new assignments, moved dates and new grades flow in."""
+    connection = LmsConnection.objects.select_related("user").filter(pk=connection_id).first()
+    if connection is None:
+        return False
+    try:
+        lms_services.lms_connection_sync(connection=connection)
+    except LmsReadError as exc:
+        if self.request.retries >= self.max_retries:
+            # The error is already on the connection for the student; the next sweep tries again.
+            return False
+        raise self.retry(
+            countdown=retry_delay(self.request.retries, exc.retry_after), exc=exc
+        ) from exc
+    except ApplicationError:
+        # A refused token or a broken rule: noted on the connection, a retry will not fix it.
+        return False
+    return True
+
+
+@shared_task(acks_late=True, soft_time_limit=SWEEP_TIME_LIMIT - 10, time_limit=SWEEP_TIME_LIMIT)
+def lms_sync_sweep() -> int:
+    """Queues a re-read of every LMS connection whose next sync time has come."""
+    now = timezone.now()
+    due_ids = list(
+        LmsConnection.objects.due_for_sync(now)
+        .order_by("next_sync_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    # Claimed before publishing, so the next tick does not queue the same rows again while
+    # these runs are in flight; the run itself sets the following time.
+    LmsConnection.objects.filter(pk__in=due_ids).update(
+        next_sync_at=now + lms_services.LMS_SYNC_INTERVAL
+    )
+    for connection_id in due_ids:
+        publish(lms_sync, str(connection_id))
+    return len(due_ids)

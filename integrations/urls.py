@@ -13,6 +13,7 @@ urlpatterns = [
     path("notion/oauth", views.NotionOAuthStartView.as_view(), name="notion_oauth_start"),
     path("notion/callback", views.NotionCallbackView.as_view(), name="notion_callback"),
     path("notion/database", views.NotionDatabaseView.as_view(), name="notion_database"),
+    path("lms/<uuid:pk>/disconnect", views.LmsDisconnectView.as_view(), name="lms_disconnect"),
     path("<str:provider>/sync", views.ProviderSyncView.as_view(), name="sync"),
     path("<str:provider>/disconnect", views.ProviderDisconnectView.as_view(), name="disconnect"),
 ]

@@ -11,7 +11,8 @@ from integrations import providers, selectors, services
 from integrations.forms import MonitoredCalendarsForm, NotionConnectForm, NotionDatabaseForm
 from integrations.google import client as google
 from integrations.google import services as google_services
-from integrations.models import Provider
+from integrations.lms import services as lms_services
+from integrations.models import LmsConnection, Provider
 
 
 def _provider_or_404(provider: str) -> str:
@@ -32,7 +33,23 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context["statuses"] = selectors.integration_status(user=self.request.user)
         context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
         context["notion_database_form"] = kwargs.get("notion_database_form") or NotionDatabaseForm()
+        context["lms_connections"] = LmsConnection.objects.for_user(self.request.user).order_by(
+            "created_at"
+        )
         return context
+
+
+class LmsDisconnectView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        connection = LmsConnection.objects.for_user(request.user).filter(pk=pk).first()
+        if connection is None:
+            raise Http404("No such LMS connection.")
+        label = connection.get_lms_type_display()
+        lms_services.lms_connection_disconnect(connection=connection)
+        messages.success(
+            request, f"{label} disconnected; its token is deleted. Imported courses stay."
+        )
+        return redirect("integrations:index")
 
 
 class ProviderSyncView(LoginRequiredMixin, View):

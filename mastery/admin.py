@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from mastery.models import (
+    ForecastModel,
     MasteryObservation,
     MasteryRecomputeRequest,
     MasteryRecord,
@@ -146,6 +147,20 @@ class MasteryRecomputeRequestAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "topic__name"]
     list_select_related = ["user", "topic"]
     date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ForecastModel)
+class ForecastModelAdmin(admin.ModelAdmin):
+    """Read-only: a fit is made by `fit_forecast` or the weekly task, never by hand."""
+
+    list_display = ["version", "fitted_at", "n"]
+    readonly_fields = ["version", "feature_names", "weights", "fitted_at", "n", "metrics"]
 
     def has_add_permission(self, request):
         return False

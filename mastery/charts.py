@@ -133,3 +133,68 @@ def mastery_chart_svg(points: Sequence[ChartPoint], *, topic_name: str) -> SafeS
     parts.append("</svg>")
     # Every interpolated text above is escaped or a number formatted by us.
     return mark_safe("".join(parts))  # noqa: S308
+
+
+CALIBRATION_SIZE = 300
+CALIBRATION_MARGIN = 40
+
+
+def _calibration_xy(value: float) -> float:
+    plot = CALIBRATION_SIZE - 2 * CALIBRATION_MARGIN
+    return round(CALIBRATION_MARGIN + plot * max(0.0, min(1.0, value)), 2)
+
+
+def _calibration_y(value: float) -> float:
+    return round(CALIBRATION_SIZE - _calibration_xy(value), 2)
+
+
+def calibration_chart_svg(bins: Sequence[dict], *, answers: int) -> SafeString:
+    """Predicted against observed share correct, one circle per bin (area ~ answers), with the
+    diagonal of perfect calibration. Presentation attributes only, no style: CSP-safe."""
+    title = "How well the forecast is calibrated"
+    if bins:
+        desc = (
+            f"{len(bins)} groups of predictions over {answers} answers. A point on the "
+            "diagonal means the forecast's probability matched how often students were right."
+        )
+    else:
+        desc = "Not enough answers on the platform yet to check the forecast."
+    low, high = _calibration_xy(0.0), _calibration_xy(1.0)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="calibration-chart" role="img" '
+        f'viewBox="0 0 {CALIBRATION_SIZE} {CALIBRATION_SIZE}" width="100%" '
+        f'aria-labelledby="calibration-title calibration-desc">',
+        f'<title id="calibration-title">{escape(title)}</title>',
+        f'<desc id="calibration-desc">{escape(desc)}</desc>',
+        f'<rect x="{low}" y="{_calibration_y(1.0)}" width="{high - low}" height="{high - low}" '
+        f'fill="none" stroke="#d0d7de"/>',
+        f'<line class="diagonal" x1="{low}" y1="{_calibration_y(0.0)}" x2="{high}" '
+        f'y2="{_calibration_y(1.0)}" stroke="#57606a" stroke-dasharray="4 4">'
+        f"<title>Perfect calibration</title></line>",
+        f'<text x="{CALIBRATION_SIZE / 2}" y="{CALIBRATION_SIZE - 8}" text-anchor="middle" '
+        f'font-size="11" fill="#57606a">predicted</text>',
+        f'<text x="12" y="{CALIBRATION_SIZE / 2}" text-anchor="middle" font-size="11" '
+        f'fill="#57606a" transform="rotate(-90 12 {CALIBRATION_SIZE / 2})">observed</text>',
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        parts.append(
+            f'<text x="{_calibration_xy(tick)}" y="{_calibration_y(0.0) + 14}" '
+            f'text-anchor="middle" font-size="10" fill="#57606a">{tick:.0%}</text>'
+            f'<text x="{low - 4}" y="{_calibration_y(tick) + 4}" text-anchor="end" '
+            f'font-size="10" fill="#57606a">{tick:.0%}</text>'
+        )
+    largest = max((int(b["count"]) for b in bins), default=1)
+    for row in bins:
+        predicted, observed = float(row["mean_predicted"]), float(row["observed_rate"])
+        radius = round(3 + 7 * (int(row["count"]) / largest) ** 0.5, 2)
+        label = (
+            f"predicted {predicted:.0%}, observed {observed:.0%} over {int(row['count'])} answers"
+        )
+        parts.append(
+            f'<circle class="calibration-point" cx="{_calibration_xy(predicted)}" '
+            f'cy="{_calibration_y(observed)}" r="{radius}" fill="#0b5cad" fill-opacity="0.6" '
+            f'stroke="#fff"><title>{escape(label)}</title></circle>'
+        )
+    parts.append("</svg>")
+    # Every interpolated text above is escaped or a number formatted by us.
+    return mark_safe("".join(parts))  # noqa: S308

@@ -284,4 +284,27 @@ class MasteryRecomputeRequest(models.Model):
         return f"recompute {self.topic_id} requested {self.requested_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ForecastModel(models.Model):
+    """One fit of the forecast's weights from the platform's own evidence.
+
+    Platform-wide, not per user: the weights say how mastery, counts, recall, ability and
+    topic ease map to a probability, which is the same question for everyone. The newest row
+    whose feature names match the engine's is the one in use; older rows stay as a record.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    feature_names = models.JSONField(default=list)
+    weights = models.JSONField(default=list)
+    fitted_at = models.DateTimeField(default=timezone.now)
+    n = models.PositiveIntegerField(default=0)
+    # log loss, base rate and the calibration bins (predicted vs observed) on the fitted data.
+    metrics = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"forecast v{self.version} ({self.n} answers, {self.fitted_at:%Y-%m-%d})"
+
+
 from mastery.quiz_models import *  # noqa: E402,F403

@@ -96,3 +96,12 @@ def pending_sweep() -> int:
     for user_id, topic_ids in topics_by_user.items():
         publish(recompute_topics, user_id, sorted(topic_ids), None)
     return len(topics_by_user)
+
+
+@shared_task(name="mastery.tasks.fit_forecast", soft_time_limit=600, time_limit=660)
+def fit_forecast() -> dict:
+    """Weekly (beat): refit the forecast's weights on all evidence so far."""
+    from mastery.forecasting import forecast_fit
+
+    fit = forecast_fit()
+    return {"version": fit.model.version if fit.model else None, "rows": fit.rows}

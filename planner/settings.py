@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": PERIODIC_OPTIONS,
     },
+    "lms-sync-sweep": {
+        "task": "integrations.tasks.lms_sync_sweep",
+        "schedule": 600.0,
+        "options": PERIODIC_OPTIONS,
+    },
     "outbox-sweep": {
         "task": "integrations.tasks.outbox_sweep",
         "schedule": 120.0,
@@ -278,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.replan_pending_sweep",
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
+    },
+    # The forecast learns from a week of new evidence; Monday night, when few students work.
+    "mastery-fit-forecast": {
+        "task": "mastery.tasks.fit_forecast",
+        "schedule": crontab(minute=30, hour=3, day_of_week=1),
     },
 }
 

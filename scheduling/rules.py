@@ -44,6 +44,19 @@ ROUND_TO_MINUTES = 5
 PREREQUISITE_MASTERY = 60.0
 # ...and borrows the dependant's priority, raised by this factor, so it is placed first.
 PREREQUISITE_PRIORITY_BOOST = 1.25
+# ...but only for the share of time the dependant needs it for: at most this share of its
+# largest dependant's minutes (never under MIN_STUDY_MINUTES). Borrowed priority on all of a
+# long catch-up let cheap groundwork take the whole day its dependant needed.
+PREREQUISITE_SHARE_OF_DEPENDANT = 0.5
+
+
+def prerequisite_minutes(own_minutes: int, dependant_minutes: list[int]) -> int:
+    """The prerequisite's study time, capped at its share of what its dependants need."""
+    if not dependant_minutes:
+        return own_minutes
+    share = round_up(PREREQUISITE_SHARE_OF_DEPENDANT * max(dependant_minutes))
+    return int(min(own_minutes, max(MIN_STUDY_MINUTES, share)))
+
 
 # Review blocks (spaced repetition): short, 10 minutes when the topic is well known.
 REVIEW_MINUTES = 15
@@ -346,6 +359,8 @@ class ExamTopic:
     topic_id: str
     weight: float  # share of the exam, 0..1
     state: engine.MasteryState | None
+    # The learner's ability and the topic's ease across learners, for the forecast.
+    context: engine.ForecastContext = engine.NEUTRAL_CONTEXT
 
 
 @dataclass(frozen=True)
@@ -376,8 +391,14 @@ def state_after_reviews(
     return state
 
 
-def readiness(topics: Sequence[ExamTopic], exam_at: datetime, reviews: dict[str, list]) -> float:
-    """Weighted mean over the exam's topics of the engine's predicted recall at the exam."""
+def readiness(
+    topics: Sequence[ExamTopic],
+    exam_at: datetime,
+    reviews: dict[str, list],
+    weights: Sequence[float] = engine.PREDICT_WEIGHTS,
+) -> float:
+    """Weighted mean over the exam's topics of the forecast's P(correct) at the exam, with
+    the forecast's fitted `weights` (mastery.forecasting.forecast_weights)."""
     total_weight = sum(t.weight for t in topics)
     if total_weight <= 0:
         return 0.0
@@ -386,7 +407,7 @@ def readiness(topics: Sequence[ExamTopic], exam_at: datetime, reviews: dict[str,
         if topic.state is None:
             continue
         state = state_after_reviews(topic.state, reviews.get(topic.topic_id, ()))
-        score += topic.weight * engine.predict(state, exam_at)
+        score += topic.weight * engine.predict(state, exam_at, weights, topic.context)
     return score / total_weight
 
 

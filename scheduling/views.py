@@ -13,6 +13,7 @@ from django.views.generic import FormView, TemplateView
 from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
+from mastery.forecasting import calibration_for_stats
 from scheduling import charts, selectors, services, stats
 from scheduling.forms import CheckInForm, CompleteForm, MoveForm, SkipForm, add_application_error
 from scheduling.models import CalendarFeedToken, DailyCheckIn, StudyTask
@@ -307,6 +308,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = stats.stats_for(self.request.user)
         context["stats"] = data
+        context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
             title=f"Study minutes per day, last {stats.DAYS_SHOWN} days",

@@ -71,6 +71,10 @@ class PreferencesOutputSerializer(HygieneModelSerializer):
             "study_mode_preferences",
             "enable_spaced_repetition",
             "min_review_interval_days",
+            "max_block_length_min",
+            "min_break_between_courses_min",
+            "calendar_buffer_min",
+            "max_blocks_per_day",
             "created_at",
             "updated_at",
         ]
@@ -96,6 +100,10 @@ class PreferencesInputSerializer(HygieneModelSerializer):
             "study_mode_preferences",
             "enable_spaced_repetition",
             "min_review_interval_days",
+            "max_block_length_min",
+            "min_break_between_courses_min",
+            "calendar_buffer_min",
+            "max_blocks_per_day",
         ]
 
 

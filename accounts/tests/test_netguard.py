@@ -7,7 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from accounts import netguard
-from accounts.netguard import REFUSED_MESSAGE, UNREACHABLE_MESSAGE, FetchPolicy, guarded_fetch
+from accounts.netguard import (
+    REFUSED_MESSAGE,
+    UNREACHABLE_MESSAGE,
+    FetchPolicy,
+    guarded_fetch,
+    guarded_request,
+)
 
 PUBLIC_POLICY = FetchPolicy(timeout_seconds=2.0, max_bytes=10_000)
 LOCAL_POLICY = FetchPolicy(timeout_seconds=2.0, max_bytes=10_000, allow_private=True)
@@ -130,10 +136,23 @@ def test_credentials_in_the_url_are_refused():
 
 class Handler(BaseHTTPRequestHandler):
     seen_hosts: list[str] = []
+    seen_authorization: list[str | None] = []
     step_seconds = 0.2
 
     def do_GET(self):
         Handler.seen_hosts.append(self.headers.get("Host"))
+        Handler.seen_authorization.append(self.headers.get("Authorization"))
+        if self.path == "/to-other-name":
+            self._redirect(f"http://cdn.example:{self.server.server_address[1]}/feed")
+            return
+        if self.path == "/unauthorized":
+            body = b'{"errors": [{"message": "Invalid access token."}]}'
+            self.send_response(401)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Link", '</next>; rel="next"')
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path.startswith("/slow-redirect/"):
             hop = int(self.path.rsplit("/", 1)[1])
             time.sleep(self.step_seconds)
@@ -173,6 +192,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def local_server():
     Handler.seen_hosts = []
+    Handler.seen_authorization = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -209,6 +229,31 @@ def test_fetch_connects_to_the_checked_address_and_sends_the_name(local_server):
     assert body.startswith(b"BEGIN:VCALENDAR")
     assert calls == ["feeds.example"]
     assert Handler.seen_hosts == [f"feeds.example:{local_server}"]
+
+
+def test_guarded_request_returns_any_status_with_its_headers(local_server):
+    response = guarded_request(
+        f"http://lms.example:{local_server}/unauthorized",
+        policy=only_local(local_server),
+        resolver=lambda host, port: ["127.0.0.1"],
+        headers={"Authorization": "Bearer s3cret"},
+    )
+    assert response.status == 401
+    assert response.header("Link") == '</next>; rel="next"'
+    assert b"Invalid access token" in response.body
+    assert Handler.seen_authorization == ["Bearer s3cret"]
+
+
+def test_credentials_are_not_sent_to_another_host_after_a_redirect(local_server):
+    response = guarded_request(
+        f"http://lms.example:{local_server}/to-other-name",
+        policy=only_local(local_server),
+        resolver=lambda host, port: ["127.0.0.1"],
+        headers={"Authorization": "Bearer s3cret"},
+    )
+    assert response.status == 200
+    assert Handler.seen_hosts == [f"lms.example:{local_server}", f"cdn.example:{local_server}"]
+    assert Handler.seen_authorization == ["Bearer s3cret", None]
 
 
 def test_a_redirect_is_checked_again_at_each_hop(local_server):

@@ -1,5 +1,7 @@
 """Input serializers check shape; output serializers render. Business rules are in services."""
 
+from django.core.validators import URLValidator
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
@@ -278,20 +280,152 @@ class CsvImportReportSerializer(HygieneSerializer):
     errors = CsvImportErrorSerializer(many=True)
 
 
+LMS_TYPE_ICS = "ics"
+LMS_TYPES = ("canvas", "moodle", LMS_TYPE_ICS)
+
+
+# The LMS is read over http(s) only; Django's URLValidator would also let ftp:// through.
+HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+class CanvasCredentialsSerializer(HygieneSerializer):
+    base_url = serializers.URLField(
+        validators=[HTTP_URL], help_text="Your Canvas site, e.g. https://canvas.school.edu."
+    )
+    access_token = serializers.CharField(
+        max_length=500, help_text="A Canvas access token (Account > Settings > New access token)."
+    )
+
+
+class MoodleCredentialsSerializer(HygieneSerializer):
+    base_url = serializers.URLField(
+        validators=[HTTP_URL], help_text="Your Moodle site, e.g. https://moodle.school.edu."
+    )
+    token = serializers.CharField(
+        max_length=500, help_text="A Moodle web-service token (Preferences > Security keys)."
+    )
+
+
+class IcsCredentialsSerializer(HygieneSerializer):
+    url = serializers.URLField(validators=[HTTP_URL], help_text="An http(s) iCalendar feed URL.")
+
+
+LMS_CREDENTIALS_SERIALIZERS = {
+    "canvas": CanvasCredentialsSerializer,
+    "moodle": MoodleCredentialsSerializer,
+    LMS_TYPE_ICS: IcsCredentialsSerializer,
+}
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="LmsCredentials",
+        serializers=list(LMS_CREDENTIALS_SERIALIZERS.values()),
+        resource_type_field_name=None,
+    )
+)
+class LmsCredentialsField(serializers.JSONField):
+    pass
+
+
 class LmsImportInputSerializer(HygieneSerializer):
+    accepts_seed_user_id = True  # seed 000: import_from_lms(user_id, lms_type, credentials)
+
+    lms_type = serializers.ChoiceField(
+        choices=LMS_TYPES,
+        required=False,
+        help_text=(
+            "canvas or moodle: read courses, weights, due dates and grades through the LMS's API "
+            "and keep it connected; ics (or no lms_type): an iCalendar feed."
+        ),
+    )
+    credentials = LmsCredentialsField(
+        required=False,
+        help_text=(
+            "canvas: base_url + access_token; moodle: base_url + token; ics: url "
+            "(or upload `file`)."
+        ),
+    )
     file = serializers.FileField(required=False, help_text="An .ics file (multipart).")
     url = serializers.URLField(required=False, help_text="An http(s) iCalendar feed URL.")
-    confirm = serializers.BooleanField(required=False, default=False)
+    confirm = serializers.BooleanField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text=(
+            "iCalendar only: false previews, true applies. Defaults to false, or to true when "
+            "lms_type is given (the seed's import)."
+        ),
+    )
     course_id = serializers.UUIDField(
         required=False, help_text="Course for events whose summary names no known course code."
     )
 
     def validate(self, attrs):
+        lms_type = attrs.get("lms_type")
+        credentials = attrs.get("credentials")
+        if lms_type and lms_type != LMS_TYPE_ICS:
+            extra = sorted(name for name in ("file", "url", "course_id") if attrs.get(name))
+            if extra:
+                raise serializers.ValidationError(
+                    {name: [f"Not used with lms_type {lms_type}."] for name in extra}
+                )
+            if credentials is None:
+                raise serializers.ValidationError({"credentials": ["This field is required."]})
+            attrs["credentials"] = self._checked_credentials(lms_type, credentials)
+            return attrs
+        if credentials is not None:
+            checked = self._checked_credentials(LMS_TYPE_ICS, credentials)
+            if attrs.get("url") and attrs["url"] != checked["url"]:
+                raise serializers.ValidationError(
+                    {"url": ["Give the feed URL once (url or credentials.url)."]}
+                )
+            attrs["url"] = checked["url"]
         if bool(attrs.get("file")) == bool(attrs.get("url")):
             raise serializers.ValidationError(
                 {"file": ["Upload an .ics file or give a feed URL (one of the two)."]}
             )
+        if attrs.get("confirm") is None:
+            attrs["confirm"] = bool(lms_type)
         return attrs
+
+    @staticmethod
+    def _checked_credentials(lms_type: str, credentials) -> dict:
+        if not isinstance(credentials, dict):
+            raise serializers.ValidationError({"credentials": ["Must be an object."]})
+        serializer_class = LMS_CREDENTIALS_SERIALIZERS[lms_type]
+        allowed = set(serializer_class().fields)
+        unknown = sorted(set(credentials) - allowed)
+        if unknown:
+            raise serializers.ValidationError(
+                {"credentials": [f"Unknown field(s) for {lms_type}: {', '.join(unknown)}."]}
+            )
+        serializer = serializer_class(data=credentials)
+        if not serializer.is_valid():
+            raise serializers.ValidationError({"credentials": serializer.errors})
+        return dict(serializer.validated_data)
+
+
+class LmsApiImportCountsSerializer(HygieneSerializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    skipped = serializers.IntegerField(required=False)
+    matched = serializers.IntegerField(required=False)
+
+
+class LmsApiImportReportSerializer(HygieneSerializer):
+    """What a Canvas or Moodle import did; the LMS stays connected and is re-read by a sync."""
+
+    lms_type = serializers.ChoiceField(choices=["canvas", "moodle"])
+    connection_id = serializers.UUIDField()
+    last_sync_at = serializers.DateTimeField()
+    courses = LmsApiImportCountsSerializer(help_text="created, matched (by course code)")
+    assessments = LmsApiImportCountsSerializer(
+        help_text="created, updated, unchanged, skipped (no due date)"
+    )
+    grades = LmsApiImportCountsSerializer(help_text="performance records created, updated")
+    course_ids = serializers.ListField(child=serializers.UUIDField())
 
 
 class LmsImportRowSerializer(HygieneSerializer):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
@@ -13,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.errors import ApplicationError
 from accounts.seed_names import check_caller_user_id
-from courses import selectors, services
+from courses import lms_sources, selectors, services
 from courses.api import serializers as s
 from courses.api.filters import AssessmentFilter, CourseFilter, TopicFilter
 from courses.feeds import fetch_feed
@@ -467,22 +472,44 @@ class LmsImportApi(generics.GenericAPIView):
             "application/json": s.LmsImportInputSerializer,
         },
         responses={
-            200: s.LmsImportReportSerializer,
+            200: PolymorphicProxySerializer(
+                component_name="LmsImportResult",
+                serializers=[s.LmsImportReportSerializer, s.LmsApiImportReportSerializer],
+                resource_type_field_name=None,
+            ),
             400: IMPORT_400,
+            404: USER_ID_404,
             429: IMPORT_429,
             **AUTH_ERRORS,
         },
         description=(
-            "Import assessments from an LMS iCalendar feed (Canvas, Moodle, Blackboard). "
-            "With confirm=false (the default) only a preview is returned. With confirm=true "
-            "every matched event is created or updated in one transaction, keyed by its UID; "
-            "events matching no course are reported as skipped."
+            'The seed\'s shape: `{"lms_type": "canvas" | "moodle" | "ics", '
+            '"credentials": {...}}`. Canvas (base_url + access_token) and Moodle (base_url + '
+            "web-service token) are read through their APIs: active courses (matched by course "
+            "code, or created), assessments with due dates, points and weights (Canvas group "
+            "weights split by points, else by points; Moodle's own weights), and the student's "
+            "grades as performance records. Everything is keyed by the LMS's ids, so importing "
+            "again updates in place; the LMS stays connected and is re-read periodically. A "
+            "wrong token or an unreachable host is a 400 and nothing is written.\n\n"
+            "iCalendar (`lms_type` ics with credentials.url, or the older `file`/`url` fields): "
+            "with confirm=false (the default without lms_type) only a preview is returned; with "
+            "confirm=true every matched event is created or updated in one transaction, keyed "
+            "by its UID; events matching no course are reported as skipped."
         ),
     )
     def post(self, request):
-        serializer = s.LmsImportInputSerializer(data=request.data)
+        serializer = s.LmsImportInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        lms_type = data.get("lms_type") or s.LMS_TYPE_ICS
+        if lms_type != s.LMS_TYPE_ICS:
+            handler = lms_sources.get(lms_type)
+            if handler is None:
+                raise ApplicationError(
+                    "This LMS cannot be imported here.",
+                    field_errors={"lms_type": [f"{lms_type} is not available."]},
+                )
+            return Response(handler(user=request.user, credentials=data["credentials"]))
         fallback = None
         if data.get("course_id"):
             fallback = Course.objects.for_user(request.user).filter(pk=data["course_id"]).first()

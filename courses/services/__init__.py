@@ -47,6 +47,12 @@ from courses.services.lms_import import (
     lms_import_confirm,
     lms_import_preview,
 )
+from courses.services.lms_sync import (
+    LmsAssessmentItem,
+    LmsAssessmentsOutcome,
+    lms_assessments_sync,
+    lms_course_get_or_create,
+)
 from courses.services.topics import TOPIC_FIELDS, topic_create, topic_delete, topic_update
 
 __all__ = [
@@ -67,6 +73,8 @@ __all__ = [
     "TOPIC_FIELDS",
     "CsvImportReport",
     "ImportRowReport",
+    "LmsAssessmentItem",
+    "LmsAssessmentsOutcome",
     "LmsImportReport",
     "LmsRowReport",
     "assessment_create",
@@ -80,6 +88,8 @@ __all__ = [
     "course_target_grade_set",
     "course_update",
     "courses_import_csv",
+    "lms_assessments_sync",
+    "lms_course_get_or_create",
     "lms_import_confirm",
     "lms_import_preview",
     "topic_create",

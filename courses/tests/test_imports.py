@@ -523,6 +523,50 @@ def test_api_preview_then_confirm_from_feed_url(api_client, user, lms_courses, f
     assert Assessment.objects.for_user(user).count() == 4
 
 
+def test_api_seed_shape_ics_applies_the_feed(api_client, user, lms_courses, feed_server):
+    """The seed's `{"lms_type": "ics", "credentials": {"url": ...}}` imports (confirm by
+    default), and running it again changes nothing."""
+    body = {"lms_type": "ics", "credentials": {"url": f"{feed_server}/canvas.ics"}}
+
+    first = api_client.post("/api/import/lms", body, format="json")
+    again = api_client.post("/api/import/lms", body, format="json")
+
+    assert first.status_code == 200, first.data
+    assert (first.json()["applied"], first.json()["created"]) == (True, 4)
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 4)
+    assert Assessment.objects.for_user(user).count() == 4
+
+
+def test_api_seed_shape_ics_can_preview(api_client, user, lms_courses, feed_server):
+    body = {
+        "lms_type": "ics",
+        "credentials": {"url": f"{feed_server}/canvas.ics"},
+        "confirm": False,
+    }
+    response = api_client.post("/api/import/lms", body, format="json")
+    assert response.status_code == 200, response.data
+    assert response.json()["confirmed"] is False
+    assert not Assessment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lms_type": "ics", "credentials": {"url": "file:///etc/passwd"}}, "credentials"),
+        (
+            {"lms_type": "ics", "credentials": {"url": "http://x.test/a", "token": "t"}},
+            "credentials",
+        ),
+        ({"lms_type": "blackboard", "credentials": {}}, "lms_type"),
+        ({"lms_type": "canvas"}, "credentials"),
+    ],
+)
+def test_api_seed_shape_bad_input_is_a_field_error(api_client, body, field):
+    response = api_client.post("/api/import/lms", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
 def test_api_upload_ics_file(api_client, user, lms_courses):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -3,14 +3,12 @@ IntegrationSettings, the Google error types and the sync steps are its business 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from integrations.errors import ProviderDisconnectedError, ProviderSyncError, TransientSyncError
+from integrations.errors import provider_errors_translated
 from integrations.google import client as google
 from integrations.google import services as google_services
 from integrations.models import CalendarBlock, IntegrationSettings, Provider
@@ -19,17 +17,13 @@ from integrations.providers import CleanupOutcome
 logger = logging.getLogger(__name__)
 
 
-@contextlib.contextmanager
-def _generic_errors() -> Iterator[None]:
+def _generic_errors():
     """Google's errors become the ones the generic sync run understands."""
-    try:
-        yield
-    except google.GoogleRetryableError as exc:
-        raise TransientSyncError(str(exc), retry_after=exc.retry_after) from exc
-    except google.GoogleAuthError as exc:
-        raise ProviderDisconnectedError(exc.message) from exc
-    except google.GoogleError as exc:
-        raise ProviderSyncError(str(exc)) from exc
+    return provider_errors_translated(
+        retryable=google.GoogleRetryableError,
+        disconnected=google.GoogleAuthError,
+        base=google.GoogleError,
+    )
 
 
 class GoogleCalendarProvider:

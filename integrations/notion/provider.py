@@ -3,30 +3,24 @@ Notion error types and the sync steps are its business alone."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from integrations.errors import ProviderDisconnectedError, ProviderSyncError, TransientSyncError
+from integrations.errors import provider_errors_translated
 from integrations.models import IntegrationSettings, NotionTask, Provider
 from integrations.notion import client as notion
 from integrations.notion import services as notion_services
 from integrations.providers import CleanupOutcome
 
 
-@contextlib.contextmanager
-def _generic_errors() -> Iterator[None]:
+def _generic_errors():
     """Notion's errors become the ones the generic sync run understands."""
-    try:
-        yield
-    except notion.NotionRetryableError as exc:
-        raise TransientSyncError(str(exc), retry_after=exc.retry_after) from exc
-    except notion.NotionDisconnectError as exc:
-        raise ProviderDisconnectedError(exc.message) from exc
-    except notion.NotionError as exc:
-        raise ProviderSyncError(str(exc)) from exc
+    return provider_errors_translated(
+        retryable=notion.NotionRetryableError,
+        disconnected=notion.NotionDisconnectError,
+        base=notion.NotionError,
+    )
 
 
 class NotionProvider:

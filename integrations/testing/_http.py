@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlparse
 
 
 @dataclass
@@ -137,6 +137,7 @@ class FakeServer:
             query={key: values[-1] for key, values in parse_qs(parsed.query).items()},
             headers={key.lower(): value for key, value in handler.headers.items()},
             raw_body=raw,
+            raw_query=parsed.query,
         )
         with self.lock:
             self.request_counts[request.method] += 1
@@ -174,6 +175,15 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     raw_body: bytes
+    # The query as sent: `query` keeps one value per key, and Canvas repeats `include[]`.
+    raw_query: str = ""
+
+    @property
+    def raw_query_pairs(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.raw_query, keep_blank_values=True)
+
+    def query_values(self, key: str) -> list[str]:
+        return [value for name, value in self.raw_query_pairs if name == key]
 
     def json(self) -> Any:
         return json.loads(self.raw_body or b"{}")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from mastery.engine.numeric import _clamp, _elapsed_days
 from mastery.engine.retention import (
+    FSRS_DEFAULT_PARAMETERS,
     PASS_SCORE_PERCENT,
     TARGET_RETENTION,
-    _initial_memory,
-    _next_memory,
-    days_until_retention,
+    grade_for,
+    review,
+    to_card,
 )
 from mastery.engine.rules import (
     CI_MAX,
@@ -28,8 +28,10 @@ from mastery.engine.rules import (
     _clamp_score,
     _counter_increments,
     alpha_for,
+    answers_of,
     classify_trend,
     ewma,
+    honest_interval,
     initial_confidence_interval,
     shrink_confidence_interval,
 )
@@ -40,24 +42,26 @@ def _review_schedule(
     *,
     mastery_score: float,
     previous_interval: int,
-    stability_days: float,
+    library_interval: int,
     passed: bool,
     observed_at: datetime,
-    target_retention: float,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> tuple[int, date]:
     """Interval and date of the next review.
 
-    Below 70 mastery: tomorrow. From 70 on: the days until predicted recall falls to
-    TARGET_RETENTION; after a passed recall the interval also expands to at least
-    previous + 1, so it never shrinks while recall keeps succeeding. Always in [1, 365].
+    Below 70 mastery: tomorrow. From 70 on: the fsrs library's interval (days until predicted
+    recall falls to the target retention); after a passed recall the interval also expands
+    to at least previous + 1, so it never shrinks while recall keeps succeeding. Always in
+    [the student's shortest review interval (at least 1), 365].
     """
+    shortest = int(_clamp(min_interval_days, INTERVAL_MIN_DAYS, INTERVAL_MAX_DAYS))
     if mastery_score < REVIEW_MASTERY_THRESHOLD:
-        interval = INTERVAL_MIN_DAYS
+        interval = shortest
     else:
-        target_days = math.floor(days_until_retention(stability_days, target_retention))
+        target_days = library_interval
         if passed:
             target_days = max(previous_interval + 1, target_days)
-        interval = int(_clamp(target_days, INTERVAL_MIN_DAYS, INTERVAL_MAX_DAYS))
+        interval = int(_clamp(target_days, shortest, INTERVAL_MAX_DAYS))
     # The observation's own calendar date: pass a datetime in the learner's time zone.
     return interval, observed_at.date() + timedelta(days=interval)
 
@@ -67,7 +71,13 @@ def _check_target(target_retention: float) -> None:
         raise ValueError("target_retention must be in (0, 1)")
 
 
-def initialize(obs: Observation, *, target_retention: float = TARGET_RETENTION) -> MasteryState:
+def initialize(
+    obs: Observation,
+    *,
+    target_retention: float = TARGET_RETENTION,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
+) -> MasteryState:
     """State after the first observation of a topic.
 
     A diagnostic sets mastery to its score (alpha 1.0) with a CI from its question count.
@@ -83,20 +93,28 @@ def initialize(obs: Observation, *, target_retention: float = TARGET_RETENTION) 
         ci = initial_confidence_interval(obs.question_count)
     else:
         ci = shrink_confidence_interval(PRIOR_CI)
+    seed_ci = _clamp(ci, CI_MIN, CI_MAX)
+    right, wrong = answers_of(obs)
     practice_increment, quiz_increment = _counter_increments(kind)
-    memory = _initial_memory(score)
+    memory = review(
+        None,
+        grade_for(score, obs.recall_grade),
+        obs.observed_at,
+        parameters=parameters,
+        target_retention=target_retention,
+    )
     passed = score >= PASS_SCORE_PERCENT
     interval, next_date = _review_schedule(
         mastery_score=mastery,
         previous_interval=0,
-        stability_days=memory.stability_days,
+        library_interval=memory.interval_days,
         passed=passed,
         observed_at=obs.observed_at,
-        target_retention=target_retention,
+        min_interval_days=min_interval_days,
     )
     return MasteryState(
         mastery_score=mastery,
-        confidence_interval=_clamp(ci, CI_MIN, CI_MAX),
+        confidence_interval=honest_interval(seed_ci, right, wrong),
         trend=Trend.NEW.value,
         review_interval_days=interval,
         next_review_date=next_date,
@@ -109,11 +127,19 @@ def initialize(obs: Observation, *, target_retention: float = TARGET_RETENTION) 
         failure_count=int(not passed),
         last_alpha=alpha,
         last_retrievability=1.0,
+        answers_right=right,
+        answers_wrong=wrong,
+        seed_interval=seed_ci,
     )
 
 
 def update(
-    state: MasteryState, obs: Observation, *, target_retention: float = TARGET_RETENTION
+    state: MasteryState,
+    obs: Observation,
+    *,
+    target_retention: float = TARGET_RETENTION,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> MasteryState:
     """State after one more observation (EWMA, CI, trend, counters, memory, review date)."""
     _check_target(target_retention)
@@ -122,22 +148,36 @@ def update(
     alpha = alpha_for(obs, is_first=False)
     old_mastery = _clamp(state.mastery_score, MASTERY_MIN, MASTERY_MAX)
     mastery = ewma(old_mastery, score, alpha)
-    elapsed = _elapsed_days(state.last_practiced_at, obs.observed_at)
-    memory = _next_memory(state.stability_days, state.memory_difficulty, elapsed, score)
+    # An observation dated before the last one (a late import) counts as same-moment.
+    last = state.last_practiced_at
+    if last is not None and _elapsed_days(last, obs.observed_at) <= 0.0:
+        last = obs.observed_at
+    memory = review(
+        to_card(state.stability_days, state.memory_difficulty, last),
+        grade_for(score, obs.recall_grade),
+        obs.observed_at,
+        parameters=parameters,
+        target_retention=target_retention,
+    )
     passed = score >= PASS_SCORE_PERCENT
     interval, next_date = _review_schedule(
         mastery_score=mastery,
         previous_interval=state.review_interval_days,
-        stability_days=memory.stability_days,
+        library_interval=memory.interval_days,
         passed=passed,
         observed_at=obs.observed_at,
-        target_retention=target_retention,
+        min_interval_days=min_interval_days,
     )
     practice_increment, quiz_increment = _counter_increments(kind)
+    # Rows saved before the seed interval was stored: their shown interval was the seed's.
+    seed_ci = shrink_confidence_interval(state.seed_interval or state.confidence_interval)
+    right, wrong = answers_of(obs)
+    right += state.answers_right
+    wrong += state.answers_wrong
     return replace(
         state,
         mastery_score=mastery,
-        confidence_interval=shrink_confidence_interval(state.confidence_interval),
+        confidence_interval=honest_interval(seed_ci, right, wrong),
         trend=classify_trend(old_mastery, mastery).value,
         review_interval_days=interval,
         next_review_date=next_date,
@@ -150,17 +190,29 @@ def update(
         failure_count=state.failure_count + int(not passed),
         last_alpha=alpha,
         last_retrievability=memory.retrievability,
+        answers_right=right,
+        answers_wrong=wrong,
+        seed_interval=seed_ci,
     )
 
 
 def replay(
-    observations: Iterable[Observation], *, target_retention: float = TARGET_RETENTION
+    observations: Iterable[Observation],
+    *,
+    target_retention: float = TARGET_RETENTION,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+    min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> list[MasteryState]:
     """One state per observation: the first via initialize, the rest via update."""
     states: list[MasteryState] = []
+    options = {
+        "target_retention": target_retention,
+        "parameters": parameters,
+        "min_interval_days": min_interval_days,
+    }
     for obs in observations:
         if states:
-            states.append(update(states[-1], obs, target_retention=target_retention))
+            states.append(update(states[-1], obs, **options))
         else:
-            states.append(initialize(obs, target_retention=target_retention))
+            states.append(initialize(obs, **options))
     return states

@@ -1,42 +1,197 @@
-"""The forecast: a calibrated probability of answering correctly at a given time."""
+"""The forecast: a calibrated probability of answering correctly at a given time.
+
+P(correct at t) = sigmoid(w . x), a logistic regression over the engine's state:
+
+* logit_mastery: the topic's EWMA mastery on the logit scale;
+* log_successes, log_failures: log(1 + count) of passed and failed attempts, the counts of
+  Performance Factors Analysis, which the EWMA forgets;
+* logit_recall: R(t) from the fsrs library's forgetting curve on the logit scale, so time
+  since the last practice enters through memory stability, not as raw days;
+* learner_ability: the learner's overall success rate on every topic, on the logit scale;
+* topic_ease: the topic's success rate across other learners, on the logit scale.
+
+The last two are not in a topic's state; callers pass them as a ForecastContext (zero, the
+neutral value, when unknown). The weights are fitted from the platform's own evidence (the
+`fit_forecast` command / weekly task, via `fit_weights` here); PREDICT_WEIGHTS are the
+defaults until enough data exists.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from mastery.engine.numeric import _clamp, _elapsed_days, _logit, sigmoid
-from mastery.engine.retention import retrievability
+from mastery.engine.retention import FSRS_DEFAULT_PARAMETERS, retrievability
 from mastery.engine.rules import MASTERY_MAX, MASTERY_MIN
 from mastery.engine.state import MasteryState
 
-# P(correct at t) = knowledge * R(t, S): the chance the topic was learned at all (from the
-# mastery EWMA) times the chance it is still retrievable (forgetting curve). The knowledge
-# term is logistic in the mastery logit. Its two weights were fitted (evaluation.fit_predict_
-# weights, maximum likelihood of the product) on the TRAINING portion only (first 70% of each
-# card's reviews) of /work/shared/data/anki_review_log.csv; the held-out 30% was not used.
-PREDICT_FEATURE_NAMES: tuple[str, ...] = ("bias", "logit_mastery")
+PREDICT_FEATURE_NAMES: tuple[str, ...] = (
+    "bias",
+    "logit_mastery",
+    "log_successes",
+    "log_failures",
+    "logit_recall",
+    "learner_ability",
+    "topic_ease",
+)
 
-PREDICT_WEIGHTS: tuple[float, ...] = (1.2812, 1.5741)
+# Defaults until the platform has fitted its own (forecasting.forecast_fit): the log-odds
+# of the two estimates the engine already has, knowledge (the EWMA mastery) and memory (the
+# fsrs library's recall), added as independent evidence from an even prior; counts, ability
+# and ease start at 0 and are learned. Not tuned on any held-out data. Weights fitted on the
+# training part of the Anki log did worse on its held-out tail (docs/mastery.md: the tail is
+# far easier than the start of a card's life, and a fit inherits the start's base rate).
+PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+RECALL_WEIGHT_INDEX = PREDICT_FEATURE_NAMES.index("logit_recall")
+
+# Ridge on every weight but the bias: keeps weights finite on small or separable data and
+# is small against the thousands of rows a fit needs (MIN_FIT_ROWS).
+FIT_L2 = 1.0
+
+FIT_MAX_ITERATIONS = 50
+
+FIT_TOLERANCE = 1e-8
+
+# Fewer rows than this, or only one outcome, and the defaults stay.
+MIN_FIT_ROWS = 200
+
+# Recall enters as a probability in [1%, 99%]: a repeat minutes after practice is not certain
+# (a slip is always possible, as BKT's slip says), and a long-forgotten topic is not hopeless.
+RECALL_FLOOR = 0.01
+
+RECALL_CEILING = 0.99
 
 
-def predict_features(state: MasteryState) -> tuple[float, ...]:
-    """Inputs of the knowledge term, in PREDICT_FEATURE_NAMES order (no time dependence)."""
+@dataclass(frozen=True)
+class ForecastContext:
+    """What the forecast knows beyond the topic's own state (logits; 0 = average)."""
+
+    learner_ability: float = 0.0
+    topic_ease: float = 0.0
+
+
+NEUTRAL_CONTEXT = ForecastContext()
+
+
+def smoothed_logit(successes: float, attempts: float) -> float:
+    """Logit of (successes + 1) / (attempts + 2): zero without evidence, finite with it."""
+    return _logit((max(0.0, successes) + 1.0) / (max(0.0, attempts) + 2.0))
+
+
+class ContextTracker:
+    """Running evidence counts that give each answer its ForecastContext from earlier
+    answers only: the learner's ability over every topic, and the topic's ease over OTHER
+    learners (so it is not the learner's own history counted twice)."""
+
+    def __init__(self) -> None:
+        self._learner: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        self._topic: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        self._own: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def before(self, learner: str, topic: str) -> ForecastContext:
+        mine = self._learner[learner]
+        everyone = self._topic[topic]
+        own = self._own[(learner, topic)]
+        return ForecastContext(
+            learner_ability=smoothed_logit(mine[0], mine[1]),
+            topic_ease=smoothed_logit(everyone[0] - own[0], everyone[1] - own[1]),
+        )
+
+    def learn(self, learner: str, topic: str, correct: float, attempts: float = 1.0) -> None:
+        for counts in (self._learner[learner], self._topic[topic], self._own[(learner, topic)]):
+            counts[0] += correct
+            counts[1] += attempts
+
+
+def retrievability_at(
+    state: MasteryState,
+    at: datetime,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+) -> float:
+    """The fsrs library's recall probability at `at`, from the state's memory stability."""
+    return retrievability(
+        _elapsed_days(state.last_practiced_at, at), state.stability_days, parameters
+    )
+
+
+def predict_features(
+    state: MasteryState,
+    at: datetime,
+    context: ForecastContext = NEUTRAL_CONTEXT,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
+) -> tuple[float, ...]:
+    """Inputs of the forecast, in PREDICT_FEATURE_NAMES order."""
     mastery = _clamp(state.mastery_score, MASTERY_MIN, MASTERY_MAX)
-    return (1.0, _logit(mastery / MASTERY_MAX))
-
-
-def retrievability_at(state: MasteryState, at: datetime) -> float:
-    """Forgetting-curve recall probability at `at`, from the state's memory stability."""
-    return retrievability(_elapsed_days(state.last_practiced_at, at), state.stability_days)
+    recall = retrievability_at(state, at, parameters)
+    return (
+        1.0,
+        _logit(mastery / MASTERY_MAX),
+        math.log1p(max(0, state.success_count)),
+        math.log1p(max(0, state.failure_count)),
+        _logit(_clamp(recall, RECALL_FLOOR, RECALL_CEILING)),
+        context.learner_ability,
+        context.topic_ease,
+    )
 
 
 def predict(
-    state: MasteryState, at: datetime, weights: tuple[float, ...] = PREDICT_WEIGHTS
+    state: MasteryState,
+    at: datetime,
+    weights: Sequence[float] = PREDICT_WEIGHTS,
+    context: ForecastContext = NEUTRAL_CONTEXT,
+    parameters: Sequence[float] = FSRS_DEFAULT_PARAMETERS,
 ) -> float:
     """Probability (0..1) of answering a question on the topic correctly at `at`.
 
-    knowledge(mastery) * R(elapsed, stability): only R depends on time, and it falls as
-    time passes, so the prediction never rises with time since the last practice.
+    Only logit_recall depends on time; it falls as time passes and its weight is never
+    negative (fit_weights), so the forecast never rises with time since the last practice.
     """
-    z = sum(w * x for w, x in zip(weights, predict_features(state), strict=True))
-    return _clamp(sigmoid(z) * retrievability_at(state, at), 0.0, 1.0)
+    x = predict_features(state, at, context, parameters)
+    z = sum(w * v for w, v in zip(weights, x, strict=True))
+    return _clamp(sigmoid(z), 0.0, 1.0)
+
+
+def _irls(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """Ridge logistic regression by Newton's method (the log-likelihood is concave)."""
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0  # the bias is not shrunk
+    w = np.zeros(x.shape[1])
+    for _ in range(FIT_MAX_ITERATIONS):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -35.0, 35.0)))
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w = w - step
+        if float(np.max(np.abs(step))) < FIT_TOLERANCE:
+            break
+    return w
+
+
+def fit_weights(
+    features: Sequence[Sequence[float]],
+    outcomes: Sequence[bool],
+    l2: float = FIT_L2,
+    min_rows: int = MIN_FIT_ROWS,
+) -> tuple[float, ...] | None:
+    """Weights fitted by maximum likelihood, or None when there is too little evidence.
+
+    A negative weight on logit_recall would make forecasts rise as a topic goes unpractised;
+    if the data ask for one, that feature is dropped (weight 0) and the rest refitted.
+    """
+    y = np.asarray(outcomes, dtype=float)
+    if len(y) < min_rows or y.min() == y.max():
+        return None
+    x = np.asarray(features, dtype=float)
+    w = _irls(x, y, l2)
+    if w[RECALL_WEIGHT_INDEX] < 0.0:
+        keep = [i for i in range(x.shape[1]) if i != RECALL_WEIGHT_INDEX]
+        w = np.zeros(x.shape[1])
+        w[keep] = _irls(x[:, keep], y, l2)
+    return tuple(round(float(v), 6) for v in w)

@@ -4,6 +4,7 @@ the trend and the counters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from mastery.engine.numeric import _clamp
@@ -29,21 +30,22 @@ ALPHA_FIRST_DIAGNOSTIC = 1.0
 
 ALPHA_SINGLE_QUESTION = 0.1
 
+# Seed 000 / Module 2: exams 0.5, every other update ("practice quiz") 0.3. Earlier code
+# weighed practice 0.2, review 0.15, project 0.25 and a later diagnostic 0.4 on reasoning
+# alone; no evaluation supported those departures (docs/mastery.md), so the seed's rates hold.
+SEED_QUIZ_ALPHA = 0.3
+
+SEED_EXAM_ALPHA = 0.5
+
 ALPHA_BY_KIND: Mapping[Kind, float] = {
-    Kind.MIDTERM: 0.5,  # seed: exams
-    Kind.FINAL: 0.5,  # seed: exams
-    # A later diagnostic is built to cover the whole topic, so it is strong evidence, but it
-    # is ungraded, so it weighs less than an exam.
-    Kind.DIAGNOSTIC: 0.4,
-    Kind.QUIZ: 0.3,  # seed
-    # Graded like a quiz and about as broad; untimed and open-book, so not more than a quiz.
-    Kind.ASSIGNMENT: 0.3,
-    # A project mixes several topics and teamwork, so its grade says less about this topic.
-    Kind.PROJECT: 0.25,
-    # Ungraded self-practice: informative but noisy, and learners pick what they know.
-    Kind.PRACTICE: 0.2,
-    # A review comes right after studying, so recall is inflated by recent exposure.
-    Kind.REVIEW: 0.15,
+    Kind.MIDTERM: SEED_EXAM_ALPHA,
+    Kind.FINAL: SEED_EXAM_ALPHA,
+    Kind.DIAGNOSTIC: SEED_QUIZ_ALPHA,  # a later diagnostic; the first one sets mastery (1.0)
+    Kind.QUIZ: SEED_QUIZ_ALPHA,
+    Kind.ASSIGNMENT: SEED_QUIZ_ALPHA,
+    Kind.PROJECT: SEED_QUIZ_ALPHA,
+    Kind.PRACTICE: SEED_QUIZ_ALPHA,
+    Kind.REVIEW: SEED_QUIZ_ALPHA,
 }
 
 # A first observation that is not a diagnostic updates this neutral prior with its own
@@ -67,6 +69,20 @@ MANY_QUESTIONS = 20
 CI_SHRINK_PER_OBSERVATION = 0.9  # seed
 
 CI_FLOOR = 5.0  # seed: evidence never makes us more certain than ±5 points
+
+# The seed's interval is a rule of thumb: 15 for a handful of questions, then x0.9 per update.
+# It says nothing about how many answers there were, so one right answer showed "100 ± 15".
+# The interval shown is therefore the wider of the seed's and one posterior standard deviation
+# of the proportion correct, Beta(1 + right, 1 + wrong) from a uniform prior, in points.
+# One answer gives ±24, three all right ±16, 20 answers at 75% ±9, and it falls like 1/sqrt(N)
+# as Module 2's max(5, 20/sqrt(N)) does; unlike that formula it also widens near 50%, where a
+# proportion is least certain. The score itself keeps the seed's rules.
+BETA_PRIOR_RIGHT = 1.0
+
+BETA_PRIOR_WRONG = 1.0
+
+# An imported grade without item counts still rests on several questions; count it as a few.
+UNKNOWN_QUESTION_COUNT = 3
 
 
 TREND_THRESHOLD = 5.0
@@ -111,6 +127,25 @@ def initial_confidence_interval(question_count: int) -> float:
 def shrink_confidence_interval(ci: float) -> float:
     """One more observation: max(5, ci*0.9), kept in [0, 50]."""
     return _clamp(max(CI_FLOOR, ci * CI_SHRINK_PER_OBSERVATION), CI_MIN, CI_MAX)
+
+
+def answers_of(obs: Observation) -> tuple[float, float]:
+    """(right, wrong) answers an observation stands for; fractional for a partial score."""
+    count = obs.question_count or UNKNOWN_QUESTION_COUNT
+    right = count * _clamp_score(obs.score_percent) / MASTERY_MAX
+    return right, count - right
+
+
+def evidence_interval(right: float, wrong: float) -> float:
+    """One posterior standard deviation of the proportion correct, in points."""
+    a = BETA_PRIOR_RIGHT + max(0.0, right)
+    b = BETA_PRIOR_WRONG + max(0.0, wrong)
+    return MASTERY_MAX * math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0)))
+
+
+def honest_interval(seed_interval: float, right: float, wrong: float) -> float:
+    """The wider of the seed's interval and what the answers so far can support."""
+    return _clamp(max(seed_interval, evidence_interval(right, wrong)), CI_MIN, CI_MAX)
 
 
 def classify_trend(old_mastery: float, new_mastery: float) -> Trend:

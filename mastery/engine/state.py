@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 
-from mastery.engine.retention import FSRS_INITIAL_DIFFICULTY, FSRS_INITIAL_STABILITY_PASSED
+from mastery.engine.retention import DEFAULT_MEMORY_DIFFICULTY, DEFAULT_STABILITY_DAYS
 
 
 class Kind(StrEnum):
@@ -52,12 +52,17 @@ class Observation:
     difficulty_level: str
     kind: str
     observed_at: datetime
+    # The learner's own FSRS grade (1 Again .. 4 Easy) when the evidence is a self-graded
+    # review; None derives it from the score.
+    recall_grade: int | None = None
 
     def __post_init__(self) -> None:
         if math.isnan(self.score_percent):
             raise ValueError("score_percent must be a number")
         if self.question_count < 0:
             raise ValueError("question_count must be >= 0")
+        if self.recall_grade is not None and not 1 <= self.recall_grade <= 4:
+            raise ValueError("recall_grade must be 1-4")
         Kind(self.kind)  # raises ValueError on an unknown kind
         Difficulty(self.difficulty_level)
 
@@ -75,12 +80,17 @@ class MasteryState:
     practice_count: int
     quiz_count: int
     # Memory model, stored by the DB layer as one JSON blob (see to_memory_dict).
-    stability_days: float = FSRS_INITIAL_STABILITY_PASSED
-    memory_difficulty: float = FSRS_INITIAL_DIFFICULTY
+    stability_days: float = DEFAULT_STABILITY_DAYS
+    memory_difficulty: float = DEFAULT_MEMORY_DIFFICULTY
     success_count: int = 0
     failure_count: int = 0
     last_alpha: float = 0.0
     last_retrievability: float = 1.0
+    # Answers behind the estimate (fractional for partial scores) and the seed rule's own
+    # interval, kept apart from the shown one, which may be wider (rules.honest_interval).
+    answers_right: float = 0.0
+    answers_wrong: float = 0.0
+    seed_interval: float = 0.0
 
     def to_memory_dict(self) -> dict[str, float | int]:
         """The memory-model fields, JSON-ready, for one JSONField."""
@@ -143,4 +153,7 @@ _MEMORY_FIELD_TYPES = {
     "failure_count": int,
     "last_alpha": float,
     "last_retrievability": float,
+    "answers_right": float,
+    "answers_wrong": float,
+    "seed_interval": float,
 }

@@ -31,6 +31,7 @@ from mastery.evaluation.baselines import (
     MOVING_AVERAGE_WINDOW,
     constant_predictions,
     ewma_predictions,
+    fsrs6_predictions,
     fsrs_predictions,
     moving_average_predictions,
 )
@@ -51,6 +52,13 @@ from mastery.evaluation.data import (
     scored_mask,
 )
 from mastery.evaluation.harness import EvaluationReport, evaluate, format_report, report_to_dict
+from mastery.evaluation.knowledge_tracing import (
+    BKT_GRID,
+    PFA_L2,
+    PFA_TOPIC_L2,
+    bkt_predictions,
+    pfa_predictions,
+)
 from mastery.evaluation.metrics import (
     CALIBRATION_BINS,
     LOG_LOSS_EPSILON,
@@ -63,30 +71,26 @@ from mastery.evaluation.metrics import (
     rmse,
 )
 from mastery.evaluation.model import (
-    FIT_L2,
-    FIT_MAX_ITERATIONS,
-    FIT_TOLERANCE,
     _observation,
     engine_predictions,
     fit_predict_weights,
-    fit_product_logistic,
     training_rows,
 )
 
 __all__ = [
     "ANKI_RECALL_MIN_RATING",
+    "BKT_GRID",
     "CALIBRATION_BINS",
     "CORRECT_SCORE",
     "DEFAULT_HOLDOUT",
     "EWMA_BASELINE_ALPHA",
     "EWMA_BASELINE_START",
     "FALSE_WORDS",
-    "FIT_L2",
-    "FIT_MAX_ITERATIONS",
-    "FIT_TOLERANCE",
     "FSRS5_DEFAULT_WEIGHTS",
     "LOG_LOSS_EPSILON",
     "MOVING_AVERAGE_WINDOW",
+    "PFA_L2",
+    "PFA_TOPIC_L2",
     "SYNTHETIC_START",
     "SYNTHETIC_STEP",
     "TRUE_WORDS",
@@ -97,6 +101,7 @@ __all__ = [
     "Response",
     "_observation",
     "auc",
+    "bkt_predictions",
     "calibration_table",
     "compute_metrics",
     "constant_predictions",
@@ -104,8 +109,8 @@ __all__ = [
     "evaluate",
     "ewma_predictions",
     "fit_predict_weights",
-    "fit_product_logistic",
     "format_report",
+    "fsrs6_predictions",
     "fsrs_predictions",
     "holdout_size",
     "load_responses",
@@ -113,6 +118,7 @@ __all__ = [
     "moving_average_predictions",
     "parse_responses_csv",
     "parse_revlog_csv",
+    "pfa_predictions",
     "report_to_dict",
     "rmse",
     "scored_mask",

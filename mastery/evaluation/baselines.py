@@ -1,4 +1,6 @@
-"""The baselines the engine is measured against: a constant, EWMA, a moving average, FSRS-5.
+"""The baselines the engine is measured against: a constant, EWMA, a moving average, FSRS-5
+(the published formulas, written out) and FSRS-6 from the `fsrs` library with its defaults.
+PFA and BKT live in `knowledge_tracing`.
 
 Each model walks all responses in log order and returns one prediction per response,
 made before that response's outcome is revealed.
@@ -61,6 +63,11 @@ def moving_average_predictions(responses: Sequence[Response]) -> list[float]:
     return predictions
 
 
+def _fsrs5_retrievability(elapsed_days: float, stability: float) -> float:
+    """FSRS-5's fixed curve R = (1 + 19/81 * t/S)^-0.5 (FSRS-6 made the decay a parameter)."""
+    return (1.0 + 19.0 / 81.0 * max(0.0, elapsed_days) / max(0.01, stability)) ** -0.5
+
+
 @dataclass(frozen=True)
 class _FsrsCard:
     stability: float
@@ -79,7 +86,7 @@ def _fsrs_step(w: Sequence[float], card: _FsrsCard | None, grade: int, at: datet
         return _FsrsCard(stability=max(0.01, w[grade - 1]), difficulty=difficulty, last_at=at)
     elapsed = max(0.0, (at - card.last_at).total_seconds() / engine.SECONDS_PER_DAY)
     s, d = card.stability, card.difficulty
-    recall = engine.retrievability(elapsed, s)
+    recall = _fsrs5_retrievability(elapsed, s)
     if elapsed < 1.0:
         new_s = s * math.exp(w[17] * (grade - 3 + w[18]))
     elif grade == 1:
@@ -124,7 +131,30 @@ def fsrs_predictions(
         else:
             elapsed = max(0.0, (response.at - card.last_at).total_seconds())
             predictions.append(
-                engine.retrievability(elapsed / engine.SECONDS_PER_DAY, card.stability)
+                _fsrs5_retrievability(elapsed / engine.SECONDS_PER_DAY, card.stability)
             )
         cards[key] = _fsrs_step(weights, card, response.rating, response.at)
+    return predictions
+
+
+def fsrs6_predictions(responses: Sequence[Response], first_prior: float) -> list[float]:
+    """FSRS-6 from the fsrs library, default parameters: its R before each review."""
+    from fsrs import Card, Rating
+
+    from mastery.engine.numeric import _as_utc
+
+    scheduler = engine.scheduler_for()
+    cards: dict[tuple[str, str], Card] = {}
+    predictions = []
+    for response in responses:
+        key = (response.learner, response.topic)
+        at = _as_utc(response.at)
+        card = cards.get(key)
+        if card is None:
+            predictions.append(first_prior)
+            card = Card(card_id=0, due=at)
+        else:
+            elapsed = max(0.0, (at - card.last_review).total_seconds() / engine.SECONDS_PER_DAY)
+            predictions.append(engine.retrievability(elapsed, card.stability))
+        cards[key], _ = scheduler.review_card(card, Rating(response.rating), at)
     return predictions

@@ -9,10 +9,12 @@ from mastery import engine
 from mastery.evaluation.baselines import (
     constant_predictions,
     ewma_predictions,
+    fsrs6_predictions,
     fsrs_predictions,
     moving_average_predictions,
 )
 from mastery.evaluation.data import DEFAULT_HOLDOUT, Response, scored_mask
+from mastery.evaluation.knowledge_tracing import bkt_predictions, pfa_predictions
 from mastery.evaluation.metrics import CalibrationBin, Metrics, calibration_table, compute_metrics
 from mastery.evaluation.model import engine_predictions, fit_predict_weights
 
@@ -63,6 +65,9 @@ def evaluate(
         "ewma_0.3": ewma_predictions(responses),
         "moving_average_20": moving_average_predictions(responses),
         "fsrs5_default": fsrs_predictions(responses, training_rate),
+        "fsrs6_default": fsrs6_predictions(responses, training_rate),
+        "pfa": pfa_predictions(responses, holdout),
+        "bkt": bkt_predictions(responses, holdout),
     }
     weights_note = (
         "engine prediction weights refitted on this file's training portion only"

@@ -18,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.failed_tasks import failed_task_record
+from accounts.models import UserPreferences
 from accounts.tasking import intent_enqueue
 from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
@@ -198,6 +199,18 @@ def _save_state(
     return row
 
 
+def _shortest_interval(user) -> int:
+    """The student's shortest review interval; read only, so a recompute never creates the
+    preferences row (a student without one has the default of 1 day)."""
+    value = (
+        UserPreferences.objects.for_user(user)
+        .order_by("-created_at")
+        .values_list("min_review_interval_days", flat=True)
+        .first()
+    )
+    return value or engine.INTERVAL_MIN_DAYS
+
+
 def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecord | None:
     zone = user_zone(user)
     records = list(with_assessment_map(topic_evidence(user=user, topic=topic)))
@@ -206,7 +219,9 @@ def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecor
         for record in records
         if (observation := record_observation(record, topic=topic, zone=zone)) is not None
     ]
-    states = engine.replay(observation for _, observation in steps)
+    states = engine.replay(
+        (observation for _, observation in steps), min_interval_days=_shortest_interval(user)
+    )
     history = [
         _observation_row(
             user=user,
@@ -255,7 +270,7 @@ def _fast_path(*, user, topic: Topic, row: MasteryRecord, new_record_id) -> Mast
     if observation is None:
         return None
     before = _state_from_row(row)
-    after = engine.update(before, observation)
+    after = engine.update(before, observation, min_interval_days=_shortest_interval(user))
     sequence = row.observation_count + 1
     _observation_row(
         user=user,

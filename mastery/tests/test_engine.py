@@ -74,7 +74,25 @@ def test_initialize_from_diagnostic_sets_mastery_to_its_score_with_trend_new():
 def test_initialize_single_question_diagnostic_still_uses_alpha_one():
     result = initialize(obs(0.0, kind=Kind.DIAGNOSTIC, questions=1))
     assert result.mastery_score == 0.0
-    assert result.confidence_interval == 15.0
+    assert result.seed_interval == 15.0
+
+
+@pytest.mark.parametrize("score", [0.0, 100.0])
+def test_one_answer_never_shows_the_seed_plus_or_minus_fifteen(score):
+    # Issue 14: "0 ± 15" claimed a certainty one answer cannot give. One posterior SD of
+    # Beta(2, 1) is sqrt(2/36) = 23.6 points.
+    result = initialize(obs(score, kind=Kind.DIAGNOSTIC, questions=1))
+    assert result.mastery_score == score  # the seed's rule for the score stays
+    assert result.confidence_interval == pytest.approx(100 * (2 / 36) ** 0.5)
+
+
+def test_the_interval_narrows_with_answers_like_one_over_root_n():
+    widths = [
+        initialize(obs(75.0, kind=Kind.DIAGNOSTIC, questions=n)).confidence_interval
+        for n in (1, 4, 16, 100)
+    ]
+    assert widths == sorted(widths, reverse=True)
+    assert widths[-1] == pytest.approx(5.0)  # many answers: the seed's floor of 5 again
 
 
 @pytest.mark.parametrize(
@@ -83,7 +101,8 @@ def test_initialize_single_question_diagnostic_still_uses_alpha_one():
 )
 def test_initial_confidence_interval_from_question_count(questions, expected_ci):
     result = initialize(obs(60.0, kind=Kind.DIAGNOSTIC, questions=questions))
-    assert result.confidence_interval == pytest.approx(expected_ci)
+    assert result.seed_interval == pytest.approx(expected_ci)
+    assert result.confidence_interval >= result.seed_interval
 
 
 def test_initial_confidence_interval_is_non_increasing_in_question_count():
@@ -96,7 +115,8 @@ def test_initialize_non_diagnostic_single_question_only_nudges_the_prior(score, 
     result = initialize(obs(score, kind=Kind.PRACTICE, questions=1))
     assert result.mastery_score == pytest.approx(expected)
     assert result.trend == Trend.NEW
-    assert result.confidence_interval == pytest.approx(18.0)  # prior 20 shrunk once
+    assert result.seed_interval == pytest.approx(18.0)  # prior 20 shrunk once
+    assert result.confidence_interval == pytest.approx(100 * (2 / 36) ** 0.5)
 
 
 def test_initialize_non_diagnostic_quiz_updates_prior_with_quiz_alpha():
@@ -116,10 +136,10 @@ def test_initialize_non_diagnostic_quiz_updates_prior_with_quiz_alpha():
         (Kind.MIDTERM, 0.5),
         (Kind.FINAL, 0.5),
         (Kind.ASSIGNMENT, 0.3),
-        (Kind.PROJECT, 0.25),
-        (Kind.PRACTICE, 0.2),
-        (Kind.REVIEW, 0.15),
-        (Kind.DIAGNOSTIC, 0.4),
+        (Kind.PROJECT, 0.3),
+        (Kind.PRACTICE, 0.3),  # seed 000 / Module 2: practice quiz 0.3 (was 0.2)
+        (Kind.REVIEW, 0.3),
+        (Kind.DIAGNOSTIC, 0.3),
     ],
 )
 def test_alpha_by_kind(kind, expected):
@@ -166,8 +186,16 @@ def test_update_records_alpha_for_history():
 
 @pytest.mark.parametrize(("before", "after"), [(15.0, 13.5), (5.2, 5.0), (5.0, 5.0), (80.0, 50.0)])
 def test_confidence_interval_shrinks_to_a_floor_of_five(before, after):
-    result = update(state(confidence_interval=before), obs())
+    # Plenty of answers behind the state, so the evidence term is below the seed's.
+    many = {"answers_right": 400.0, "answers_wrong": 100.0}
+    result = update(state(confidence_interval=before, **many), obs())
+    assert result.seed_interval == pytest.approx(after)
     assert result.confidence_interval == pytest.approx(after)
+
+
+def test_rows_saved_before_the_seed_interval_was_stored_shrink_their_shown_interval():
+    result = update(state(confidence_interval=15.0, seed_interval=0.0), obs())
+    assert result.seed_interval == pytest.approx(13.5)
 
 
 # --- trend ---------------------------------------------------------------------------------
@@ -244,11 +272,14 @@ def test_at_seventy_a_passed_review_expands_the_previous_interval():
 
 
 def test_at_seventy_interval_is_days_until_recall_falls_to_target():
-    # A large stability dominates previous+1; R(S, S) = 0.9 so the interval is floor(S').
+    # A large stability dominates previous+1; R(S, S) = 0.9 so the fsrs library's interval
+    # is S' rounded to whole days.
     before = state(90.0, review_interval_days=3, stability_days=20.0, memory_difficulty=5.0)
     result = update(before, obs(100.0, at=T0))
-    assert result.review_interval_days == int(result.stability_days)
-    assert engine.retrievability(result.review_interval_days, result.stability_days) >= 0.9
+    assert result.review_interval_days == round(result.stability_days)
+    # Rounded to the nearest day, so recall on the due day is within half a day of 90%.
+    on_due_day = engine.retrievability(result.review_interval_days, result.stability_days)
+    assert on_due_day >= engine.retrievability(result.stability_days + 0.5, result.stability_days)
 
 
 def test_lower_target_retention_gives_longer_intervals():
@@ -415,7 +446,7 @@ def test_state_round_trips_through_columns_and_memory_blob():
 def test_state_rebuilds_with_defaults_when_memory_blob_is_missing():
     result = initialize(obs(70.0, kind=Kind.DIAGNOSTIC))
     rebuilt = MasteryState.from_storage(**_columns(result), memory=None)
-    assert rebuilt.stability_days == engine.FSRS_INITIAL_STABILITY_PASSED
+    assert rebuilt.stability_days == engine.DEFAULT_STABILITY_DAYS
     assert rebuilt.success_count == 0
     assert update(rebuilt, obs(80.0, at=T0 + timedelta(days=2))).mastery_score == 73.0
 
@@ -425,7 +456,7 @@ def test_state_rebuilds_with_defaults_when_memory_blob_is_missing():
 
 def test_retrievability_is_ninety_percent_after_one_stability():
     assert engine.retrievability(7.0, 7.0) == pytest.approx(0.9)
-    assert engine.days_until_retention(7.0) == pytest.approx(7.0)
+    assert engine.days_until_retention(7.0) == 7
 
 
 def test_predict_falls_with_time_since_practice():
@@ -561,3 +592,77 @@ def test_elapsed_time_is_exact_across_a_dst_change():
     assert local.stability_days == pytest.approx(utc.stability_days)
     later = after + timedelta(days=3)
     assert engine.predict(local, later) == pytest.approx(engine.predict(utc, later.astimezone(UTC)))
+
+
+# --- FSRS from the library: stored state and interval bounds --------------------------------
+
+
+def test_memory_round_trips_through_the_library_card():
+    result = replay([obs(40.0), obs(90.0, at=T0 + timedelta(days=3))])[-1]
+    card = engine.to_card(result.stability_days, result.memory_difficulty, result.last_practiced_at)
+    assert (card.stability, card.difficulty, card.last_review) == (
+        result.stability_days,
+        result.memory_difficulty,
+        result.last_practiced_at,
+    )
+    # The library's own serialisation of that card round-trips too.
+    assert type(card).from_dict(card.to_dict()).to_dict() == card.to_dict()
+    later = T0 + timedelta(days=10)
+    assert engine.retrievability_at(result, later) == pytest.approx(
+        engine.retrievability(7.0, result.stability_days)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 100), min_size=1, max_size=12),
+    gaps=st.lists(st.floats(0, 400), min_size=12, max_size=12),
+    shortest=st.integers(1, 365),
+    retention=st.floats(0.7, 0.97),
+)
+def test_intervals_stay_within_the_seed_bounds_and_the_students_shortest(
+    scores, gaps, shortest, retention
+):
+    moments = [T0 + timedelta(days=sum(gaps[:i])) for i in range(len(scores))]
+    states = replay(
+        [obs(s, at=m) for s, m in zip(scores, moments, strict=False)],
+        target_retention=retention,
+        min_interval_days=shortest,
+    )
+    for result in states:
+        assert max(1, shortest) <= result.review_interval_days <= 365
+        assert result.next_review_date == (
+            result.last_practiced_at.date() + timedelta(days=result.review_interval_days)
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    right=st.floats(0, 500),
+    wrong=st.floats(0, 500),
+    seed_interval=st.floats(0, 50),
+)
+def test_the_shown_interval_is_never_narrower_than_the_seed_or_the_evidence(
+    right, wrong, seed_interval
+):
+    shown = engine.honest_interval(seed_interval, right, wrong)
+    assert shown >= min(50.0, seed_interval)
+    assert shown >= min(50.0, engine.evidence_interval(right, wrong))
+    assert shown <= 50.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 100), min_size=1, max_size=6),
+    days=st.lists(st.floats(0, 500), min_size=2, max_size=6),
+    ability=st.floats(-3, 3),
+    ease=st.floats(-3, 3),
+)
+def test_the_forecast_is_a_probability_that_never_rises_unpractised(scores, days, ability, ease):
+    states = replay([obs(s, at=T0 + timedelta(days=i)) for i, s in enumerate(scores)])
+    context = engine.ForecastContext(learner_ability=ability, topic_ease=ease)
+    last = states[-1]
+    moments = sorted(last.last_practiced_at + timedelta(days=d) for d in days)
+    chances = [predict(last, m, context=context) for m in moments]
+    assert all(0.0 <= p <= 1.0 for p in chances)
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(chances))

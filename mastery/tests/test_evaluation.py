@@ -236,28 +236,50 @@ def test_fitting_never_sees_the_held_out_outcomes():
     assert original.training_rate == changed.training_rate
 
 
-def test_fitted_weights_recover_a_known_product_model():
+def test_fitted_weights_recover_a_known_logistic_model():
     rng = random.Random(3)
-    features, recalls, outcomes = [], [], []
+    features, outcomes = [], []
+    truth = (0.5, 1.5, -0.7, 0.3, 1.0, 0.4, -0.2)
     for _ in range(4000):
-        x = rng.uniform(-3, 3)
-        recall = rng.uniform(0.5, 1.0)
-        chance = engine.sigmoid(0.5 + 1.5 * x) * recall
-        features.append((1.0, x))
-        recalls.append(recall)
+        x = (1.0, *(rng.uniform(-2, 2) for _ in range(len(truth) - 1)))
+        chance = engine.sigmoid(sum(w * v for w, v in zip(truth, x, strict=True)))
+        features.append(x)
         outcomes.append(rng.random() < chance)
-    weights = evaluation.fit_product_logistic(features, recalls, outcomes, l2=0.0)
-    assert weights == pytest.approx([0.5, 1.5], abs=0.25)
+    weights = engine.fit_weights(features, outcomes, l2=0.0)
+    assert weights == pytest.approx(truth, abs=0.2)
+
+
+def test_a_fit_never_makes_the_forecast_rise_with_time_unpractised():
+    rng = random.Random(5)
+    features, outcomes = [], []
+    for _ in range(1000):
+        recall_logit = rng.uniform(-3, 3)
+        features.append((1.0, 0.0, 0.0, 0.0, recall_logit, 0.0, 0.0))
+        outcomes.append(rng.random() < engine.sigmoid(-recall_logit))  # data asking for < 0
+    weights = engine.fit_weights(features, outcomes)
+    assert weights is not None
+    assert weights[engine.PREDICT_FEATURE_NAMES.index("logit_recall")] == 0.0
+
+
+def test_too_little_or_one_sided_evidence_keeps_the_defaults():
+    row = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    assert engine.fit_weights([row] * 10, [True, False] * 5) is None  # below MIN_FIT_ROWS
+    assert engine.fit_weights([row] * 500, [True] * 500) is None
 
 
 def test_engine_beats_constant_baseline_on_simulated_students_without_timestamps():
+    # Without timestamps there is no forgetting to model and the default weights (which add
+    # the memory term's log-odds) are overconfident; --refit learns that recall says nothing.
     responses, has_timestamps = evaluation.parse_responses_csv(io.StringIO(bkt_log()))
-    report = evaluation.evaluate(responses, has_timestamps=has_timestamps)
+    default = evaluation.evaluate(responses, has_timestamps=has_timestamps)
+    report = evaluation.evaluate(responses, has_timestamps=has_timestamps, refit=True)
     constant = report.baselines["constant"]
     assert report.n_scored > 1000
+    assert default.engine.auc > 0.7
     assert report.engine.log_loss < constant.log_loss
     assert report.engine.rmse < constant.rmse
     assert report.engine.auc > 0.7
+    assert report.engine.log_loss < report.baselines["pfa"].log_loss
 
 
 def test_report_json_is_one_object_with_every_model():
@@ -270,6 +292,9 @@ def test_report_json_is_one_object_with_every_model():
         "ewma_0.3",
         "moving_average_20",
         "fsrs5_default",
+        "fsrs6_default",
+        "pfa",
+        "bkt",
     }
     assert len(payload["calibration"]) == 10
     assert payload["n_scored"] == sum(row["count"] for row in payload["calibration"])
@@ -285,7 +310,9 @@ def test_engine_beats_simple_baselines_on_the_anki_holdout():
     responses, _ = evaluation.load_responses(ANKI_LOG, revlog=True)
     report = evaluation.evaluate(responses)
     assert report.n_responses == 12_580
-    for name in ("constant", "ewma_0.3", "moving_average_20"):
+    for name in ("constant", "ewma_0.3", "moving_average_20", "pfa", "bkt", "fsrs5_default"):
         baseline = report.baselines[name]
         assert report.engine.log_loss < baseline.log_loss, name
         assert report.engine.auc > baseline.auc, name
+    # Issue 14: at least match FSRS with default parameters on log loss (both versions).
+    assert report.engine.log_loss <= report.baselines["fsrs6_default"].log_loss

@@ -30,14 +30,20 @@ Time model
   A window whose end is at or before its start ("22:00"-"01:00", or "00:00"-"00:00") runs past
   midnight into the next day; "24:00" is accepted as an end.
 * Free time is cut at every local midnight, so no block spans two local days: the daily cap
-  and the break rule are per local calendar day and each block belongs to exactly one.
+  and the block count are per local calendar day and each block belongs to exactly one. Breaks
+  are NOT reset at midnight: they hold on the time line, so a 23:00-01:00 window never gives a
+  run of work without its break.
 
 Hard rules (checked by `validate`)
 ----------------------------------
-No overlap with busy time (each event grown by `buffer_min` before it), with locked blocks or
-with other blocks; only inside availability (clipped to earliest_start/latest_end); at most
-`max_hours_per_day` per local day, locked blocks included; two blocks on the same local day
-(locked included) at least `break_min` apart; each block inside its task's [release, deadline]
+No overlap with busy time (each event grown by `buffer_min`, 15 by default, before it), with
+locked blocks or with other blocks; only inside availability (clipped to
+earliest_start/latest_end); at most `max_hours_per_day` and at most `max_blocks_per_day` (6)
+blocks per local day, locked blocks included; no block longer than `max_block_min` (120); any
+two blocks (locked included, across local midnight too) at least `break_min` apart, and at least
+`course_switch_break_min` (15) apart when their courses differ or one is unknown, so a
+continuous run of study is one block followed by its break; each block inside its task's
+[release, deadline]
 and the horizon and not before `now`; prerequisite order; block length at least the task's
 minimum chunk (the task's whole duration if that is smaller); a non-splittable task is placed
 as one block of its full duration or not at all; a task never gets more minutes than it has.
@@ -54,8 +60,9 @@ Algorithm
 ---------
 1. Low churn: still-valid `previous_blocks` are kept first, in prerequisite order. Later passes
    never move or evict a kept block.
-2. Greedy: tasks in order of priority (inheriting the highest priority of their dependants, so a
-   prerequisite is never starved), then prerequisite depth, deadline, id. Each task is cut into
+2. Greedy: tasks in order of priority, then prerequisite depth, deadline, id. A prerequisite
+   goes first at its dependant's priority only for `PREREQUISITE_SHARE_OF_DEPENDANT` (half) of
+   the dependant's minutes; the rest of it waits for its own priority's turn. Each task is cut into
    chunks of about `preferred_block_min`; each chunk goes to the best-scoring free place in the
    task's window (soft preferences: spacing of a topic across days, not next to the same
    course, hard work in peak hours, balanced days, earlier rather than later, no wasted gaps
@@ -64,8 +71,10 @@ Algorithm
    (ties go to the greedy plan, which follows the preferences best):
    a. the greedy plan, repaired: ejection chains (evict one or two blocks, place a chunk of a
       short task there, re-place the evicted work, which may itself evict once; kept only when
-      weighted minutes go up), whole days re-packed with fewer, longer blocks, and blocks of
-      short tasks stretched into adjacent free time;
+      weighted minutes go up), trades (a dependant short of time takes the latest blocks, or
+      the tail of one, of a cheaper prerequisite), whole days re-packed with fewer, longer
+      blocks (six variants, the best kept), and blocks of short tasks stretched into adjacent
+      free time, never past `max_block_min`;
    b. and c. EDF plans: tasks by deadline, each as early as possible, evicting lower-priority
       work to fit (a prerequisite goes just before its dependant, early enough to leave it
       room), with preferred-length and with long chunks; then repaired and stretched, and
@@ -87,6 +96,7 @@ from scheduling.planner.placement import (
     FULL_DAY_PENALTY,
     HARD_LATE_PENALTY_PER_HOUR,
     HARD_OFF_PEAK_PENALTY,
+    PREREQUISITE_SHARE_OF_DEPENDANT,
     SAME_COURSE_NEIGHBOUR_PENALTY,
     SAME_TOPIC_SAME_DAY_PENALTY,
     STRANDED_TAIL_PENALTY,
@@ -103,7 +113,10 @@ from scheduling.planner.repair import (
 from scheduling.planner.types import (
     DEFAULT_BREAK_MIN,
     DEFAULT_BUFFER_MIN,
+    DEFAULT_COURSE_SWITCH_BREAK_MIN,
     DEFAULT_GRANULARITY_MIN,
+    DEFAULT_MAX_BLOCK_MIN,
+    DEFAULT_MAX_BLOCKS_PER_DAY,
     DEFAULT_MAX_HOURS_PER_DAY,
     DEFAULT_MIN_BLOCK_MIN,
     DEFAULT_PREFERRED_BLOCK_MIN,
@@ -135,7 +148,10 @@ __all__ = [
     "ASAP_TAIL_DELAY_MIN",
     "DEFAULT_BREAK_MIN",
     "DEFAULT_BUFFER_MIN",
+    "DEFAULT_COURSE_SWITCH_BREAK_MIN",
     "DEFAULT_GRANULARITY_MIN",
+    "DEFAULT_MAX_BLOCKS_PER_DAY",
+    "DEFAULT_MAX_BLOCK_MIN",
     "DEFAULT_MAX_HOURS_PER_DAY",
     "DEFAULT_MIN_BLOCK_MIN",
     "DEFAULT_PREFERRED_BLOCK_MIN",
@@ -150,6 +166,7 @@ __all__ = [
     "MAX_NESTED_ATTEMPTS",
     "MAX_REPAIR_ATTEMPTS_PER_TASK",
     "MAX_REPAIR_ATTEMPTS_TOTAL",
+    "PREREQUISITE_SHARE_OF_DEPENDANT",
     "SAME_COURSE_NEIGHBOUR_PENALTY",
     "SAME_TOPIC_SAME_DAY_PENALTY",
     "STRANDED_TAIL_PENALTY",

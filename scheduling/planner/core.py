@@ -27,6 +27,7 @@ def plan(request: PlanRequest) -> PlanResult:
     # Over-full: repair the preference-driven plan, and also build two EDF plans (preferred and
     # long chunks); keep the one with the most weighted minutes, preferences breaking ties.
     planner.repair()
+    planner.trade_prerequisites()
     planner.repack()
     planner.stretch()
     for is_dense in (False, True):
@@ -34,6 +35,7 @@ def plan(request: PlanRequest) -> PlanResult:
         other.keep_previous()
         other.edf()
         other.repair()
+        other.trade_prerequisites()
         other.stretch()
         if other.weighted > planner.weighted + GAIN_EPSILON:
             planner = other

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable
 
 from scheduling.planner.grid import (
@@ -14,7 +15,6 @@ from scheduling.planner.placement import (
 )
 from scheduling.planner.state import (
     _FOREVER,
-    _NEVER,
     _Block,
     _Day,
     _Task,
@@ -36,6 +36,9 @@ MAX_NESTED_ATTEMPTS = 4
 MAX_EVICTED_BLOCKS = 2
 # Float sums of priority x minutes: smaller differences are noise, not gains.
 GAIN_EPSILON = 1e-6
+# A prerequisite's block is shortened in steps of this much when trading it for dependant
+# time: finer steps buy almost nothing and multiply the attempts.
+TRADE_SHRINK_STEP_MIN = 15
 
 
 class _Repair(_Placement):
@@ -85,7 +88,7 @@ class _Repair(_Placement):
                 and not b.is_kept
                 and self.tasks[b.task].spec.priority < task.spec.priority
             )
-            free = _overlap(self._free(day), lo, hi)
+            free = _overlap(self._free(day, task.spec.course_id), lo, hi)
             usable = min(day.cap_left + evictable, free + evictable)
             if usable >= needed:
                 # Somewhere in this day; its first usable minute is a safe (early) answer.
@@ -165,7 +168,8 @@ class _Repair(_Placement):
         need = task.min_len if task.spec.is_splittable else task.remaining
         if hi - lo < need:
             return []
-        gap, step, own = self.gap, self.step, task.index
+        step, own = self.step, task.index
+        course = task.spec.course_id
         tasks = self.tasks
         found: list[tuple[float, int, int, int, int]] = []
         for day_index in self._day_range(lo, hi):
@@ -182,8 +186,10 @@ class _Repair(_Placement):
                     seg_index += 1
                 seg_start, seg_end = segments[seg_index]
                 left = seg_start
-                if first and blocks[first - 1].end + gap > left:
-                    left = blocks[first - 1].end + gap
+                if first:
+                    before = blocks[first - 1]
+                    gap = self._gap(course, tasks[before.task].spec.course_id)
+                    left = max(left, before.end + gap)
                 left = _align_up(max(left, lo), step)
                 freed = 0
                 cost = 0.0
@@ -195,8 +201,12 @@ class _Repair(_Placement):
                     freed += length
                     cost += tasks[block.task].spec.priority * length
                     right = seg_end
-                    if last + 1 < count and blocks[last + 1].start - gap < right:
-                        right = blocks[last + 1].start - gap
+                    if last + 1 < count:
+                        after = blocks[last + 1]
+                        gap = self._gap(course, tasks[after.task].spec.course_id)
+                        right = min(right, after.start - gap)
+                    if self._slots_left(day) + last - first + 1 <= 0:
+                        continue
                     if min(right, hi) - left >= need and day.cap_left + freed >= need:
                         found.append((cost, head.start, day_index, first, last))
         chosen = heapq.nsmallest(limit, found)
@@ -231,20 +241,34 @@ class _Repair(_Placement):
         orderings = (
             lambda t: (-t.spec.priority, t.hi, t.spec.id),
             lambda t: (t.hi, -t.spec.priority, t.spec.id),
+            # The most weighted work first: one long block can beat two with a break between.
+            lambda t: (-t.spec.priority * t.remaining, t.hi, t.spec.id),
         )
         for day_index in day_indexes:
             if any(b.is_kept for b in self.days[day_index].blocks):
                 continue  # a kept block stays where it was (low churn); so does its day
-            for key in orderings:
+            # Every variant is tried and the best kept: the first that gains is often not it.
+            day = self.days[day_index]
+            best_gain, best_variant = GAIN_EPSILON, None
+            for variant in itertools.product(orderings, (False, True)):
                 if self.budget <= 0:
-                    self.log.clear()
-                    return
-                self.budget -= 1
-                if self._try_repack(self.days[day_index], key):
                     break
+                self.budget -= 1
+                mark, before = len(self.log), self.weighted
+                if self._try_repack(day, variant[0], leaves_room=variant[1]):
+                    gain = self.weighted - before
+                    self._rollback(mark)
+                    if gain > best_gain:
+                        best_gain, best_variant = gain, variant
+            if best_variant is not None:
+                self._try_repack(day, best_variant[0], leaves_room=best_variant[1])
         self.log.clear()
 
-    def _try_repack(self, day: _Day, key: Callable[[_Task], tuple]) -> bool:
+    def _try_repack(
+        self, day: _Day, key: Callable[[_Task], tuple], *, leaves_room: bool = False
+    ) -> bool:
+        """Fill the day's free stretches from their start; with `leaves_room`, a block is cut
+        short rather than leave a rest of its stretch too short for another block."""
         mark = len(self.log)
         before = self.weighted
         removed = sorted({b.task for b in day.blocks})
@@ -255,15 +279,19 @@ class _Repair(_Placement):
             key=key,
         )
         for seg_start, seg_end in day.base:
-            cursor = seg_start
-            while cursor < seg_end and day.cap_left > 0:
+            previous: _Block | None = None
+            while day.cap_left > 0 and self._slots_left(day) > 0:
                 placed = None
                 for task in candidates:
                     if not self._wants_more(task):
                         continue
                     lo, hi = self._window(task)
+                    cursor = seg_start
+                    if previous is not None:
+                        other = self.tasks[previous.task].spec.course_id
+                        cursor = previous.end + self._gap(task.spec.course_id, other)
                     start = _align_up(max(cursor, lo), self.step)
-                    usable = min(min(seg_end, hi) - start, day.cap_left)
+                    usable = min(min(seg_end, hi) - start, day.cap_left, self.max_len)
                     if usable < task.min_len:
                         continue
                     length = min(task.remaining, usable)
@@ -272,11 +300,19 @@ class _Repair(_Placement):
                     shortfall = task.min_len - (task.remaining - length)
                     if 0 < shortfall < task.min_len and length - shortfall >= task.min_len:
                         length -= shortfall  # leave a placeable remainder, not a stranded tail
+                    rest = min(seg_end - (start + length) - self.gap, day.cap_left - length)
+                    if leaves_room and 0 < rest < self.limits.min_block_min:
+                        cut = self.limits.min_block_min - rest
+                        cut = -(-cut // self.step) * self.step
+                        if length - cut >= task.min_len:
+                            length -= cut
+                    if not self._is_free(task, start, start + length):
+                        continue
                     placed = self._add(task, start, start + length)
                     break
                 if placed is None:
                     break
-                cursor = placed.end + self.gap
+                previous = placed
         for index in removed:
             self._fill(self.tasks[index])
         if self.weighted > before + GAIN_EPSILON:
@@ -315,33 +351,40 @@ class _Repair(_Placement):
     def _stretch_block(self, task: _Task, block: _Block) -> None:
         day = self.days[block.day]
         segment = next((s for s in day.base if s[0] <= block.start < s[1]), None)
-        if segment is None:
+        if segment is None or block.end - block.start >= self.max_len:
             return
+        mark = len(self.log)
+        self._remove(block)
+        # Without the block itself, its free stretch keeps every neighbour's gap.
+        around = next(
+            (s for s in self._free(day, task.spec.course_id) if s[0] <= block.start < s[1]),
+            None,
+        )
         lo, hi = self._window(task)
-        earlier_end = max(
-            (b.end + self.gap for b in day.blocks if b.end <= block.start), default=_NEVER
-        )
-        later_start = min(
-            (b.start - self.gap for b in day.blocks if b.start >= block.end), default=_FOREVER
-        )
-        extra = min(task.remaining, day.cap_left)
-        new_end = min(segment[1], later_start, hi, block.end + extra)
-        new_end = max(new_end, block.end)
-        extra -= new_end - block.end
+        if around is None:
+            self._rollback(mark)
+            return
+        length = min(task.remaining, day.cap_left, self.max_len)
+        new_end = max(block.end, min(around[1], hi, block.start + length))
+        extra = length - (new_end - block.start)
         new_start = block.start
         if extra > 0:
-            candidate = _align_up(max(segment[0], earlier_end, lo, block.start - extra), self.step)
+            candidate = _align_up(max(around[0], lo, block.start - extra), self.step)
             new_start = min(candidate, block.start)
-        if (new_start, new_end) != (block.start, block.end):
-            self._remove(block)
+        if (new_start, new_end) == (block.start, block.end):
+            self._rollback(mark)
+        else:
             block = self._add(task, new_start, new_end)
-        if task.remaining > 0 and day.cap_left > 0:
-            self._relayout(day, segment, block, min(task.remaining, day.cap_left))
+        room = min(task.remaining, day.cap_left, self.max_len - (block.end - block.start))
+        if room > 0:
+            self._relayout(day, segment, block, room)
 
     def _relayout(self, day: _Day, segment: tuple[int, int], grown: _Block, extra: int) -> None:
         """Grow `grown` by `extra` by sliding the segment's blocks together (same order)."""
         members = [b for b in day.blocks if segment[0] <= b.start < segment[1]]
-        used = sum(b.end - b.start for b in members) + self.gap * (len(members) - 1)
+        courses = [self.tasks[b.task].spec.course_id for b in members]
+        gaps = [self._gap(a, b) for a, b in itertools.pairwise(courses)]
+        used = sum(b.end - b.start for b in members) + sum(gaps)
         extra = min(extra, segment[1] - segment[0] - used)
         if extra <= 0 or any(b.is_kept for b in members):
             return
@@ -352,7 +395,7 @@ class _Repair(_Placement):
         for member in members:
             self._remove(member)
         cursor = segment[0]
-        for task, length, old in layout:
+        for position, (task, length, old) in enumerate(layout):
             lo, hi = self._window(task)
             start = _align_up(max(cursor, lo), self.step)
             if start + length > min(segment[1], hi) or (
@@ -362,7 +405,9 @@ class _Repair(_Placement):
                 return
             is_kept = old.is_kept and (start, start + length) == (old.start, old.end)
             self._add(task, start, start + length, is_kept=is_kept)
-            cursor = start + length + self.gap
+            cursor = start + length + (gaps[position] if position < len(gaps) else 0)
+        if not self._gaps_hold(day):
+            self._rollback(mark)
 
     def polish(self) -> None:
         """Move blocks (same length) to places the soft preferences like better.
@@ -383,14 +428,19 @@ class _Repair(_Placement):
             day = self.days[block.day]
             lo, _ = self._window(task)
             lo_day = self._day_of(lo)
-            seg_end = next((e for s, e in self._free(day) if s <= block.start < e), block.end)
+            course = task.spec.course_id
+            seg_end = next(
+                (e for s, e in self._free(day, course) if s <= block.start < e), block.end
+            )
             current = self._score(task, day, block.start, block.end, seg_end, lo_day)
             place = self._best_exact(task, block.end - block.start)
             if place is None or place == (block.start, block.end):
                 self._rollback(mark)
                 continue
             new_day = self.days[self._day_of(place[0])]
-            new_end = next((e for s, e in self._free(new_day) if s <= place[0] < e), place[1])
+            new_end = next(
+                (e for s, e in self._free(new_day, course) if s <= place[0] < e), place[1]
+            )
             better = self._score(task, new_day, place[0], place[1], new_end, lo_day)
             if better < current - GAIN_EPSILON:
                 self._add(task, *place)
@@ -406,9 +456,9 @@ class _Repair(_Placement):
         best: tuple[float, int] | None = None
         for day_index in self._day_range(lo, hi):
             day = self.days[day_index]
-            if day.cap_left < length:
+            if day.cap_left < length or self._slots_left(day) <= 0:
                 continue
-            for seg_start, seg_end in self._free(day):
+            for seg_start, seg_end in self._free(day, task.spec.course_id):
                 if seg_end <= lo:
                     continue
                 if seg_start >= hi:
@@ -420,3 +470,95 @@ class _Repair(_Placement):
                 if best is None or (score, start) < best:
                     best = (score, start)
         return None if best is None else (best[1], best[1] + length)
+
+    def _gaps_hold(self, day: _Day) -> bool:
+        """Every block near `day` keeps its gap to the next one (locked blocks included)."""
+        items = sorted(
+            [
+                (b.start, b.end, self.tasks[b.task].spec.course_id, True)
+                for b in self._neighbours(day)
+            ]
+            + [(s, e, c, False) for s, e, c in day.near_locked],
+            key=lambda item: (item[0], item[1]),
+        )
+        widest = self.limits.widest_gap
+        for index, (_, end, course, is_planned) in enumerate(items):
+            for start, _, other, other_planned in items[index + 1 :]:
+                if start - end >= widest:
+                    break
+                if (is_planned or other_planned) and start - end < self._gap(course, other):
+                    return False
+        return True
+
+    # -- prerequisites that serve their dependant ---------------------------------------------
+
+    def trade_prerequisites(self) -> None:
+        """Give a dependant short of time the minutes of its cheaper prerequisites.
+
+        The latest blocks of a lower-priority prerequisite are evicted (one, then two, ...),
+        the dependant is filled, then the prerequisite refills what room is left before it;
+        the count that places the most weighted minutes is kept.
+        """
+        for task in self.order:
+            if task.remaining <= 0 or not task.spec.is_splittable:
+                continue
+            ancestors = sorted(
+                (
+                    self.tasks[a]
+                    for a in task.ancestors
+                    if not self.tasks[a].in_cycle
+                    and self.tasks[a].spec.priority < task.spec.priority
+                ),
+                key=lambda t: (t.spec.priority, t.spec.id),
+            )
+            for ancestor in ancestors:
+                if task.remaining <= 0 or self.budget <= 0:
+                    break
+                self.budget -= 1
+                self._trade(task, ancestor)
+        self.log.clear()
+
+    def _trade(self, task: _Task, ancestor: _Task) -> None:
+        movable = [b for b in ancestor.blocks if not b.is_kept]
+        before = self.weighted
+        # (blocks dropped from the end, new length of the last one kept or None): the
+        # prerequisite gives up its latest time, whole blocks or the tail of one.
+        options: list[tuple[int, int | None]] = []
+        shrink_step = max(self.step, TRADE_SHRINK_STEP_MIN)
+        for dropped in range(len(movable) + 1):
+            if dropped:
+                options.append((dropped, None))
+            if dropped < len(movable):
+                last = movable[-dropped - 1]
+                for length in range(ancestor.min_len, last.end - last.start, shrink_step):
+                    options.append((dropped, length))
+        best_gain, best_option = GAIN_EPSILON, None
+        for option in options:
+            mark = len(self.log)
+            self._apply_trade(task, ancestor, movable, option)
+            gain = self.weighted - before
+            self._rollback(mark)
+            if gain > best_gain:
+                best_gain, best_option = gain, option
+        if best_option is not None:
+            self._apply_trade(task, ancestor, movable, best_option)
+
+    def _apply_trade(
+        self,
+        task: _Task,
+        ancestor: _Task,
+        movable: list[_Block],
+        option: tuple[int, int | None],
+    ) -> None:
+        dropped, length = option
+        # The dependant is laid out again too, so it can grow into the time given up.
+        for block in [b for b in task.blocks if not b.is_kept]:
+            self._remove(block)
+        for block in movable[len(movable) - dropped :]:
+            self._remove(block)
+        if length is not None:
+            last = movable[len(movable) - dropped - 1]
+            self._remove(last)
+            self._add(ancestor, last.start, last.start + length)
+        self._fill(task)
+        self._fill(ancestor)

@@ -65,12 +65,12 @@ class _Reporting(_PlannerState):
             kept_block_count=sum(1 for b in blocks if b.is_kept),
         )
 
-    def _capacity(self, lo: int, hi: int, *, after_plan: bool) -> tuple[int, int]:
+    def _capacity(self, lo: int, hi: int, *, after_plan: bool, course: str = "") -> tuple[int, int]:
         """(minutes usable for study in [lo, hi), longest usable stretch), per-day caps applied."""
         total = longest = 0
         for day_index in self._day_range(lo, hi):
             day = self.days[day_index]
-            spans = self._free(day) if after_plan else day.base
+            spans = self._free(day, course) if after_plan else day.base
             cap = day.cap_left if after_plan else day.initial_cap_left
             inside = _intersect(spans, [(lo, hi)])
             total += min(cap, sum(e - s for s, e in inside))
@@ -121,10 +121,17 @@ class _Reporting(_PlannerState):
                 f"no time between release and deadline inside the horizon (due {due})",
             )
         limit = "the end of the horizon" if deadline > self.h_end else f"deadline {due}"
+        if not spec.is_splittable and spec.duration_min > self.max_len:
+            return (
+                UnscheduledReason.NO_LONG_ENOUGH_SLOT,
+                f"needs one block of {spec.duration_min} min; the longest block allowed is "
+                f"{self.max_len} min",
+            )
         lo, hi = self._window(task)
-        free_left, longest_left = self._capacity(task.lo, task.hi, after_plan=True)
+        course = spec.course_id
+        free_left, longest_left = self._capacity(task.lo, task.hi, after_plan=True, course=course)
         if lo > task.lo:
-            after_left, _ = self._capacity(lo, hi, after_plan=True)
+            after_left, _ = self._capacity(lo, hi, after_plan=True, course=course)
             blocker = self._blocking_prerequisite(task, lo)
             if after_left < task.min_len and free_left >= task.min_len and blocker is not None:
                 return (

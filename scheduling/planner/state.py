@@ -60,7 +60,10 @@ class _Day:
     marks: list[_Mark]
     first_free: int
     blocks: list[_Block] = field(default_factory=list)
-    free_cache: list[tuple[int, int]] | None = None
+    # Free time left for a block of each course (gaps depend on the neighbours' courses).
+    free_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # Locked blocks on this day or close enough to its edges to need a gap from its blocks.
+    near_locked: list[tuple[int, int, str | None]] = field(default_factory=list)
     # Capacity before any task was placed: free time after busy/locked, and the cap left.
     initial_cap_left: int = 0
 
@@ -85,10 +88,17 @@ class _Task:
     placed: int = 0
     # Temporary extra limit on the window's end (EDF keeps room for a dependant).
     hi_cap: int = _FOREVER
+    # Temporary limit on the minutes placed so far (a prerequisite's inherited share).
+    quota: int = _FOREVER
 
     @property
     def remaining(self) -> int:
         return self.spec.duration_min - self.placed
+
+    @property
+    def wanted(self) -> int:
+        """What the current pass may still place: the remaining minutes within the quota."""
+        return min(self.remaining, self.quota - self.placed)
 
 
 def _reach(start: int, edges: list[list[int]]) -> set[int]:
@@ -115,7 +125,9 @@ class _PlannerState:
         self.limits = request.limits
         self.tz = _zone(request.timezone)
         self.step = self.limits.granularity_min
+        # The smallest gap between two blocks (same course); see `_gap` for the rule.
         self.gap = self.limits.break_min
+        self.max_len = self.limits.max_block_min
         self.now = _ceil_min(request.now)
         self.h_start = _ceil_min(request.horizon_start)
         self.h_end = _floor_min(request.horizon_end)
@@ -150,8 +162,10 @@ class _PlannerState:
             limits.earliest_start,
             limits.latest_end,
         )
-        # Locked blocks are occupied, and (break rule) so is `break_min` on either side.
+        # Locked blocks are occupied, and (break rule) so is `break_min` on either side; the
+        # longer gap when switching course is applied per course in `_free`.
         free = _subtract(free, ((s - self.gap, e + self.gap) for s, e, _ in locked))
+        reach = limits.widest_gap
         self.days: list[_Day] = []
         self.day_starts: list[int] = []
         cap = limits.cap_min
@@ -173,6 +187,11 @@ class _PlannerState:
                 marks=[_Mark(s, e, lb.course_id, lb.topic_key) for s, e, lb in day_locked],
                 first_free=base[0][0] if base else start,
                 initial_cap_left=cap_left,
+                near_locked=[
+                    (s, e, lb.course_id)
+                    for s, e, lb in locked
+                    if s < end + reach and e > start - reach
+                ],
             )
             self.days.append(day)
             self.day_starts.append(start)
@@ -192,9 +211,9 @@ class _PlannerState:
                     lo=max(_ceil_min(spec.release), self.now, self.h_start),
                     hi=min(_floor_min(spec.deadline), self.h_end),
                     min_len=min_len,
-                    preferred=max(limits.preferred_block_min, min_len)
+                    preferred=min(max(limits.preferred_block_min, min_len), self.max_len)
                     if not self.is_dense
-                    else _FOREVER,
+                    else self.max_len,
                     spacing_key=(
                         f"topic:{spec.topic_key}" if spec.topic_key else f"task:{spec.id}"
                     ),
@@ -240,7 +259,7 @@ class _PlannerState:
         bisect.insort(day.blocks, block, key=lambda b: b.start)
         bisect.insort(task.blocks, block, key=lambda b: b.start)
         day.cap_left -= end - start
-        day.free_cache = None
+        self._touch(day)
         task.placed += end - start
         self.weighted += task.spec.priority * (end - start)
         self.log.append(("add", block))
@@ -252,7 +271,7 @@ class _PlannerState:
         day.blocks.remove(block)
         task.blocks.remove(block)
         day.cap_left += block.end - block.start
-        day.free_cache = None
+        self._touch(day)
         task.placed -= block.end - block.start
         self.weighted -= task.spec.priority * (block.end - block.start)
         self.log.append(("remove", block))
@@ -275,15 +294,46 @@ class _PlannerState:
                 day.cap_left -= length
                 task.placed += length
                 self.weighted += task.spec.priority * length
-            day.free_cache = None
+            self._touch(day)
 
     # -- queries -----------------------------------------------------------------------------
 
-    def _free(self, day: _Day) -> list[tuple[int, int]]:
-        if day.free_cache is None:
-            gap = self.gap
-            day.free_cache = _subtract(day.base, ((b.start - gap, b.end + gap) for b in day.blocks))
-        return day.free_cache
+    def _touch(self, day: _Day) -> None:
+        # Breaks hold across local midnight, so the neighbouring days' free time changes too.
+        for index in (day.index - 1, day.index, day.index + 1):
+            if 0 <= index < len(self.days):
+                self.days[index].free_cache.clear()
+
+    def _gap(self, course: str | None, other: str | None) -> int:
+        return self.limits.gap_between(course, other)
+
+    def _neighbours(self, day: _Day) -> list[_Block]:
+        """The day's blocks and the nearest block on each side of its midnights."""
+        blocks = list(day.blocks)
+        if day.index > 0 and self.days[day.index - 1].blocks:
+            blocks.append(self.days[day.index - 1].blocks[-1])
+        if day.index + 1 < len(self.days) and self.days[day.index + 1].blocks:
+            blocks.append(self.days[day.index + 1].blocks[0])
+        return blocks
+
+    def _free(self, day: _Day, course: str) -> list[tuple[int, int]]:
+        """Where a block of `course` may go on `day`, keeping every gap to every neighbour."""
+        spans = day.free_cache.get(course)
+        if spans is None:
+            cuts = []
+            for block in self._neighbours(day):
+                gap = self._gap(course, self.tasks[block.task].spec.course_id)
+                cuts.append((block.start - gap, block.end + gap))
+            for start, end, locked_course in day.near_locked:
+                gap = self._gap(course, locked_course)
+                if gap > self.gap:
+                    cuts.append((start - gap, end + gap))
+            spans = _subtract(day.base, cuts)
+            day.free_cache[course] = spans
+        return spans
+
+    def _slots_left(self, day: _Day) -> int:
+        return self.limits.max_blocks_per_day - len(day.marks) - len(day.blocks)
 
     def _window(self, task: _Task) -> tuple[int, int]:
         lo, hi = task.lo, min(task.hi, task.hi_cap)

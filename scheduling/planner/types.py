@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 # -- Defaults and limits --------------------------------------------------------------------
 
-# Ten minutes to wrap up and get to (or log into) a calendar event.
-DEFAULT_BUFFER_MIN = 10
+# Module 3: 15 minutes to wrap up and get to (or log into) a calendar event.
+DEFAULT_BUFFER_MIN = 15
 # Blocks start on 5-minute marks: a block at 18:05 reads well, one at 18:07 looks like a bug.
 DEFAULT_GRANULARITY_MIN = 5
 # The defaults of UserPreferences, so a request built without preferences behaves the same.
@@ -21,6 +21,14 @@ DEFAULT_PREFERRED_BLOCK_MIN = 50
 DEFAULT_BREAK_MIN = 10
 # Shorter sessions spend most of their time getting started.
 DEFAULT_MIN_BLOCK_MIN = 25
+# Module 3: blocks last 25-120 minutes; attention falls off past two hours whatever the
+# preferred length, so even an over-full plan never stretches a block beyond this.
+DEFAULT_MAX_BLOCK_MIN = 120
+# Module 3 (`min_break_between_courses_min`): switching course needs a longer pause than
+# changing topic within one, to put one subject away and pick up the other.
+DEFAULT_COURSE_SWITCH_BREAK_MIN = 15
+# Module 3: at most 6 blocks a day; more fragments a day past what a student keeps up.
+DEFAULT_MAX_BLOCKS_PER_DAY = 6
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -208,6 +216,11 @@ class PlanLimits:
     min_block_min: int = DEFAULT_MIN_BLOCK_MIN
     break_min: int = DEFAULT_BREAK_MIN
     buffer_min: int = DEFAULT_BUFFER_MIN
+    max_block_min: int = DEFAULT_MAX_BLOCK_MIN
+    # Least time between two blocks of different courses (the larger of this and break_min).
+    course_switch_break_min: int = DEFAULT_COURSE_SWITCH_BREAK_MIN
+    # Per local day, locked blocks included.
+    max_blocks_per_day: int = DEFAULT_MAX_BLOCKS_PER_DAY
     # Local wall-time band every day's availability is clipped to; None means no limit.
     earliest_start: time | None = None
     latest_end: time | None = None
@@ -218,11 +231,17 @@ class PlanLimits:
     def __post_init__(self) -> None:
         if self.max_hours_per_day < 0:
             raise PlanInputError("max_hours_per_day must be >= 0")
-        for name in ("preferred_block_min", "min_block_min", "granularity_min"):
+        for name in (
+            "preferred_block_min",
+            "min_block_min",
+            "granularity_min",
+            "max_block_min",
+            "max_blocks_per_day",
+        ):
             if getattr(self, name) < 1:
                 raise PlanInputError(f"{name} must be >= 1")
-        if self.break_min < 0 or self.buffer_min < 0:
-            raise PlanInputError("break_min and buffer_min must be >= 0")
+        if self.break_min < 0 or self.buffer_min < 0 or self.course_switch_break_min < 0:
+            raise PlanInputError("break_min, buffer_min and course_switch_break_min must be >= 0")
         hours = tuple(sorted(set(self.peak_hours)))
         if any(not 0 <= hour <= 23 for hour in hours):
             raise PlanInputError("peak_hours must be local hours 0..23")
@@ -231,6 +250,16 @@ class PlanLimits:
     @property
     def cap_min(self) -> int:
         return round(self.max_hours_per_day * 60)
+
+    def gap_between(self, course: str | None, other: str | None) -> int:
+        """Least minutes between two blocks; an unknown course counts as a switch."""
+        if course is not None and course == other:
+            return self.break_min
+        return max(self.break_min, self.course_switch_break_min)
+
+    @property
+    def widest_gap(self) -> int:
+        return max(self.break_min, self.course_switch_break_min)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,5 +382,5 @@ def _zone(name: str | ZoneInfo) -> ZoneInfo:
 
 def _effective_min_chunk(task: PlanTask, limits: PlanLimits) -> int:
     """Shortest block allowed for `task` (the task's whole duration if that is shorter)."""
-    floor = max(task.min_chunk_min or 0, limits.min_block_min)
+    floor = min(max(task.min_chunk_min or 0, limits.min_block_min), limits.max_block_min)
     return min(floor, task.duration_min) if task.is_splittable else task.duration_min

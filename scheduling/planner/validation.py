@@ -50,6 +50,7 @@ def validate(request: PlanRequest, result: PlanResult) -> list[str]:
         return f"block {task_id} {_format_local(start, tz)}-{_format_local(end, tz)}"
 
     spans: list[tuple[int, int, str]] = []
+    course_of: dict[str, str] = {}
     by_task: dict[str, list[tuple[int, int]]] = {}
     for block in result.blocks:
         start, end = _floor_min(block.start), _floor_min(block.end)
@@ -59,6 +60,7 @@ def validate(request: PlanRequest, result: PlanResult) -> list[str]:
             violations.append(f"{name}: unknown task")
             continue
         by_task.setdefault(block.task_id, []).append((start, end))
+        course_of[block.task_id] = task.course_id
         spans.append((start, end, block.task_id))
         if _ceil_min(block.start) != start or _ceil_min(block.end) != end:
             violations.append(f"{name}: not on whole minutes")
@@ -83,13 +85,15 @@ def validate(request: PlanRequest, result: PlanResult) -> list[str]:
                 violations.append(f"{name}: overlaps a locked block")
         if end - start < _effective_min_chunk(task, limits):
             violations.append(f"{name}: shorter than the minimum chunk")
+        if end - start > limits.max_block_min:
+            violations.append(f"{name}: longer than {limits.max_block_min} min")
 
     spans.sort()
     for (s1, e1, t1), (s2, e2, t2) in itertools.pairwise(spans):
         if s2 < e1:
             violations.append(f"{label(t1, s1, e1)} overlaps {label(t2, s2, e2)}")
 
-    # Break rule and daily cap per local day; locked blocks count.
+    # Daily cap and block count per local day; locked blocks count.
     per_day: dict[date, list[tuple[int, int, bool]]] = {}
     for start, end, _ in spans:
         per_day.setdefault(local_day(start), []).append((start, end, True))
@@ -99,20 +103,35 @@ def validate(request: PlanRequest, result: PlanResult) -> list[str]:
             per_day[day].append((start, end, False))
     cap = limits.cap_min
     for day in sorted(per_day):
-        items = sorted(per_day[day])
+        items = per_day[day]
         total = sum(e - s for s, e, _ in items)
         if total > cap:
             violations.append(f"{day}: {total} min planned incl. locked, cap is {cap} min")
-        for index, (start, end, is_planned) in enumerate(items):
-            for other_start, _, other_planned in items[index + 1 :]:
-                if other_start - end >= limits.break_min:
-                    break
-                if (is_planned or other_planned) and other_start >= end:
-                    violations.append(
-                        f"{day}: blocks at {_format_local(start, tz)} and "
-                        f"{_format_local(other_start, tz)} are less than {limits.break_min} "
-                        "min apart"
-                    )
+        if len(items) > limits.max_blocks_per_day:
+            violations.append(
+                f"{day}: {len(items)} blocks incl. locked, at most {limits.max_blocks_per_day}"
+            )
+
+    # Breaks on the time line, not per day: a run of work never continues past local midnight
+    # without its break. Switching course needs the longer gap; an unknown course is a switch.
+    timeline = sorted(
+        [(s, e, course_of[t], True) for s, e, t in spans]
+        + [(s, e, lb.course_id, False) for s, e, lb in locked],
+        key=lambda item: (item[0], item[1]),
+    )
+    widest = limits.widest_gap
+    for index, (start, end, course, is_planned) in enumerate(timeline):
+        for other_start, _, other_course, other_planned in timeline[index + 1 :]:
+            if other_start - end >= widest:
+                break
+            if not (is_planned or other_planned) or other_start < end:
+                continue
+            gap = limits.gap_between(course, other_course)
+            if other_start - end < gap:
+                violations.append(
+                    f"blocks at {_format_local(start, tz)} and {_format_local(other_start, tz)} "
+                    f"are less than {gap} min apart"
+                )
 
     for task_id in sorted(by_task):
         task = tasks[task_id]

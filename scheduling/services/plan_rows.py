@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from accounts.errors import ApplicationError
-from courses.models import Course
+from courses.models import Course, Topic
+from mastery import engine
+from mastery.forecasting import forecast_contexts, forecast_weights
 from scheduling import planner, rules
 from scheduling.models import (
     StudyTask,
@@ -166,6 +168,10 @@ def _plan_request(
                 preferred_block_min=preferred,
                 min_block_min=min(planner.DEFAULT_MIN_BLOCK_MIN, preferred),
                 break_min=prefs.break_length_min,
+                buffer_min=prefs.calendar_buffer_min,
+                max_block_min=prefs.max_block_length_min,
+                course_switch_break_min=prefs.min_break_between_courses_min,
+                max_blocks_per_day=prefs.max_blocks_per_day,
                 earliest_start=prefs.earliest_start_time,
                 latest_end=prefs.latest_end_time,
             ),
@@ -356,7 +362,8 @@ def _readable(text: str, titles: dict[str, str]) -> str:
 
 def readiness_for(ctx: PlanningContext, user) -> list[dict]:
     """P(ready) per upcoming exam in the horizon: the weighted mean over its topics of the
-    engine's predicted recall on the exam date, now and after the blocks planned before it."""
+    fitted forecast's P(correct) on the exam date, now and after the blocks planned before
+    it (mastery.forecasting: the same weights and context as every forecast)."""
     exams = [
         a for a in ctx.assessments if a.type in rules.EXAM_TYPES and a.due_date <= ctx.horizon_end
     ]
@@ -374,8 +381,14 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
         for topic_id in topic_ids or []:
             planned[str(topic_id)].append(end)
     readiness = []
+    weights = forecast_weights()
     for exam in exams:
         topics = exam_topics(ctx, exam)
+        topic_rows = Topic.objects.filter(pk__in=[t.topic_id for t in topics])
+        contexts = forecast_contexts(user, topic_rows)
+        topics = [
+            replace(t, context=contexts.get(t.topic_id, engine.NEUTRAL_CONTEXT)) for t in topics
+        ]
         reviews = {
             t.topic_id: [m for m in planned.get(t.topic_id, []) if m <= exam.due_date]
             for t in topics
@@ -385,8 +398,10 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
                 "assessment_id": str(exam.pk),
                 "assessment_name": exam.name,
                 "due_date": exam.due_date.isoformat(),
-                "p_ready_now": round(rules.readiness(topics, exam.due_date, {}), 4),
-                "p_ready_planned": round(rules.readiness(topics, exam.due_date, reviews), 4),
+                "p_ready_now": round(rules.readiness(topics, exam.due_date, {}, weights), 4),
+                "p_ready_planned": round(
+                    rules.readiness(topics, exam.due_date, reviews, weights), 4
+                ),
             }
         )
     return readiness

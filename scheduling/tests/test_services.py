@@ -123,6 +123,20 @@ def test_exam_reviews_and_readiness_are_reported(setup):
     assert 0 < readiness["p_ready_now"] < readiness["p_ready_planned"] <= 1
 
 
+def test_readiness_uses_the_fitted_forecast(setup):
+    from mastery import engine
+    from mastery.models import ForecastModel
+
+    # A fit that learned nothing but a base rate: every topic is a coin flip on exam day.
+    weights = [0.0] * len(engine.PREDICT_FEATURE_NAMES)
+    ForecastModel.objects.create(
+        version=1, feature_names=list(engine.PREDICT_FEATURE_NAMES), weights=weights, n=500
+    )
+    (readiness,) = services.plan_regenerate(user=setup.user).snapshot.readiness
+    assert readiness["p_ready_now"] == pytest.approx(0.5)
+    assert readiness["p_ready_planned"] == pytest.approx(0.5)
+
+
 # -- Planning and saving -------------------------------------------------------------------------
 
 

@@ -107,7 +107,7 @@ def test_mastery_over_time_follows_the_evidence(user, django_capture_on_commit_c
 @freeze_time(NOW)
 def test_the_page_draws_accessible_charts(logged_in_client, user, history):
     body = logged_in_client.get(reverse("scheduling:stats")).content.decode()
-    assert body.count('role="img"') == 6
+    assert body.count('role="img"') == 7  # six study charts and the forecast's calibration
     assert "<desc" in body and "Study minutes per day" in body
     assert "60%</strong> of scheduled blocks completed" in body
 

@@ -145,6 +145,7 @@ def _add_prerequisites(
             mastery=mastery, study_modes=ctx.study_modes(str(topic.course_id))
         )
         minutes = ctx.scaled_minutes(minutes, str(topic.course_id), task_type)
+        minutes = rules.prerequisite_minutes(minutes, [d.minutes for d in deps])
         deadline = min(d.deadline for d in deps)
         names = sorted({ctx.topics[d.topic_ids[0]].name for d in deps if d.topic_ids})
         item = WorkItem(

@@ -147,7 +147,8 @@ def test_non_splittable_task_is_one_block_or_nothing():
         task("exam", 180, MONDAY, MONDAY + timedelta(days=3), is_splittable=False),
         task("huge", 300, MONDAY, MONDAY + timedelta(days=3), is_splittable=False),
     ]
-    request = request_for(tasks, MONDAY, days=3)
+    # A student who allows blocks of up to five hours.
+    request = request_for(tasks, MONDAY, days=3, limits=PlanLimits(max_block_min=300))
     result = plan(request)
     assert validate(request, result) == []
     exam = [b for b in result.blocks if b.task_id == "exam"]
@@ -157,6 +158,16 @@ def test_non_splittable_task_is_one_block_or_nothing():
     # Three free evenings would hold 300 minutes, but not in one piece.
     assert huge.reason_code == UnscheduledReason.NO_LONG_ENOUGH_SLOT
     assert huge.reason.startswith("no free stretch of 300 min before deadline Mar 5 00:00")
+
+
+def test_non_splittable_task_longer_than_the_longest_block_is_reported():
+    tasks = [task("exam", 180, MONDAY, MONDAY + timedelta(days=3), is_splittable=False)]
+    request = request_for(tasks, MONDAY, days=3)
+    result = plan(request)
+    assert result.blocks == ()
+    (exam,) = result.unscheduled
+    assert exam.reason_code == UnscheduledReason.NO_LONG_ENOUGH_SLOT
+    assert "longest block allowed is 120 min" in exam.reason
 
 
 def test_minimum_chunk_unless_the_whole_task_is_shorter():

@@ -126,6 +126,9 @@ def plan_requests(draw) -> PlanRequest:
         latest_end=time(band[1]) if band else None,
         peak_hours=tuple(draw(st.lists(st.integers(0, 23), max_size=3))),
         granularity_min=draw(st.sampled_from((1, 5, 15))),
+        max_block_min=draw(st.sampled_from((45, 60, 90, 120, 180))),
+        course_switch_break_min=draw(st.integers(0, 30)),
+        max_blocks_per_day=draw(st.integers(1, 8)),
     )
     return PlanRequest(
         tasks=tuple(tasks),
