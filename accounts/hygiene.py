@@ -330,12 +330,23 @@ class HygieneSerializerMixin:
 
     A serializer may name `hygiene_model` (a ModelSerializer uses its Meta.model) so integer
     fields take the range of the column they are written to.
+
+    Input shape (accounts.seed_names): a field the serializer does not know is a 400 naming it,
+    never silently dropped (`reject_unknown_fields = False` only where the data is a query
+    string, which also carries paging parameters); `seed_aliases` maps the specification's name
+    of a field to ours; `accepts_seed_user_id` takes the seed's `user_id`, which must be the
+    caller's own.
     """
 
     hygiene_model = None
+    reject_unknown_fields = True
+    seed_aliases: dict[str, str] = {}
+    accepts_seed_user_id = False
 
     def get_fields(self):
-        fields = super().get_fields()
+        from accounts.seed_names import add_seed_fields
+
+        fields = add_seed_fields(self, super().get_fields())
         model = self.hygiene_model or getattr(getattr(self, "Meta", None), "model", None)
         for name, field in fields.items():
             model_field = None
@@ -358,6 +369,9 @@ class HygieneSerializerMixin:
                 raise serializers.ValidationError(
                     {name: [serializers.ErrorDetail(TEXT_REFUSED, code=CODE_TEXT)] for name in bad}
                 )
+            from accounts.seed_names import normalise_input
+
+            data = normalise_input(self, data)
         return super().to_internal_value(data)
 
     def is_valid(self, *, raise_exception=False):

@@ -47,6 +47,14 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # A body the endpoint cannot read is bad input like any other: a 400 that says which
+        # content types it takes (a missing Content-Type header arrives here as "").
+        accepted = sorted({parser.media_type for parser in context["request"].parsers})
+        return Response(
+            {"detail": f"Send the body as {' or '.join(accepted)}.", "content_type": accepted},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

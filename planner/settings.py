@@ -168,12 +168,15 @@ if REDIS_URL:
     # socket timeouts keep an unreachable Redis from holding a request for long.
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis with a circuit breaker: after one failed call the process skips
+            # Redis for REDIS_BREAKER_SECONDS, so a hung Redis costs one timeout, not one a call.
+            "BACKEND": "planner.cache.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
                 "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+                "BREAKER_SECONDS": env.float("REDIS_BREAKER_SECONDS", default=5.0),
             },
         }
     }
@@ -349,6 +352,9 @@ SPECTACULAR_SETTINGS = {
         "DifficultyEnum": "courses.models.Difficulty",
         "AssessmentTypeEnum": "courses.models.AssessmentType",
         "TrendEnum": "mastery.models.Trend",
+        # The at-risk row's status (scheduling.services.at_risk.RiskStatus), not a task's.
+        "RiskStatusEnum": ["on_track", "short_of_time", "crowded_out"],
+        "TaskStatusEnum": "scheduling.models.TaskStatus",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from courses.models import Topic
 from mastery.models import EvidenceSource, PerformanceRecord
 from scheduling import planner, rules
 from scheduling.models import BusyInterval, PlanSnapshot, StudyTask, TaskStatus
@@ -103,18 +104,44 @@ def unscheduled_for(user) -> QuerySet[StudyTask]:
     return tasks_for(user).filter(status=TaskStatus.PENDING).order_by("-priority_score", "id")
 
 
-def next_tasks(user, now: datetime | None = None) -> QuerySet[StudyTask]:
-    """Open work by priority: blocks not yet over, and work still waiting for a slot."""
+def next_tasks(
+    user,
+    now: datetime | None = None,
+    *,
+    horizon_days: int | None = None,
+    max_tasks: int | None = None,
+) -> QuerySet[StudyTask]:
+    """Open work by priority: blocks not yet over, and work still waiting for a slot.
+
+    With `horizon_days`, a block must start before now + that many days; work waiting for a
+    slot (pending) and work under way stay, as they are due whenever a slot comes. With
+    `max_tasks`, only that many of the highest priority.
+    """
     now = now or timezone.now()
-    return (
+    scheduled = Q(status=TaskStatus.SCHEDULED, scheduled_end__gt=now)
+    if horizon_days is not None:
+        scheduled &= Q(scheduled_start__lt=now + timedelta(days=horizon_days))
+    tasks = (
         tasks_for(user)
-        .filter(
-            Q(status=TaskStatus.SCHEDULED, scheduled_end__gt=now)
-            | Q(status=TaskStatus.PENDING)
-            | Q(status=TaskStatus.IN_PROGRESS)
-        )
+        .filter(scheduled | Q(status=TaskStatus.PENDING) | Q(status=TaskStatus.IN_PROGRESS))
         .order_by("-priority_score", "scheduled_start", "id")
     )
+    if max_tasks is not None:
+        # A sliced queryset cannot be filtered further; paging still slices it.
+        tasks = tasks.filter(pk__in=list(tasks.values_list("pk", flat=True)[:max_tasks]))
+        tasks = tasks.order_by("-priority_score", "scheduled_start", "id")
+    return tasks
+
+
+def first_topic_names(user, tasks) -> dict[str, str]:
+    """Names of each task's first topic, keyed by topic id, in one query."""
+    ids = {str(task.topic_ids[0]) for task in tasks if task.topic_ids}
+    if not ids:
+        return {}
+    return {
+        str(pk): name
+        for pk, name in Topic.objects.for_user(user).filter(pk__in=ids).values_list("pk", "name")
+    }
 
 
 def daily_breakdown(tasks, tz) -> list[dict]:

@@ -67,6 +67,33 @@ def replan_user(self, user_id: str, reason: str = "") -> dict | None:
     }
 
 
+# Refreshing the gains reads the history of a few topics: seconds at most.
+GAINS_SOFT_TIME_LIMIT_S = 30
+GAINS_TIME_LIMIT_S = 45
+
+
+@shared_task(
+    name="scheduling.tasks.refresh_mastery_gains",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=GAINS_SOFT_TIME_LIMIT_S,
+    time_limit=GAINS_TIME_LIMIT_S,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=REPLAN_MAX_RETRIES,
+)
+def refresh_mastery_gains(user_id: str, topic_ids: list[str]) -> list[str] | None:
+    """Refill actual_mastery_gain of the user's completed blocks on these topics. Idempotent:
+    the gain is a function of the mastery history, so a rerun writes nothing."""
+    from scheduling.services.gains import study_task_gains_refresh
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    return study_task_gains_refresh(user=user, topic_ids=topic_ids)
+
+
 @shared_task(
     name="scheduling.tasks.mark_missed_blocks",
     acks_late=True,

@@ -41,11 +41,16 @@ class MeOutputSerializer(HygieneModelSerializer):
 
 
 class MeInputSerializer(HygieneModelSerializer):
-    """Shape only (types, lengths, the model's validators); the email is not writable."""
+    """Shape only (types, lengths, the model's validators); the email is not writable.
+
+    A client may send its email back unchanged with the profile it read: it is a known,
+    read-only field, ignored, rather than an unknown one (a 400)."""
+
+    email = serializers.EmailField(read_only=True)
 
     class Meta:
         model = User
-        fields = sorted(PROFILE_FIELDS)
+        fields = [*sorted(PROFILE_FIELDS), "email"]
 
 
 class PreferencesOutputSerializer(HygieneModelSerializer):

@@ -12,6 +12,10 @@ from courses.validation import course_dates_errors, resource_links_errors
 
 
 class CourseInputSerializer(HygieneSerializer):
+    # Seed 000: create_course(user_id, name, code, ...); the CSV import's column "instructor".
+    accepts_seed_user_id = True
+    seed_aliases = {"instructor": "instructor_name"}
+
     name = serializers.CharField(max_length=200)
     code = serializers.CharField(max_length=40)
     semester = serializers.CharField(max_length=60)
@@ -61,16 +65,40 @@ class CourseOutputSerializer(HygieneModelSerializer):
 # --- topics ---------------------------------------------------------------------------------
 
 
-class TopicInputSerializer(HygieneSerializer):
+class _PathCourseMixin:
+    """Seed 000 also names the course in the body (create_topic(course_id, ...)); it may only
+    repeat the course of the path, or of the object being changed."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["course_id"] = serializers.UUIDField(
+            required=False,
+            write_only=True,
+            help_text="Seed 000's course id: optional; if given, the course of the path.",
+        )
+        return fields
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        given = attrs.pop("course_id", None)
+        course = self.context.get("course")
+        if given is not None and (course is None or str(given) != str(course.pk)):
+            raise serializers.ValidationError({"course_id": ["Must be the course of the path."]})
+        return attrs
+
+
+class TopicInputSerializer(_PathCourseMixin, HygieneSerializer):
+    # Seed 000: create_topic(course_id, name, description, difficulty, prerequisite_ids, ...).
+    seed_aliases = {
+        "difficulty": "estimated_difficulty",
+        "prerequisite_ids": "prerequisite_topic_ids",
+    }
+
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     estimated_difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
     prerequisite_topic_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=500
-    )
-    # The seed's name for the same list; accepted on input for callers written against it.
-    prerequisite_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, write_only=True, max_length=500
     )
     resource_links = serializers.JSONField(required=False)
     order_index = serializers.IntegerField(min_value=0, required=False)
@@ -82,13 +110,7 @@ class TopicInputSerializer(HygieneSerializer):
         return value
 
     def validate(self, attrs):
-        alias = attrs.pop("prerequisite_ids", None)
-        if alias is not None:
-            if "prerequisite_topic_ids" in attrs:
-                raise serializers.ValidationError(
-                    {"prerequisite_ids": ["Send prerequisite_topic_ids or prerequisite_ids."]}
-                )
-            attrs["prerequisite_topic_ids"] = alias
+        attrs = super().validate(attrs)
         if "prerequisite_topic_ids" in attrs:
             attrs["prerequisite_topic_ids"] = [str(pk) for pk in attrs["prerequisite_topic_ids"]]
         return attrs
@@ -117,7 +139,12 @@ class TopicOutputSerializer(HygieneModelSerializer):
 # --- assessments ----------------------------------------------------------------------------
 
 
-class AssessmentInputSerializer(HygieneSerializer):
+class AssessmentInputSerializer(_PathCourseMixin, HygieneSerializer):
+    # Seed 000: create_assessment(course_id, name, type, weight, due_date, topic_ids, ...).
+    # `weight` is the same percent of the course grade as `weight_percent` (the weights of a
+    # course sum to 100%), so a fraction such as 0.3 means 0.3%, not 30%.
+    seed_aliases = {"weight": "weight_percent"}
+
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=AssessmentType.choices)
     weight_percent = serializers.FloatField(min_value=0, max_value=100)
@@ -134,6 +161,7 @@ class AssessmentInputSerializer(HygieneSerializer):
     )
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if "topic_ids" in attrs:
             attrs["topic_ids"] = [str(pk) for pk in attrs["topic_ids"]]
         return attrs
@@ -224,7 +252,12 @@ class HistoryEntrySerializer(HygieneSerializer):
 
 
 class CsvImportInputSerializer(HygieneSerializer):
+    accepts_seed_user_id = True
+
     file = serializers.FileField(required=False, help_text="The CSV file (multipart).")
+    csv_file = serializers.FileField(
+        required=False, help_text="Seed 000's name for `file`; send one of the two."
+    )
     dry_run = serializers.BooleanField(required=False, default=False)
 
 
@@ -306,6 +339,8 @@ class LmsCredentialsField(serializers.JSONField):
 
 
 class LmsImportInputSerializer(HygieneSerializer):
+    accepts_seed_user_id = True  # seed 000: import_from_lms(user_id, lms_type, credentials)
+
     lms_type = serializers.ChoiceField(
         choices=LMS_TYPES,
         required=False,

@@ -17,6 +17,7 @@ from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPart
 from rest_framework.response import Response
 
 from accounts.errors import ApplicationError
+from accounts.seed_names import check_caller_user_id
 from courses import lms_sources, selectors, services
 from courses.api import serializers as s
 from courses.api.filters import AssessmentFilter, CourseFilter, TopicFilter
@@ -33,6 +34,7 @@ ERROR_400 = OpenApiResponse(ERROR_SCHEMA, description="Invalid input, with field
 ERROR_401 = OpenApiResponse(ERROR_SCHEMA, description="Not authenticated.")
 ERROR_403 = OpenApiResponse(ERROR_SCHEMA, description="Not allowed.")
 ERROR_404 = OpenApiResponse(ERROR_SCHEMA, description="Not found (or another user's).")
+USER_ID_404 = OpenApiResponse(ERROR_SCHEMA, description="A `user_id` that is not yours.")
 PAGE_404 = OpenApiResponse(ERROR_SCHEMA, description="No such page of results.")
 FILTER_400 = OpenApiResponse(ERROR_SCHEMA, description="A filter value is invalid.")
 AUTH_ERRORS = {401: ERROR_401, 403: ERROR_403}
@@ -105,10 +107,10 @@ class CourseListCreateApi(generics.ListAPIView):
 
     @extend_schema(
         request=s.CourseInputSerializer,
-        responses={201: s.CourseOutputSerializer, 400: ERROR_400, **AUTH_ERRORS},
+        responses={201: s.CourseOutputSerializer, 400: ERROR_400, 404: USER_ID_404, **AUTH_ERRORS},
     )
     def post(self, request):
-        serializer = s.CourseInputSerializer(data=request.data)
+        serializer = s.CourseInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         course = services.course_create(user=request.user, **serializer.validated_data)
         course = self.get_queryset().get(pk=course.pk)
@@ -130,7 +132,9 @@ class CourseDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         course = self.get_object()
-        serializer = s.CourseInputSerializer(course, data=request.data, partial=partial)
+        serializer = s.CourseInputSerializer(
+            course, data=request.data, partial=partial, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         course = services.course_update(course=course, **serializer.validated_data)
         return self._render(course)
@@ -186,7 +190,7 @@ class CourseTopicListCreateApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def post(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.TopicInputSerializer(data=request.data)
+        serializer = s.TopicInputSerializer(data=request.data, context={"course": course})
         serializer.is_valid(raise_exception=True)
         topic = services.topic_create(course=course, **serializer.validated_data)
         return Response(s.TopicOutputSerializer(topic).data, status=status.HTTP_201_CREATED)
@@ -204,7 +208,9 @@ class TopicDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         topic = self.get_object()
-        serializer = s.TopicInputSerializer(data=request.data, partial=partial)
+        serializer = s.TopicInputSerializer(
+            data=request.data, partial=partial, context={"course": topic.course}
+        )
         serializer.is_valid(raise_exception=True)
         topic = services.topic_update(topic=topic, **serializer.validated_data)
         return Response(s.TopicOutputSerializer(topic).data)
@@ -261,7 +267,7 @@ class CourseAssessmentsApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def post(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.AssessmentInputSerializer(data=request.data)
+        serializer = s.AssessmentInputSerializer(data=request.data, context={"course": course})
         serializer.is_valid(raise_exception=True)
         assessment = services.assessment_create(course=course, **serializer.validated_data)
         return Response(_render_assessment(assessment), status=status.HTTP_201_CREATED)
@@ -277,7 +283,9 @@ class CourseAssessmentsApi(ScopedOptionsMixin, generics.ListAPIView):
     )
     def put(self, request, course_id):
         course = _user_course(request, course_id)
-        serializer = s.AssessmentSchemaInputSerializer(data=request.data)
+        serializer = s.AssessmentSchemaInputSerializer(
+            data=request.data, context={"course": course}
+        )
         serializer.is_valid(raise_exception=True)
         services.assessment_schema_replace(
             course=course, items=serializer.validated_data["assessments"]
@@ -308,7 +316,9 @@ class AssessmentDetailApi(ScopedOptionsMixin, generics.GenericAPIView):
 
     def _update(self, request, *, partial: bool) -> Response:
         assessment = self.get_object()
-        serializer = s.AssessmentInputSerializer(data=request.data, partial=partial)
+        serializer = s.AssessmentInputSerializer(
+            data=request.data, partial=partial, context={"course": assessment.course}
+        )
         serializer.is_valid(raise_exception=True)
         assessment = services.assessment_update(assessment=assessment, **serializer.validated_data)
         return Response(_render_assessment(assessment))
@@ -393,8 +403,14 @@ class AssessmentHistoryApi(_HistoryApi):
 def _uploaded_content(request) -> bytes | None:
     if "raw" in request.data and isinstance(request.data["raw"], bytes):
         return request.data["raw"]
-    upload = request.FILES.get("file")
-    return upload.read() if upload is not None else None
+    # Seed 000 names the upload `csv_file` (import_courses_csv(user_id, csv_file)).
+    uploads = [request.FILES[name] for name in ("file", "csv_file") if name in request.FILES]
+    if len(uploads) > 1:
+        raise ApplicationError(
+            "Upload the CSV once.",
+            field_errors={"csv_file": ["Send `file` or `csv_file`, not both."]},
+        )
+    return uploads[0].read() if uploads else None
 
 
 def csv_report_body(report: services.CsvImportReport) -> dict:
@@ -440,6 +456,7 @@ class CsvImportApi(generics.GenericAPIView):
         responses={
             200: s.CsvImportReportSerializer,
             400: IMPORT_400,
+            404: USER_ID_404,
             429: IMPORT_429,
             **AUTH_ERRORS,
         },
@@ -449,6 +466,8 @@ class CsvImportApi(generics.GenericAPIView):
         ),
     )
     def post(self, request):
+        if "user_id" in request.data:
+            check_caller_user_id(request, request.data["user_id"])
         content = _uploaded_content(request)
         if content is None:
             raise ApplicationError(
@@ -482,6 +501,7 @@ class LmsImportApi(generics.GenericAPIView):
                 resource_type_field_name=None,
             ),
             400: IMPORT_400,
+            404: USER_ID_404,
             429: IMPORT_429,
             **AUTH_ERRORS,
         },
@@ -501,7 +521,7 @@ class LmsImportApi(generics.GenericAPIView):
         ),
     )
     def post(self, request):
-        serializer = s.LmsImportInputSerializer(data=request.data)
+        serializer = s.LmsImportInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         lms_type = data.get("lms_type") or s.LMS_TYPE_ICS

@@ -15,6 +15,7 @@ from courses.services.assessments import (
     assessment_create,
     assessment_delete,
     assessment_schema_replace,
+    assessment_topic_question_counts_fill,
     assessment_update,
     assessment_weight_confirm,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "assessment_create",
     "assessment_delete",
     "assessment_schema_replace",
+    "assessment_topic_question_counts_fill",
     "assessment_update",
     "assessment_weight_confirm",
     "course_archive",

@@ -265,6 +265,36 @@ def _schema_item_errors(items: Sequence[Mapping[str, Any]], existing) -> dict[st
     return {"assessments": errors} if errors else {}
 
 
+def assessment_topic_question_counts_fill(
+    *, assessment: Assessment, counts: Mapping[str, int]
+) -> list[str]:
+    """Seed 000's AssessmentTopic.question_count, from evidence that counts the questions.
+
+    `counts` maps topic ids to how many questions of the assessment covered that topic (a
+    quiz's per-topic breakdown, an import's counts). Only a count not yet known is filled: it
+    describes the assessment, so the first measurement of it stands, and one set by hand is
+    never overwritten. Topics the assessment does not cover are ignored. Returns the ids of the
+    topics filled.
+    """
+    wanted = {
+        str(topic_id): int(count)
+        for topic_id, count in counts.items()
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0
+    }
+    if not wanted:
+        return []
+    filled: list[str] = []
+    rows = AssessmentTopic.objects.filter(
+        assessment=assessment, question_count__isnull=True, topic_id__in=list(wanted)
+    )
+    for row in rows:
+        AssessmentTopic.objects.filter(pk=row.pk, question_count__isnull=True).update(
+            question_count=wanted[str(row.topic_id)]
+        )
+        filled.append(str(row.topic_id))
+    return sorted(filled)
+
+
 @transaction.atomic
 def assessment_schema_replace(
     *, course: Course, items: Sequence[Mapping[str, Any]]

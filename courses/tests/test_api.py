@@ -53,11 +53,26 @@ def test_create_course_at_seed_path(api_client, user):
     assert Course.objects.get(pk=body["id"]).user == user
 
 
-def test_create_course_ignores_owner_in_body(api_client, user, other_user):
+def test_create_course_refuses_an_unknown_owner_field(api_client, user, other_user):
+    # Unknown fields are refused by name (issue 16), so an owner field is never a way in.
     response = api_client.post(
         "/api/courses", {**COURSE_PAYLOAD, "user": str(other_user.pk)}, format="json"
     )
-    assert response.status_code == 201
+    assert response.status_code == 400
+    assert "user" in response.json()
+    assert not Course.objects.exists()
+
+
+def test_create_course_with_the_seeds_user_id_must_be_your_own(api_client, user, other_user):
+    other = api_client.post(
+        "/api/courses", {**COURSE_PAYLOAD, "user_id": str(other_user.pk)}, format="json"
+    )
+    assert other.status_code == 404
+    assert not Course.objects.exists()
+    own = api_client.post(
+        "/api/courses", {**COURSE_PAYLOAD, "user_id": str(user.pk)}, format="json"
+    )
+    assert own.status_code == 201
     assert Course.objects.get().user == user
 
 

@@ -160,6 +160,7 @@ class TopicMasteryOutputSerializer(HygieneSerializer):
     topic_name = serializers.CharField(source="name")
     course_id = serializers.UUIDField()
     course_code = serializers.CharField(source="course.code")
+    course_name = serializers.CharField(source="course.name")
     has_evidence = serializers.SerializerMethodField()
     mastery_score = serializers.FloatField(source="mastery.mastery_score", allow_null=True)
     confidence_interval = serializers.FloatField(
@@ -173,6 +174,8 @@ class TopicMasteryOutputSerializer(HygieneSerializer):
     last_practiced_at = serializers.DateTimeField(
         source="mastery.last_practiced_at", allow_null=True
     )
+    # Module 2's name for last_practiced_at.
+    last_practiced = serializers.DateTimeField(source="mastery.last_practiced_at", allow_null=True)
     practice_count = serializers.IntegerField(source="mastery.practice_count", allow_null=True)
     quiz_count = serializers.IntegerField(source="mastery.quiz_count", allow_null=True)
     evidence = EvidenceOutputSerializer(source="*")
@@ -197,9 +200,15 @@ class MasteryObservationOutputSerializer(HygieneSerializer):
     assessment_name = serializers.CharField(
         source="performance_record.assessment.name", allow_null=True
     )
+    # Module 2's history item {date, mastery, quiz_score}, alongside our names.
+    date = serializers.DateTimeField(source="observed_at")
+    mastery = serializers.FloatField(source="mastery_after")
+    quiz_score = serializers.FloatField(source="score_percent")
 
 
 class TopicMasteryDetailOutputSerializer(TopicMasteryOutputSerializer):
+    # Module 2's name for mastery_score.
+    current_mastery = serializers.FloatField(source="mastery.mastery_score", allow_null=True)
     recommended_difficulty = serializers.CharField()
     history = MasteryObservationOutputSerializer(many=True)
 

@@ -15,7 +15,21 @@ class _UserScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 
 class PerformanceInputSerializer(HygieneSerializer):
-    course = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
+    # Seed 000: record_performance(user_id, assessment_id, score, time_spent, topic_breakdown).
+    # `time_spent` is minutes, as `time_spent_min` (seed 000: "Time spent: > 0 minutes").
+    # The seed gives no course: it is the assessment's, so `course` is needed only without one.
+    accepts_seed_user_id = True
+    seed_aliases = {
+        "assessment_id": "assessment",
+        "time_spent": "time_spent_min",
+        "course_id": "course",
+    }
+
+    course = _UserScopedPrimaryKeyField(
+        queryset=Course.objects.all(),
+        required=False,
+        help_text="Required without an assessment; otherwise the assessment's course.",
+    )
     assessment = _UserScopedPrimaryKeyField(
         queryset=Assessment.objects.all(), required=False, allow_null=True
     )
@@ -37,6 +51,19 @@ class PerformanceInputSerializer(HygieneSerializer):
         '"difficulty": "medium"}, ...]',
     )
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.partial or "course" not in self.fields:
+            return attrs
+        assessment = attrs.get("assessment")
+        if attrs.get("course") is None:
+            if assessment is None:
+                raise serializers.ValidationError(
+                    {"course": ["Give the course, or an assessment (its course is used)."]}
+                )
+            attrs["course"] = assessment.course
+        return attrs
+
 
 class ScoreRecordInputSerializer(HygieneSerializer):
     score = serializers.FloatField()
@@ -52,9 +79,17 @@ class ScoreRecordInputSerializer(HygieneSerializer):
 
 
 class PerformanceUpdateSerializer(PerformanceInputSerializer):
-    """Every field of the input but the course, which a record never changes."""
+    """Every field of the input; the course, which a record never changes, may only be
+    repeated (a PUT of what was read), so a different one is a 400 rather than ignored."""
 
-    course = None
+    def validate(self, attrs):
+        course = attrs.pop("course", None)
+        record = self.context.get("record")
+        if course is not None and record is not None and course.pk != record.course_id:
+            raise serializers.ValidationError(
+                {"course": ["A performance record's course cannot change."]}
+            )
+        return attrs
 
 
 class PerformanceOutputSerializer(HygieneModelSerializer):
@@ -95,6 +130,10 @@ class PerformanceHistoryOutputSerializer(HygieneSerializer):
 
 
 class GradeImportInputSerializer(HygieneSerializer):
+    # Seed 000: import_grade_history(user_id, course_id, grade_data).
+    accepts_seed_user_id = True
+    seed_aliases = {"grade_data": "grades"}
+
     course_id = _UserScopedPrimaryKeyField(queryset=Course.objects.all())
     grades = serializers.ListField(
         child=serializers.JSONField(),

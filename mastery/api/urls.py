@@ -66,3 +66,24 @@ urlpatterns += [
     ),
     path("mastery/reviews/due", mastery_views.ReviewsDueApi.as_view(), name="mastery-reviews-due"),
 ]
+
+# --- Module 2's paths with the student's id (seed_views) ------------------------------------
+from mastery.api import seed_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "mastery/<str:user_id>/topics",
+        seed_views.SeedMasteryTopicListApi.as_view(),
+        name="seed-mastery-topic-list",
+    ),
+    path(
+        "mastery/<str:user_id>/topic/<str:topic_id>",
+        seed_views.SeedMasteryTopicDetailApi.as_view(),
+        name="seed-mastery-topic-detail",
+    ),
+    path(
+        "mastery/<str:user_id>/update",
+        seed_views.SeedMasteryUpdateApi.as_view(),
+        name="seed-mastery-update",
+    ),
+]

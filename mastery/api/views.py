@@ -30,6 +30,7 @@ BAD_REQUEST = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: f
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in (no session or bearer token).")
 FORBIDDEN = OpenApiResponse(description="Signed in, but not allowed.")
 NOT_FOUND = OpenApiResponse(description="No such record among yours.")
+USER_ID_NOT_FOUND = OpenApiResponse(description="A `user_id` that is not yours.")
 
 
 class PerformanceRecordFilter(django_filters.FilterSet):
@@ -87,6 +88,7 @@ class PerformanceListCreateApi(_UserPerformanceMixin, generics.ListAPIView):
         responses={
             201: PerformanceOutputSerializer,
             400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
         },
@@ -150,7 +152,7 @@ class PerformanceDetailApi(_UserPerformanceMixin, _OwnObjectOptionsMixin, generi
     def _update(self, request, *, partial: bool):
         record = self.get_object()
         serializer = PerformanceUpdateSerializer(
-            data=request.data, partial=partial, context={"request": request}
+            data=request.data, partial=partial, context={"request": request, "record": record}
         )
         serializer.is_valid(raise_exception=True)
         record = performance_record_update(record=record, **serializer.validated_data)
@@ -237,6 +239,7 @@ class GradeImportApi(generics.GenericAPIView):
             ),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            404: USER_ID_NOT_FOUND,
         },
     )
     def post(self, request, *args, **kwargs):

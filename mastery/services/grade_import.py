@@ -16,7 +16,12 @@ from accounts.errors import ApplicationError
 from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
 from courses.quotas import check_import_allowance
-from courses.services import assessment_create, assessment_update, default_weight_for
+from courses.services import (
+    assessment_create,
+    assessment_topic_question_counts_fill,
+    assessment_update,
+    default_weight_for,
+)
 from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.selectors import record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
@@ -108,6 +113,7 @@ class _PlannedRow:
     assessment: Assessment | None = None
     planned_assessment: _PlannedAssessment | None = None
     map_topic_ids: list[str] = field(default_factory=list)
+    question_counts: dict[str, int] = field(default_factory=dict)
 
 
 def _import_type(name: str) -> str:
@@ -140,7 +146,9 @@ def _resolve_topics(
     if raw is None:
         return []
     if not isinstance(raw, list):
-        report.add_error("topics", "Must be a list of topic names or ids.")
+        report.add_error(
+            "topics", "Must be a list of topic names or ids, or an object of their question counts."
+        )
         return []
     resolved: list[str] = []
     for item in raw:
@@ -194,9 +202,26 @@ def _plan_row(
     matched = matches[0] if len(matches) == 1 else None
     planned = planned_assessments.get(name.lower()) if name and not matches else None
 
-    topic_ids = _resolve_topics(
-        raw.get("topics"), by_id=topics_by_id, by_name=topics_by_name, report=report
-    )
+    raw_topics = raw.get("topics")
+    question_counts: dict[str, int] = {}
+    if isinstance(raw_topics, Mapping):
+        # {topic: question count}: how many of the assessment's questions covered each topic
+        # (seed 000's AssessmentTopic.question_count).
+        topic_ids = []
+        for key, count in raw_topics.items():
+            if not _is_whole(count) or count < 1:
+                report.add_error("topics", f"{key}: the question count must be a whole number.")
+            for topic_id in _resolve_topics(
+                [key], by_id=topics_by_id, by_name=topics_by_name, report=report
+            ):
+                if topic_id not in topic_ids:
+                    topic_ids.append(topic_id)
+                if _is_whole(count) and count >= 1:
+                    question_counts[topic_id] = int(count)
+    else:
+        topic_ids = _resolve_topics(
+            raw_topics, by_id=topics_by_id, by_name=topics_by_name, report=report
+        )
     default_max = matched.max_score if matched else planned.max_score if planned else None
     max_score = raw.get("max_score", default_max or DEFAULT_MAX_SCORE)
     for field_name, messages in _score_errors(score=raw.get("score"), max_score=max_score).items():
@@ -260,6 +285,7 @@ def _plan_row(
         assessment=matched,
         planned_assessment=planned if matched is None else None,
         map_topic_ids=map_topic_ids,
+        question_counts=question_counts,
     )
 
 
@@ -369,6 +395,7 @@ def _write_import(*, user, course: Course, rows: list[_PlannedRow]) -> None:
                 completed_at=row.completed_at,
                 source=EvidenceSource.IMPORT,
             )
+            assessment_topic_question_counts_fill(assessment=assessment, counts=row.question_counts)
             row.report.assessment_id = str(assessment.pk)
             row.report.record_id = str(record.pk)
             row.report.action = "created"

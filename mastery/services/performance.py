@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course, Topic
-from courses.services import assessment_update
+from courses.services import assessment_topic_question_counts_fill, assessment_update
 from mastery.models import EvidenceSource, PerformanceRecord
 from mastery.selectors import SELF_RATING_MAX, SELF_RATING_MIN, record_topic_ids
 from mastery.services.recompute import _enqueue_recompute
@@ -73,10 +73,30 @@ def performance_record_create(
             question_data=list(question_data or []),
             source=source,
         )
+        if assessment is not None:
+            assessment_topic_question_counts_fill(
+                assessment=assessment, counts=question_counts(record)
+            )
         _enqueue_recompute(
             user_id=user.pk, topic_ids=record_topic_ids(record), new_record_id=record.pk
         )
     return record
+
+
+def question_counts(record: PerformanceRecord) -> dict[str, int]:
+    """How many questions of the record covered each topic, where the record says so: its
+    per-topic breakdown (`total`), or its question list when the assessment has one topic."""
+    if record.topic_breakdown:
+        return {
+            str(topic_id): int(entry["total"])
+            for topic_id, entry in record.topic_breakdown.items()
+            if _is_whole(entry.get("total"))
+        }
+    if record.question_data and record.assessment_id is not None:
+        topic_ids = list(record.assessment.assessment_topics.values_list("topic_id", flat=True)[:2])
+        if len(topic_ids) == 1:
+            return {str(topic_ids[0]): len(record.question_data)}
+    return {}
 
 
 def performance_record_create_self_rating(

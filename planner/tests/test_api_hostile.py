@@ -4,8 +4,9 @@ Schemathesis (test_api_schemathesis.py) explores the schema at random; this pass
 cheap. For every operation of the OpenAPI schema and every hostile value, one request puts the
 value into every body field and query parameter of the matching type: NUL, lone surrogates,
 RTL marks and 10,000-character strings; integers at 2^31 and 2^63; dates and times in year 1
-and year 9999 (with and without a UTC offset). Path parameters name the student's own objects,
-so each request reaches validation. Every answer must be below 500.
+and year 9999 (with and without a UTC offset). Path parameters name the student's own objects
+(and the student's own id where a path names a user), so each request reaches validation.
+Every answer must be below 500.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ OWN_OBJECTS = {
     "courses": Course,
     "performance": PerformanceRecord,
     "topics": Topic,
+    "topic": Topic,  # Module 2's /api/mastery/{user_id}/topic/{topic_id}
     "tasks": StudyTask,
+    "task": StudyTask,  # Module 3's /api/schedule/task/{task_id}/reschedule
     "tokens": ApiToken,
 }
 
@@ -113,6 +116,8 @@ def own_path(path: str, user) -> str:
             model = OWN_OBJECTS.get(segments[index - 1])
             if segment == "{provider}":
                 own = "google"
+            elif segment == "{user_id}":
+                own = str(user.pk)
             elif model is not None:
                 own = str(model.objects.for_user(user).order_by("pk").first().pk)
             else:

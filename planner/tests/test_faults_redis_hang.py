@@ -37,7 +37,10 @@ GRADES = 3
 def hung_cache_settings(url: str) -> dict:
     """The production cache settings (settings.py defaults) on the private Redis."""
     caches = cache_settings(url)
-    caches["default"]["OPTIONS"].update(SOCKET_CONNECT_TIMEOUT=1.0, SOCKET_TIMEOUT=1.0)
+    caches["default"]["BACKEND"] = "planner.cache.BreakerRedisCache"
+    caches["default"]["OPTIONS"].update(
+        SOCKET_CONNECT_TIMEOUT=1.0, SOCKET_TIMEOUT=1.0, BREAKER_SECONDS=5.0
+    )
     return caches
 
 

@@ -377,13 +377,13 @@ def test_export_and_deletion_work_with_an_out_of_range_stored_date(logged_in_cli
     _store_out_of_range_due(assessment)
     _store_out_of_range_due(other)
 
-    export = logged_in_client.get(reverse("planner:data_export"))
+    export = logged_in_client.get(reverse("journey:data_export"))
     assert export.status_code == 200
     exported = json.loads(export.content)["tables"]["courses.Assessment"]
     assert exported[0]["due_date"].startswith(("2100-12-31", "1970-01-01"))
 
     response = logged_in_client.post(
-        reverse("planner:account_delete"), {"password": "correct-horse-battery"}
+        reverse("journey:account_delete"), {"password": "correct-horse-battery"}
     )
     assert response.status_code in (302, 400)
     # Another student's bad row is theirs to repair, not this request's.

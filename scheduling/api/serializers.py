@@ -52,14 +52,64 @@ class StudyTaskOutputSerializer(HygieneModelSerializer):
             "skip_reason",
             "is_pinned",
             "updated_at",
+            "task_id",
+            "start_time",
+            "end_time",
+            "duration_min",
+            "calendar_event_id",
         ]
         read_only_fields = fields
+
+    # Module 3's names for a schedule item, alongside ours.
+    task_id = serializers.UUIDField(source="id", read_only=True)
+    start_time = serializers.DateTimeField(source="scheduled_start", read_only=True)
+    end_time = serializers.DateTimeField(source="scheduled_end", read_only=True)
+    duration_min = serializers.IntegerField(source="estimated_duration_min", read_only=True)
+
+
+class NextTaskOutputSerializer(StudyTaskOutputSerializer):
+    """A task with Module 2's next-task names: its first topic and the difficulty to study at."""
+
+    topic_id = serializers.SerializerMethodField()
+    topic_name = serializers.SerializerMethodField()
+    recommended_difficulty = serializers.CharField(source="difficulty", read_only=True)
+
+    class Meta(StudyTaskOutputSerializer.Meta):
+        fields = [
+            *StudyTaskOutputSerializer.Meta.fields,
+            "topic_id",
+            "topic_name",
+            "recommended_difficulty",
+        ]
+        read_only_fields = fields
+
+    def get_topic_id(self, task) -> str | None:
+        return str(task.topic_ids[0]) if task.topic_ids else None
+
+    def get_topic_name(self, task) -> str | None:
+        topic_id = self.get_topic_id(task)
+        return self.context.get("topic_names", {}).get(topic_id) if topic_id else None
+
+
+# Module 2: GET /api/tasks/next/{user_id}?horizon_days=7&max_tasks=14.
+SEED_HORIZON_DAYS = 7
+SEED_MAX_TASKS = 14
+MAX_NEXT_TASKS = 200
+
+
+class NextTasksQuerySerializer(HygieneSerializer):
+    # A query string also carries paging parameters, so other names are not refused here.
+    reject_unknown_fields = False
+
+    horizon_days = serializers.IntegerField(min_value=1, max_value=MAX_WINDOW_DAYS, required=False)
+    max_tasks = serializers.IntegerField(min_value=1, max_value=MAX_NEXT_TASKS, required=False)
 
 
 class DailyBreakdownSerializer(HygieneSerializer):
     date = serializers.DateField()
     hours = serializers.FloatField()
     task_count = serializers.IntegerField()
+    blocks = serializers.IntegerField(source="task_count", help_text="Module 3's task_count.")
 
 
 class CushionSuggestionSerializer(HygieneSerializer):
@@ -110,10 +160,30 @@ class PlanDiffSerializer(HygieneSerializer):
 
 
 class GenerateInputSerializer(HygieneSerializer):
+    # Module 3: {user_id, start_date, end_date, horizon_days}. horizon_days counts the days
+    # from start_date, both included, so it may stand in for end_date.
+    accepts_seed_user_id = True
+
     start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, help_text="Required without horizon_days.")
+    horizon_days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_WINDOW_DAYS,
+        required=False,
+        help_text="Days from start_date, both included: end_date = start_date + horizon_days - 1.",
+    )
 
     def validate(self, attrs):
+        horizon_days = attrs.pop("horizon_days", None)
+        if horizon_days is not None:
+            end = attrs["start_date"] + timedelta(days=horizon_days - 1)
+            if attrs.get("end_date", end) != end:
+                raise serializers.ValidationError(
+                    {"horizon_days": ["Does not agree with end_date; send one of the two."]}
+                )
+            attrs["end_date"] = end
+        if "end_date" not in attrs:
+            raise serializers.ValidationError({"end_date": ["Give end_date or horizon_days."]})
         errors = range_errors(
             attrs["start_date"],
             attrs["end_date"],
@@ -132,6 +202,7 @@ class GenerateInputSerializer(HygieneSerializer):
 class GenerateOutputSerializer(HygieneSerializer):
     schedule = StudyTaskOutputSerializer(many=True)
     unscheduled = StudyTaskOutputSerializer(many=True)
+    unscheduled_tasks = serializers.IntegerField(help_text="Module 3: how many are unscheduled.")
     total_hours = serializers.FloatField()
     daily_breakdown = DailyBreakdownSerializer(many=True)
     at_risk = CushionSerializer(many=True)
@@ -145,6 +216,8 @@ class SuggestionApplyInputSerializer(HygieneSerializer):
 
 
 class ReplanInputSerializer(HygieneSerializer):
+    accepts_seed_user_id = True  # Module 3: {user_id, reason}
+
     reason = serializers.CharField(max_length=200)
 
 
@@ -181,6 +254,9 @@ class DateOrDateTimeField(serializers.Field):
 
 
 class ScheduleQuerySerializer(HygieneSerializer):
+    # A query string also carries paging parameters, so other names are not refused here.
+    reject_unknown_fields = False
+
     start = DateOrDateTimeField(required=False)
     end = DateOrDateTimeField(required=False)
 
@@ -209,6 +285,12 @@ class RescheduleInputSerializer(HygieneSerializer):
     force = serializers.BooleanField(
         default=False,
         help_text="Place it even outside your availability or on busy time.",
+    )
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Module 3: why it moved; kept in the task's history as the change reason.",
     )
 
 

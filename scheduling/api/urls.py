@@ -20,6 +20,13 @@ urlpatterns = [
     path("schedule/tasks/<str:pk>/complete", views.TaskCompleteApi.as_view(), name="task_complete"),
     path("schedule/tasks/<str:pk>/skip", views.TaskSkipApi.as_view(), name="task_skip"),
     path("tasks/next", views.NextTasksApi.as_view(), name="tasks_next"),
+    # Module 2 and 3's spellings of the two paths above.
+    path("tasks/next/<str:user_id>", views.SeedNextTasksApi.as_view(), name="tasks_next_for_user"),
+    path(
+        "schedule/task/<str:pk>/reschedule",
+        views.TaskRescheduleApi.as_view(),
+        name="task_reschedule_seed",
+    ),
     path("checkins", views.CheckInListCreateApi.as_view(), name="checkins"),
     path("streak", views.StreakApi.as_view(), name="streak"),
 ]

@@ -8,14 +8,19 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.seed_names import check_caller_user_id
 from courses.models import Assessment
 from scheduling import selectors, services
 from scheduling.api.serializers import (
+    SEED_HORIZON_DAYS,
+    SEED_MAX_TASKS,
     CheckInInputSerializer,
     CheckInOutputSerializer,
     CompleteInputSerializer,
     GenerateInputSerializer,
     GenerateOutputSerializer,
+    NextTaskOutputSerializer,
+    NextTasksQuerySerializer,
     ReplanInputSerializer,
     ReplanOutputSerializer,
     RescheduleInputSerializer,
@@ -44,6 +49,9 @@ PAGE_NOT_FOUND = OpenApiResponse(
 CONFLICT = OpenApiResponse(
     SchedulingErrorOutputSerializer, description="A replan of your plan is already running."
 )
+USER_ID_NOT_FOUND = OpenApiResponse(
+    SchedulingErrorOutputSerializer, description="A `user_id` that is not yours."
+)
 AUTH_ERRORS = {401: UNAUTHENTICATED, 403: FORBIDDEN}
 TASK_ERRORS = {400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}
 
@@ -64,10 +72,16 @@ class ScheduleGenerateApi(APIView):
             "pinned blocks stay; the rest moves as little as it can."
         ),
         request=GenerateInputSerializer,
-        responses={200: GenerateOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+        responses={
+            200: GenerateOutputSerializer,
+            409: CONFLICT,
+            400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
     )
     def post(self, request):
-        serializer = GenerateInputSerializer(data=request.data)
+        serializer = GenerateInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         tz = user_zone(request.user)
         start, end = local_window(
@@ -81,10 +95,12 @@ class ScheduleGenerateApi(APIView):
         except services.PlanLocked:
             return _locked_response()
         schedule = list(selectors.schedule_between(request.user, start, end))
+        unscheduled = list(selectors.unscheduled_for(request.user))
         minutes = sum((t.scheduled_end - t.scheduled_start).total_seconds() / 60 for t in schedule)
         body = {
             "schedule": schedule,
-            "unscheduled": list(selectors.unscheduled_for(request.user)),
+            "unscheduled": unscheduled,
+            "unscheduled_tasks": len(unscheduled),
             "total_hours": round(minutes / 60, 2),
             "daily_breakdown": selectors.daily_breakdown(schedule, tz),
             "at_risk": outcome.snapshot.cushions,
@@ -98,10 +114,16 @@ class ScheduleReplanApi(APIView):
     @extend_schema(
         summary="Replan the rolling horizon now",
         request=ReplanInputSerializer,
-        responses={200: ReplanOutputSerializer, 409: CONFLICT, 400: BAD_REQUEST, **AUTH_ERRORS},
+        responses={
+            200: ReplanOutputSerializer,
+            409: CONFLICT,
+            400: BAD_REQUEST,
+            404: USER_ID_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
     )
     def post(self, request):
-        serializer = ReplanInputSerializer(data=request.data)
+        serializer = ReplanInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
         try:
@@ -189,12 +211,27 @@ class ScheduleListApi(generics.ListAPIView):
 
 
 class NextTasksApi(generics.ListAPIView):
-    serializer_class = StudyTaskOutputSerializer
+    """Open tasks by priority. `horizon_days` keeps blocks that start within that many days
+    and work still waiting for a slot (it is due whenever a slot comes); `max_tasks` caps the
+    list. Without them, every open task (the path without a user id keeps its old answer)."""
+
+    serializer_class = NextTaskOutputSerializer
     filter_backends: list = []
+    default_horizon_days: int | None = None
+    default_max_tasks: int | None = None
 
     @extend_schema(
         summary="Your open tasks by priority, each with its reason",
-        responses={200: StudyTaskOutputSerializer(many=True), 404: PAGE_NOT_FOUND, **AUTH_ERRORS},
+        parameters=[
+            OpenApiParameter("horizon_days", int, description="Only blocks within these days."),
+            OpenApiParameter("max_tasks", int, description="At most this many tasks."),
+        ],
+        responses={
+            200: NextTaskOutputSerializer(many=True),
+            400: BAD_REQUEST,
+            404: PAGE_NOT_FOUND,
+            **AUTH_ERRORS,
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -202,7 +239,56 @@ class NextTasksApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return StudyTask.objects.none()
-        return selectors.next_tasks(self.request.user)
+        query = NextTasksQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        horizon_days = query.validated_data.get("horizon_days", self.default_horizon_days)
+        max_tasks = query.validated_data.get("max_tasks", self.default_max_tasks)
+        return selectors.next_tasks(
+            self.request.user, horizon_days=horizon_days, max_tasks=max_tasks
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["topic_names"] = getattr(self, "_topic_names", {})
+        return context
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        tasks = page if page is not None else list(queryset)
+        # One query for the page's topic names, however many tasks it holds.
+        self._topic_names = selectors.first_topic_names(self.request.user, tasks)
+        return page
+
+
+class SeedNextTasksApi(NextTasksApi):
+    """Module 2's path: the user id must be the caller's own (else 404); defaults 7 and 14."""
+
+    default_horizon_days = SEED_HORIZON_DAYS
+    default_max_tasks = SEED_MAX_TASKS
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        check_caller_user_id(request, kwargs.get("user_id"))
+
+    @extend_schema(
+        operation_id="tasks_next_for_user",
+        summary="Module 2: your next tasks (the seed's path; defaults 7 days, 14 tasks)",
+        parameters=[
+            OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+            OpenApiParameter("horizon_days", int, description="Default 7."),
+            OpenApiParameter("max_tasks", int, description="Default 14."),
+        ],
+        responses={
+            200: NextTaskOutputSerializer(many=True),
+            400: BAD_REQUEST,
+            404: OpenApiResponse(
+                SchedulingErrorOutputSerializer, description="Not your user id, or no such page."
+            ),
+            **AUTH_ERRORS,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 TASK_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -249,6 +335,7 @@ class TaskRescheduleApi(_TaskActionApi):
             task=task,
             new_start=serializer.validated_data["new_start_time"],
             force=serializer.validated_data["force"],
+            reason=serializer.validated_data.get("reason", ""),
         )
         return self.task_response(task)
 

@@ -146,11 +146,17 @@ def _outside_availability(*, user, start: datetime, end: datetime, tz) -> bool:
 
 
 def study_task_reschedule(
-    *, task: StudyTask, new_start: datetime, force: bool = False, now: datetime | None = None
+    *,
+    task: StudyTask,
+    new_start: datetime,
+    reason: str = "",
+    force: bool = False,
+    now: datetime | None = None,
 ) -> StudyTask:
     """Move a block by hand; it is pinned there. A clash with another block is refused with
     what it clashes with; so is busy time or time outside the student's availability, unless
-    they force it (Module 3: the student's explicit choice wins over their own settings)."""
+    they force it (Module 3: the student's explicit choice wins over their own settings).
+    The student's `reason` is the history's change reason."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         new_start = timezone.make_aware(new_start, user_zone(task.user))
@@ -197,6 +203,8 @@ def study_task_reschedule(
         task.status = TaskStatus.SCHEDULED
         task.is_pinned = True
         task.unscheduled_reason = ""
+        if reason:
+            task._change_reason = reason  # read by django-simple-history on save
         task.save()
         _send_plan_changed(user_id=task.user_id, diff=PlanDiff(moved=[str(task.pk)]))
         # Other blocks may now be over the daily cap or redundant: let the planner adapt.
