@@ -291,6 +291,7 @@ CELERY_BEAT_SCHEDULE = {
     "mastery-fit-forecast": {
         "task": "mastery.tasks.fit_forecast",
         "schedule": crontab(minute=30, hour=3, day_of_week=1),
+        "options": PERIODIC_OPTIONS,
     },
 }
 
