@@ -152,6 +152,14 @@ class _Reporting(_PlannerState):
                 f"(needs {missing} min, {free_left} min free)",
             )
         shortest = spec.duration_min if not spec.is_splittable else task.min_len
+        if longest_left >= shortest:
+            # A stretch long enough exists, so length is not the reason: what is left of it
+            # after breaks, course-switch gaps and the day's limits is.
+            return (
+                UnscheduledReason.NO_LONG_ENOUGH_SLOT,
+                f"the free time left before {limit} is cut short by breaks, gaps between "
+                f"courses or the daily limits (needs {missing} min more)",
+            )
         return (
             UnscheduledReason.NO_LONG_ENOUGH_SLOT,
             f"no free stretch of {shortest} min before {limit} "

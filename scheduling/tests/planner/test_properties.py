@@ -5,6 +5,7 @@ No database: the planner is plain Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -143,6 +144,17 @@ def plan_requests(draw) -> PlanRequest:
     )
 
 
+def assert_reasons_agree_with_their_numbers(result: PlanResult) -> None:
+    """A "no free stretch of N min" never stands next to a longest free stretch of N or more."""
+    for item in result.unscheduled:
+        found = re.match(
+            r"no free stretch of (\d+) min .*longest free stretch (\d+) min", item.reason
+        )
+        if found:
+            shortest, longest = int(found.group(1)), int(found.group(2))
+            assert longest < shortest, item.reason
+
+
 def assert_accounted(request: PlanRequest, result: PlanResult) -> None:
     """Every task's minutes are either planned or reported as unscheduled."""
     planned = minutes_by_task(result)
@@ -158,6 +170,7 @@ def test_random_plans_and_replans_break_no_hard_rule(request: PlanRequest, data)
     result = plan(request)
     assert validate(request, result) == []
     assert_accounted(request, result)
+    assert_reasons_agree_with_their_numbers(result)
     if not result.blocks:
         return
     # Replan as the service would: previous blocks as hints, one new calendar event.
