@@ -60,3 +60,20 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
     return drf_exception_handler(exc, context)
+
+
+REFUSED_INPUT_DESCRIPTION = (
+    "Refused input: a value in the query string or the body that the API does not accept "
+    "(a NUL byte, a lone surrogate, a number or date out of range); the response names it."
+)
+
+
+def document_refused_input(result, generator, request, public):
+    """drf-spectacular hook: every operation may answer 400, because a query string with a NUL
+    or a lone surrogate is refused before any view runs (accounts.hygiene), list views
+    included."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("400", {"description": REFUSED_INPUT_DESCRIPTION})
+    return result

@@ -357,6 +357,10 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": ["on_track", "short_of_time", "crowded_out"],
         "TaskStatusEnum": "scheduling.models.TaskStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "planner.api.document_refused_input",
+    ],
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 

@@ -130,9 +130,15 @@ def test_a_block_moved_in_the_week_view_is_pinned(page, demo_student):
     )
     log_in(page, DEMO_EMAIL, DEMO_PASSWORD)
     page.goto(f"/plan/tasks/{task.pk}/move?next=/plan/")
-    # 06:00 local is outside the demo's availability, so no other block is there.
+    # 06:00 local is outside the demo's availability, so no other block is there; the move is
+    # refused until the student says to move it anyway.
     target = (timezone.now() + timedelta(days=3)).astimezone(ZoneInfo(demo_student.timezone))
     page.get_by_label("New start (your local time)").fill(target.strftime("%Y-%m-%dT06:00"))
+    page.get_by_role("button", name="Move block").click()
+    assert page.locator(".errorlist").first.is_visible()
+    task.refresh_from_db()
+    assert not task.is_pinned
+    page.get_by_label("Move it anyway, even outside my availability or onto busy time").check()
     page.get_by_role("button", name="Move block").click()
     page.wait_for_url("**/plan/**")
     task.refresh_from_db()
