@@ -62,4 +62,9 @@ def test_ping_does_exactly_one_query(api_client, user, django_assert_num_queries
 def test_ping_is_documented_in_the_schema():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/ping"]["get"]
-    assert set(operation["responses"]) == {"200", "401", "403"}
+    # 400: a query string with a NUL is refused before the view, here as anywhere in the API.
+    assert set(operation["responses"]) == {"200", "400", "401", "403"}
+
+
+def test_ping_refuses_a_query_string_with_a_nul_as_documented(api_client):
+    assert api_client.get("/api/ping?probe=%00").status_code == 400
