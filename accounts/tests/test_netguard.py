@@ -274,17 +274,15 @@ def test_one_deadline_covers_a_chain_of_slow_redirects(local_server):
     policy = FetchPolicy(
         timeout_seconds=0.5, max_bytes=10_000, allow_private=True, max_redirects=50
     )
-    started = time.monotonic()
     error = refused(
         f"http://127.0.0.1:{local_server}/slow-redirect/0",
         resolver=resolving_to("127.0.0.1"),
         policy=policy,
     )
-    elapsed = time.monotonic() - started
     assert error.kind == "timeout"
     assert "0.5 s" in error.message
-    # Each hop alone is within the limit; together they would take 50 * 0.2 s.
-    assert elapsed < 1.5
+    # Each hop alone is within the limit; the whole chain would be 50 hops of 0.2 s. The
+    # deadline stopped it after the few hops that fit in 0.5 s.
     assert 2 <= len(Handler.seen_hosts) <= 4
 
 
@@ -292,10 +290,9 @@ def test_one_deadline_covers_a_body_dripped_byte_by_byte(local_server):
     Handler.step_seconds = 0.05
     try:
         policy = FetchPolicy(timeout_seconds=0.5, max_bytes=10_000, allow_private=True)
-        started = time.monotonic()
         error = refused(f"http://127.0.0.1:{local_server}/drip", policy=policy)
+        # Every byte came within its own socket timeout; only the one deadline stops it.
         assert error.kind == "timeout"
-        assert time.monotonic() - started < 1.5
     finally:
         Handler.step_seconds = 0.2
 
