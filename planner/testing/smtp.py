@@ -27,7 +27,7 @@ class _Collector:
     def __init__(self, mailbox: Mailbox):
         self.mailbox = mailbox
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.mailbox._deliver(message, list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
