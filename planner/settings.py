@@ -194,6 +194,9 @@ ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
+# A reset asked for an address with no account sends nothing: the planner mails only addresses
+# that signed up (and the sign-up verification), never one typed by a stranger.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # One address per student: a change is made by verifying the new address, which then replaces
 # the old one; the old one is told (ACCOUNT_EMAIL_NOTIFICATIONS).
 ACCOUNT_CHANGE_EMAIL = True
