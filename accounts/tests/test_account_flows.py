@@ -2,7 +2,11 @@
 change and the second factor. Mail goes through Django's SMTP backend to a real SMTP server on
 127.0.0.1 (the `smtp` fixture); the tests read the delivered messages and follow their links."""
 
+import base64
+import hashlib
+import hmac
 import re
+import struct
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -426,3 +430,97 @@ def test_a_change_to_an_address_another_student_holds_never_takes_it(client, use
     assert not EmailAddress.objects.filter(
         user=user, email="mallory@example.org", verified=True
     ).exists()
+
+
+# --- the optional second factor (TOTP) with recovery codes ----------------------------------
+# allauth announces a new or removed factor on commit, inside the request (it mails the owner);
+# these tests commit for real so that happens where it does in production.
+mfa_db = pytest.mark.django_db(transaction=True)
+
+
+def totp(secret: str, at: datetime, period: int = 30, digits: int = 6) -> str:
+    """RFC 6238, written out here so the test does not trust the code it checks."""
+    key = base64.b32decode(secret, casefold=True)
+    counter = struct.pack(">Q", int(at.timestamp()) // period)
+    digest = hmac.new(key, counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}d}"
+
+
+def turn_on_totp(client) -> str:
+    # Security settings ask for the password again, whatever the session's age.
+    reauth = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert reauth.status_code == 302
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    # The secret is offered for typing in as well as in the QR code.
+    assert secret in page.content.decode()
+    response = client.post(
+        reverse("mfa_activate_totp"), {"code": totp(secret, datetime.now(tz=UTC))}
+    )
+    assert response.status_code == 302
+    return secret
+
+
+@mfa_db
+def test_totp_turned_on_is_asked_for_at_login_and_audited(client, user, at_start):
+    log_in(client, "ada@example.org")
+    secret = turn_on_totp(client)
+    assert AuditEvent.objects.filter(user=user, action=AuditAction.MFA_ENABLED).count() == 1
+    codes = client.get(reverse("mfa_view_recovery_codes")).context["unused_codes"]
+    assert len(codes) >= 8
+    client.post(reverse("accounts:logout"))
+
+    # The password alone is only the first step.
+    at_start.shift(timedelta(minutes=5))
+    response = log_in(client, "ada@example.org")
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert logged_in_as(client) is None
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert wrong.status_code == 200 and logged_in_as(client) is None
+    response = client.post(
+        reverse("mfa_authenticate"), {"code": totp(secret, datetime.now(tz=UTC))}
+    )
+    assert response.status_code == 302 and logged_in_as(client) == str(user.pk)
+
+
+@mfa_db
+def test_a_recovery_code_logs_in_once(client, user, at_start):
+    log_in(client, "ada@example.org")
+    turn_on_totp(client)
+    code = client.get(reverse("mfa_view_recovery_codes")).context["unused_codes"][0]
+    client.post(reverse("accounts:logout"))
+
+    log_in(client, "ada@example.org")
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    assert logged_in_as(client) == str(user.pk)
+    client.post(reverse("accounts:logout"))
+
+    log_in(client, "ada@example.org")
+    reused = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert reused.status_code == 200 and logged_in_as(client) is None
+
+
+@mfa_db
+def test_totp_turned_off_is_audited_and_login_needs_the_password_only(client, user, at_start):
+    log_in(client, "ada@example.org")
+    turn_on_totp(client)
+    response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(user=user, action=AuditAction.MFA_DISABLED).count() == 1
+    client.post(reverse("accounts:logout"))
+    log_in(client, "ada@example.org")
+    assert logged_in_as(client) == str(user.pk)
+
+
+def test_turning_on_totp_needs_the_password_again(client, user):
+    # A session alone (say, a borrowed laptop) cannot add a second factor to lock the owner out.
+    log_in(client, "ada@example.org")
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    wrong = client.post(reverse("account_reauthenticate"), {"password": "not-it"})
+    assert wrong.status_code == 200
+    assert client.get(reverse("mfa_activate_totp")).status_code == 302
