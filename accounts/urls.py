@@ -4,7 +4,7 @@ other names templates and tests use, and the paths of the earlier hand-written p
 their allauth counterparts."""
 
 from allauth.account import views as allauth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
 from accounts import views
@@ -31,7 +31,7 @@ urlpatterns = [
     # Links from the earlier reset mails: their tokens no longer apply, so ask for a new one.
     path(
         "password/reset/<uidb64>/<token>/",
-        RedirectView.as_view(pattern_name="account_reset_password"),
+        RedirectView.as_view(url=reverse_lazy("account_reset_password")),
         name="password_reset_confirm",
     ),
     path(

@@ -97,7 +97,7 @@ def test_login_page_and_dashboard_redirect(client, db):
     assert response.url.startswith("/accounts/login/")
     login = client.get(response.url)
     assert login.status_code == 200
-    assert b'name="username"' in login.content or b'name="email"' in login.content
+    assert b'name="login"' in login.content
 
 
 def test_admin_shows_history_for_demo_data(admin_client):
