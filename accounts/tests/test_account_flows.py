@@ -170,6 +170,20 @@ def test_signup_with_a_taken_address_rejects_a_weak_password_the_same_way(client
     assert smtp.messages == []
 
 
+def test_a_signup_that_loses_the_race_for_an_address_answers_as_for_a_taken_one(
+    client, user, smtp, monkeypatch
+):
+    from allauth.account.internal.flows import manage_email
+
+    # As if the other sign-up committed between the form's check and the save.
+    monkeypatch.setattr(manage_email, "email_already_exists", lambda email, **kw: (email, False))
+    response = signup(client, "ada@example.org")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.filter(email__iexact="ada@example.org").count() == 1
+    assert logged_in_as(client) is None
+
+
 def test_notices_to_a_taken_address_are_rate_limited(client, user, smtp):
     for _ in range(3):
         assert signup(client, "ada@example.org").status_code == 302
