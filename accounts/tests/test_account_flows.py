@@ -96,6 +96,7 @@ def test_signup_creates_an_unverified_student_and_mails_a_verification_link(clie
     (message,) = smtp.messages
     assert smtp.recipients[0] == ["grace@example.org"]
     assert message["Subject"].startswith("[Study Planner]")
+    assert Mailbox.text(message).startswith("Hello from the Study Planner!")
     link = verification_link(smtp, "grace@example.org")
 
     # Until the link is followed, the password alone does not let the student in.

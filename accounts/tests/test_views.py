@@ -538,6 +538,9 @@ def test_nav_links_to_account_pages(logged_in_client):
     html = logged_in_client.get(reverse("accounts:profile")).content.decode()
     for name in ["accounts:preferences", "accounts:profile", "accounts:api_tokens"]:
         assert f'href="{reverse(name)}"' in html
+    # The profile leads to the email, password and second-factor pages.
+    for name in ["account_email", "account_change_password", "mfa_index"]:
+        assert f'href="{reverse(name)}"' in html, name
 
 
 def test_inverted_day_bounds_blame_the_field_not_every_range(logged_in_client, user):
