@@ -21,7 +21,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -58,6 +59,8 @@ GENERATION_KEY = "dashboard:generation:{user_id}"
 # After a failed cache call, how long the dashboard leaves the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
 PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}"
+# An argument the caller did not give (None is a real value: no onboarding row).
+NOT_READ = object()
 
 
 @dataclass
@@ -185,17 +188,17 @@ def focus_task_of(tasks: list[StudyTask], now: datetime) -> StudyTask | None:
     return upcoming[0] if upcoming else None
 
 
-def _planned_minutes_by_assessment(user, assessment_ids: list) -> dict[str, int]:
-    """Minutes of study placed for each assessment (one query for the whole list)."""
+def _planned_minutes(user) -> Subquery:
+    """Minutes of study placed for the outer assessment, as a subquery of its row."""
     tasks = (
         StudyTask.objects.for_user(user)
-        .filter(assessment_id__in=assessment_ids, status__in=PLANNED_STATUSES)
-        .values_list("assessment_id", "estimated_duration_min")
+        .filter(assessment_id=OuterRef("pk"), status__in=PLANNED_STATUSES)
+        .order_by()
+        .values("assessment_id")
+        .annotate(minutes=Sum("estimated_duration_min"))
+        .values("minutes")
     )
-    minutes: dict[str, int] = defaultdict(int)
-    for assessment_id, duration in tasks:
-        minutes[str(assessment_id)] += duration
-    return minutes
+    return Subquery(tasks, output_field=IntegerField())
 
 
 def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
@@ -206,10 +209,12 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
         Assessment.objects.for_user(user)
         .upcoming(now)
         .select_related("course")
-        .annotate(topic_count=Count("assessment_topics"))
+        .annotate(
+            topic_count=Count("assessment_topics"),
+            planned_min=Coalesce(_planned_minutes(user), 0),
+        )
     )
     shown = list(upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN])
-    planned = _planned_minutes_by_assessment(user, [a.pk for a in shown])
     for assessment in shown:
         key = str(assessment.pk)
         ready, cushion = readiness.get(key, {}), cushions.get(key, {})
@@ -223,7 +228,7 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
         low_readiness = row.p_ready_planned is not None and row.p_ready_planned < READINESS_AT_RISK
         # "On track" means study is planned for it; with none, and no readiness to show for
         # it, it is not on track whatever the cushion says.
-        row.has_planned_study = planned.get(key, 0) > 0
+        row.has_planned_study = assessment.planned_min > 0
         has_no_readiness = row.p_ready_percent == 0 or (
             row.p_ready_percent is None and assessment.topic_count == 0
         )
@@ -272,32 +277,64 @@ def _local_day(user, now: datetime | None):
 
 
 def today_board_for(
-    user, *, now: datetime, tz, today: date, has_courses: bool, has_plan: bool
+    user,
+    *,
+    now: datetime,
+    tz,
+    today: date,
+    has_courses: bool,
+    has_plan: bool,
+    setup: OnboardingProgress | object | None = NOT_READ,
 ) -> TodayBoard:
+    """`setup` is the onboarding row when the caller already read it (the home page does)."""
     day_start, day_end = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
-    today_tasks = list(selectors.schedule_between(user, day_start, day_end))
-    in_progress = list(selectors.tasks_for(user).filter(status=TaskStatus.IN_PROGRESS))
+    # One query: today's blocks, any block still running (started yesterday evening, say) and
+    # the next block of the whole plan, in case nothing is left today.
+    next_block = (
+        StudyTask.objects.for_user(user)
+        .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
+        .order_by("scheduled_start", "id")
+        .values("pk")[:1]
+    )
+    rows = list(
+        selectors.tasks_for(user)
+        .filter(
+            Q(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
+            | Q(status=TaskStatus.IN_PROGRESS)
+            | Q(pk__in=Subquery(next_block))
+        )
+        .order_by("scheduled_start", "id")
+    )
+    today_tasks = [
+        task
+        for task in rows
+        if task.scheduled_start is not None
+        and task.scheduled_start < day_end
+        and task.scheduled_end > day_start
+    ]
     # A block started yesterday evening and still running belongs on today's dashboard too.
-    for task in in_progress:
-        if all(task.pk != other.pk for other in today_tasks):
+    for task in rows:
+        if task.status == TaskStatus.IN_PROGRESS and all(task.pk != t.pk for t in today_tasks):
             today_tasks.insert(0, task)
     preferences = preferences_get_current(user=user)
     focus = focus_task_of(today_tasks, now)
     if focus is None:
         # Nothing left today: show the next block of the plan, so the plan is never hidden.
-        focus = (
-            selectors.tasks_for(user)
-            .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
-            .order_by("scheduled_start", "id")
-            .first()
-        )
+        upcoming = [
+            task
+            for task in rows
+            if task.status == TaskStatus.SCHEDULED
+            and task.scheduled_start is not None
+            and task.scheduled_start >= now
+        ]
+        focus = min(upcoming, key=lambda task: (task.scheduled_start, task.pk), default=None)
     return TodayBoard(
         today=today,
         tz_name=tz.key,
         today_tasks=today_tasks,
         focus_task=focus,
         checkin=DailyCheckIn.objects.for_user(user).filter(date=today).first(),
-        setup=OnboardingProgress.objects.for_user(user).first(),
+        setup=OnboardingProgress.objects.for_user(user).first() if setup is NOT_READ else setup,
         has_courses=has_courses,
         has_plan=has_plan,
         block_length_min=preferences.preferred_block_length_min,
@@ -306,17 +343,26 @@ def today_board_for(
     )
 
 
-def panel_data_for(user, *, now: datetime, tz, today: date) -> PanelData:
-    reviews = quiz_selectors.reviews_due(user=user, on_date=today)
+def panel_data_for(
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+) -> PanelData:
+    # The first rows and the total in one query: the count is a window over the whole list.
+    reviews = list(
+        quiz_selectors.reviews_due(user=user, on_date=today).annotate(
+            due_total=Window(Count("pk"))
+        )[:REVIEWS_SHOWN]
+    )
     snapshot = selectors.snapshot_for(user)
     return PanelData(
         today=today,
         deadlines=deadlines_for(user, now, snapshot),
-        reviews=list(reviews[:REVIEWS_SHOWN]),
-        reviews_due_count=reviews.count(),
+        reviews=reviews,
+        reviews_due_count=reviews[0].due_total if reviews else 0,
         streak=selectors.streak_for(user, now=now),
         week=week_by_course(user, today=today, tz=tz),
-        has_courses=Course.objects.for_user(user).exists(),
+        has_courses=(
+            Course.objects.for_user(user).exists() if has_courses is None else has_courses
+        ),
         has_plan=snapshot is not None,
     )
 
@@ -338,23 +384,35 @@ def dashboard_for(user, *, now: datetime | None = None) -> Dashboard:
 
 
 def dashboard_page_for(
-    user, *, now: datetime | None = None, with_panels: bool = True
+    user,
+    *,
+    now: datetime | None = None,
+    with_panels: bool = True,
+    setup: OnboardingProgress | object | None = NOT_READ,
+    has_courses: bool | None = None,
 ) -> DashboardPage:
     """The dashboard page: the live Today board, and the panels from the cache when warm.
 
     Without panels (an htmx update of the Today panel alone) only the two facts the Today
-    panel needs are read.
+    panel needs are read. `setup` is the onboarding row when the caller already read it.
     """
     now, tz, today = _local_day(user, now)
     if with_panels:
-        panels = dashboard_panels_for(user, now=now, tz=tz, today=today)
+        panels = dashboard_panels_for(user, now=now, tz=tz, today=today, has_courses=has_courses)
         has_courses, has_plan = panels.has_courses, panels.has_plan
     else:
         panels = None
-        has_courses = Course.objects.for_user(user).exists()
+        if has_courses is None:
+            has_courses = Course.objects.for_user(user).exists()
         has_plan = PlanSnapshot.objects.for_user(user).exists()
     board = today_board_for(
-        user, now=now, tz=tz, today=today, has_courses=has_courses, has_plan=has_plan
+        user,
+        now=now,
+        tz=tz,
+        today=today,
+        has_courses=has_courses,
+        has_plan=has_plan,
+        setup=setup,
     )
     return DashboardPage(board=board, panels=panels)
 
@@ -362,8 +420,10 @@ def dashboard_page_for(
 # --- Panel cache --------------------------------------------------------------------------------
 
 
-def _render_panels(user, *, now: datetime, tz, today: date) -> tuple[Panels, datetime | None]:
-    data = panel_data_for(user, now=now, tz=tz, today=today)
+def _render_panels(
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+) -> tuple[Panels, datetime | None]:
+    data = panel_data_for(user, now=now, tz=tz, today=today, has_courses=has_courses)
     # Rendered in the student's zone whatever zone is active, since the key names that zone.
     with timezone.override(tz):
         html = {
@@ -374,12 +434,16 @@ def _render_panels(user, *, now: datetime, tz, today: date) -> tuple[Panels, dat
     return panels, data.expires_at
 
 
-def dashboard_panels_for(user, *, now: datetime, tz, today: date) -> Panels:
+def dashboard_panels_for(
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+) -> Panels:
+    """`has_courses` is given when the caller already knows it, to spare a query."""
+    render = {"now": now, "tz": tz, "today": today, "has_courses": has_courses}
     if not settings.DASHBOARD_CACHE_ENABLED:
-        return _render_panels(user, now=now, tz=tz, today=today)[0]
+        return _render_panels(user, **render)[0]
     generation = _generation(user.pk)
     if generation is None:
-        return _render_panels(user, now=now, tz=tz, today=today)[0]
+        return _render_panels(user, **render)[0]
     key = PANELS_KEY.format(
         version=PANELS_CACHE_VERSION,
         user_id=user.pk,
@@ -399,7 +463,7 @@ def dashboard_panels_for(user, *, now: datetime, tz, today: date) -> Panels:
             has_courses=cached["has_courses"],
             has_plan=cached["has_plan"],
         )
-    panels, expires_at = _render_panels(user, now=now, tz=tz, today=today)
+    panels, expires_at = _render_panels(user, **render)
     timeout = settings.DASHBOARD_CACHE_SECONDS
     if expires_at is not None:
         timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))

@@ -21,7 +21,7 @@ from courses import services as course_services
 from courses.models import Course, Topic
 from integrations.selectors import integration_status
 from journey import course_overview, exports, onboarding
-from journey.dashboard import dashboard_page_for
+from journey.dashboard import NOT_READ, dashboard_page_for
 from journey.forms import (
     AccountDeleteForm,
     CheckInForm,
@@ -51,8 +51,10 @@ def _with_errors_status(form) -> int:
 # --- Dashboard --------------------------------------------------------------------------------
 
 
-def dashboard_context(user, *, with_panels: bool = True, **extra) -> dict:
-    page = dashboard_page_for(user, with_panels=with_panels)
+def dashboard_context(
+    user, *, with_panels: bool = True, setup=NOT_READ, has_courses: bool | None = None, **extra
+) -> dict:
+    page = dashboard_page_for(user, with_panels=with_panels, setup=setup, has_courses=has_courses)
     board = page.board
     return {
         "board": board,
@@ -87,17 +89,20 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         user = request.user
-        is_new = (
-            onboarding.onboarding_find(user=user) is None
-            and not Course.objects.for_user(user).exists()
-        )
-        if is_new:
+        # Read once here and handed to the dashboard, which shows the setup banner from it.
+        self.setup = onboarding.onboarding_find(user=user)
+        self.has_courses = None
+        if self.setup is None:
+            self.has_courses = Course.objects.for_user(user).exists()
+        if self.setup is None and not self.has_courses:
             return redirect("journey:onboarding")
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(dashboard_context(self.request.user))
+        context.update(
+            dashboard_context(self.request.user, setup=self.setup, has_courses=self.has_courses)
+        )
         return context
 
 

@@ -24,7 +24,7 @@ from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
 from mastery.evidence_selectors import EvidenceSummary
 from mastery.forms import AnswerForm, GradeTargetForm, ScoreRecordForm, SelfRatingForm
-from mastery.grades import grade_plan_for, grade_target_set
+from mastery.grades import grade_plan_for, grade_plans_for, grade_target_set
 from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, QuizKind, Trend
 from mastery.services import assessment_score_record
 
@@ -347,10 +347,9 @@ class GradesIndexView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context["plans"] = [
-            grade_plan_for(user=user, course=course)
-            for course in Course.objects.for_user(user).active()
-        ]
+        context["plans"] = grade_plans_for(
+            user=user, courses=Course.objects.for_user(user).active()
+        )
         return context
 
 
