@@ -367,7 +367,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         )
         context["mastery_chart"] = charts.line_chart_svg(
             [charts.Series(course.code, points) for course, points in data.mastery_series],
-            title="Mean topic mastery per course over time",
+            title=f"Mean topic mastery per course, last {stats.WEEKS_SHOWN} weeks",
             unit="mastery",
             y_max=100,
             empty="No mastery evidence yet: take a quiz or record a grade.",
