@@ -52,14 +52,24 @@ def _with_errors_status(form) -> int:
 
 
 def dashboard_context(
-    user, *, with_panels: bool = True, setup=NOT_READ, has_courses: bool | None = None, **extra
+    user, *, with_panels: bool = True, setup=NOT_READ, courses: list | None = None, **extra
 ) -> dict:
-    page = dashboard_page_for(user, with_panels=with_panels, setup=setup, has_courses=has_courses)
+    """`courses` is every course of the student when the caller already read them."""
+    page = dashboard_page_for(
+        user,
+        with_panels=with_panels,
+        setup=setup,
+        has_courses=None if courses is None else bool(courses),
+    )
     board = page.board
     return {
         "board": board,
         "panels": page.panels,
-        "courses": Course.objects.for_user(user).active(),
+        "courses": (
+            Course.objects.for_user(user).active()
+            if courses is None
+            else [course for course in courses if not course.is_archived]
+        ),
         "complete_form": CompleteForm(),
         "skip_form": SkipForm(),
         "checkin_form": extra.pop("checkin_form", None) or _checkin_form_for(board.checkin),
@@ -91,18 +101,16 @@ class HomeView(LoginRequiredMixin, TemplateView):
         user = request.user
         # Read once here and handed to the dashboard, which shows the setup banner from it.
         self.setup = onboarding.onboarding_find(user=user)
-        self.has_courses = None
-        if self.setup is None:
-            self.has_courses = Course.objects.for_user(user).exists()
-        if self.setup is None and not self.has_courses:
+        # Every course, archived too: "has courses" and the list of active ones both come
+        # from this one read.
+        self.courses = list(Course.objects.for_user(user))
+        if self.setup is None and not self.courses:
             return redirect("journey:onboarding")
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            dashboard_context(self.request.user, setup=self.setup, has_courses=self.has_courses)
-        )
+        context.update(dashboard_context(self.request.user, setup=self.setup, courses=self.courses))
         return context
 
 
