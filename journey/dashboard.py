@@ -21,8 +21,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -33,6 +32,7 @@ from journey.models import OnboardingProgress
 from mastery import quiz_selectors
 from mastery.models import MasteryRecord
 from scheduling import rules, selectors
+from scheduling.figures import PLANNED_STATUSES, Figures, figures_for
 from scheduling.models import DailyCheckIn, PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import minutes_between
 from scheduling.work import local_midnight, user_zone
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 # Enough rows to see what is coming without turning the dashboard into a list page.
 DEADLINES_SHOWN = 6
 REVIEWS_SHOWN = 6
-# Below this P(ready) an exam is flagged even when the plan has time to spare for it.
-READINESS_AT_RISK = 0.6
-# The blocks the plan counts as this week's planned study (skipped and missed are not).
-PLANNED_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
 # The cached panels, each rendered from its own include with the panel data as `board`.
 PANEL_TEMPLATES = {
     "deadlines": "journey/includes/_deadlines.html",
@@ -122,6 +118,8 @@ class PanelData:
     deadlines: list[Deadline]
     reviews: list[MasteryRecord]
     reviews_due_count: int
+    at_risk_count: int
+    minutes_done_week: int
     streak: rules.Streak
     week: list[CourseWeek]
     has_courses: bool
@@ -148,6 +146,8 @@ class Dashboard(TodayBoard):
     deadlines: list[Deadline] = field(default_factory=list)
     reviews: list[MasteryRecord] = field(default_factory=list)
     reviews_due_count: int = 0
+    at_risk_count: int = 0
+    minutes_done_week: int = 0
     streak: rules.Streak | None = None
     week: list[CourseWeek] = field(default_factory=list)
 
@@ -188,58 +188,26 @@ def focus_task_of(tasks: list[StudyTask], now: datetime) -> StudyTask | None:
     return upcoming[0] if upcoming else None
 
 
-def _planned_minutes(user) -> Subquery:
-    """Minutes of study placed for the outer assessment, as a subquery of its row."""
-    tasks = (
-        StudyTask.objects.for_user(user)
-        .filter(assessment_id=OuterRef("pk"), status__in=PLANNED_STATUSES)
-        .order_by()
-        .values("assessment_id")
-        .annotate(minutes=Sum("estimated_duration_min"))
-        .values("minutes")
-    )
-    return Subquery(tasks, output_field=IntegerField())
-
-
-def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
-    readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
-    cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
+def deadlines_for(figures: Figures) -> list[Deadline]:
+    """The first upcoming assessments, with the risk verdict the other pages show too."""
     rows = []
-    upcoming = (
-        Assessment.objects.for_user(user)
-        .upcoming(now)
-        .select_related("course")
-        .annotate(
-            topic_count=Count("assessment_topics"),
-            planned_min=Coalesce(_planned_minutes(user), 0),
-        )
-    )
-    shown = list(upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN])
-    for assessment in shown:
-        key = str(assessment.pk)
-        ready, cushion = readiness.get(key, {}), cushions.get(key, {})
+    for risk in figures.upcoming[:DEADLINES_SHOWN]:
+        cushion = risk.cushion
         row = Deadline(
-            assessment=assessment,
-            p_ready_now=ready.get("p_ready_now"),
-            p_ready_planned=ready.get("p_ready_planned"),
+            assessment=risk.assessment,
+            p_ready_now=risk.p_ready_now,
+            p_ready_planned=risk.p_ready_planned,
+            is_at_risk=risk.is_at_risk,
+            has_planned_study=risk.has_planned_study,
             summary=cushion.get("summary", ""),
             suggestions=list(cushion.get("suggestions", [])),
         )
-        low_readiness = row.p_ready_planned is not None and row.p_ready_planned < READINESS_AT_RISK
-        # "On track" means study is planned for it; with none, and no readiness to show for
-        # it, it is not on track whatever the cushion says.
-        row.has_planned_study = assessment.planned_min > 0
-        has_no_readiness = row.p_ready_percent == 0 or (
-            row.p_ready_percent is None and assessment.topic_count == 0
-        )
-        is_unplanned = not row.has_planned_study and has_no_readiness
-        row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness or is_unplanned
-        if is_unplanned and not row.summary:
+        if risk.is_unplanned and not row.summary:
             row.summary = (
                 "No study is planned for it yet: add its topics, check its weight, or add "
                 "free time before the due date."
             )
-        elif low_readiness and not row.summary:
+        elif risk.is_low_readiness and not row.summary:
             row.summary = (
                 f"Predicted readiness is {row.p_ready_percent}%: practise its weakest topics "
                 "or add study time before the due date."
@@ -248,25 +216,56 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
     return rows
 
 
-def week_by_course(user, *, today: date, tz) -> list[CourseWeek]:
-    """This local week's planned and done minutes per course (Monday to Sunday)."""
+def _week_bounds(today: date, tz) -> tuple[datetime, datetime]:
     first = selectors.week_start_for(today)
-    start, end = local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
-    rows: dict = {}
-    tasks = (
-        selectors.schedule_between(user, start, end)
-        .filter(status__in=PLANNED_STATUSES)
-        .select_related("course")
+    return local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
+
+
+def board_rows(user, *, now: datetime, tz, today: date) -> list[StudyTask]:
+    """Every block the dashboard shows, in one query: this local week's (today's among them),
+    any block still running and the next block of the whole plan."""
+    start, end = _week_bounds(today, tz)
+    next_block = (
+        StudyTask.objects.for_user(user)
+        .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
+        .order_by("scheduled_start", "id")
+        .values("pk")[:1]
     )
+    return list(
+        selectors.tasks_for(user)
+        .filter(
+            Q(scheduled_start__lt=end, scheduled_end__gt=start)
+            | Q(status=TaskStatus.IN_PROGRESS)
+            | Q(pk__in=Subquery(next_block))
+        )
+        .order_by("scheduled_start", "id")
+    )
+
+
+def _overlaps(task: StudyTask, start: datetime, end: datetime) -> bool:
+    return (
+        task.scheduled_start is not None
+        and task.scheduled_end is not None
+        and task.scheduled_start < end
+        and task.scheduled_end > start
+    )
+
+
+def week_by_course(rows: list[StudyTask], *, today: date, tz) -> list[CourseWeek]:
+    """This local week's planned and done block minutes per course (Monday to Sunday)."""
+    start, end = _week_bounds(today, tz)
+    courses: dict = {}
     per_course: dict = defaultdict(lambda: [0, 0])
-    for task in tasks:
-        rows.setdefault(task.course_id, task.course)
+    for task in rows:
+        if task.status not in PLANNED_STATUSES or not _overlaps(task, start, end):
+            continue
+        courses.setdefault(task.course_id, task.course)
         per_course[task.course_id][0] += minutes_between(task.scheduled_start, task.scheduled_end)
         if task.status == TaskStatus.COMPLETED:
             per_course[task.course_id][1] += minutes_between(task.actual_start, task.actual_end)
     return [
         CourseWeek(course=course, planned_min=per_course[pk][0], done_min=per_course[pk][1])
-        for pk, course in sorted(rows.items(), key=lambda item: item[1].code)
+        for pk, course in sorted(courses.items(), key=lambda item: item[1].code)
     ]
 
 
@@ -285,33 +284,14 @@ def today_board_for(
     has_courses: bool,
     has_plan: bool,
     setup: OnboardingProgress | object | None = NOT_READ,
+    rows: list[StudyTask] | None = None,
 ) -> TodayBoard:
-    """`setup` is the onboarding row when the caller already read it (the home page does)."""
+    """`setup` is the onboarding row when the caller already read it (the home page does);
+    `rows` are the blocks from `board_rows` when the caller already read them."""
     day_start, day_end = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
-    # One query: today's blocks, any block still running (started yesterday evening, say) and
-    # the next block of the whole plan, in case nothing is left today.
-    next_block = (
-        StudyTask.objects.for_user(user)
-        .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
-        .order_by("scheduled_start", "id")
-        .values("pk")[:1]
-    )
-    rows = list(
-        selectors.tasks_for(user)
-        .filter(
-            Q(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
-            | Q(status=TaskStatus.IN_PROGRESS)
-            | Q(pk__in=Subquery(next_block))
-        )
-        .order_by("scheduled_start", "id")
-    )
-    today_tasks = [
-        task
-        for task in rows
-        if task.scheduled_start is not None
-        and task.scheduled_start < day_end
-        and task.scheduled_end > day_start
-    ]
+    if rows is None:
+        rows = board_rows(user, now=now, tz=tz, today=today)
+    today_tasks = [task for task in rows if _overlaps(task, day_start, day_end)]
     # A block started yesterday evening and still running belongs on today's dashboard too.
     for task in rows:
         if task.status == TaskStatus.IN_PROGRESS and all(task.pk != t.pk for t in today_tasks):
@@ -344,40 +324,53 @@ def today_board_for(
 
 
 def panel_data_for(
-    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+    user,
+    *,
+    now: datetime,
+    tz,
+    today: date,
+    has_courses: bool | None = None,
+    rows: list[StudyTask] | None = None,
 ) -> PanelData:
-    # The first rows and the total in one query: the count is a window over the whole list.
-    reviews = list(
-        quiz_selectors.reviews_due(user=user, on_date=today).annotate(
-            due_total=Window(Count("pk"))
-        )[:REVIEWS_SHOWN]
-    )
-    snapshot = selectors.snapshot_for(user)
+    figures = figures_for(user, now=now)
+    if rows is None:
+        rows = board_rows(user, now=now, tz=tz, today=today)
     return PanelData(
         today=today,
-        deadlines=deadlines_for(user, now, snapshot),
-        reviews=reviews,
-        reviews_due_count=reviews[0].due_total if reviews else 0,
+        deadlines=deadlines_for(figures),
+        reviews=list(quiz_selectors.reviews_due(user=user, on_date=today)[:REVIEWS_SHOWN]),
+        reviews_due_count=figures.reviews_due,
+        at_risk_count=figures.at_risk_count,
+        minutes_done_week=figures.minutes_done_week,
         streak=selectors.streak_for(user, now=now),
-        week=week_by_course(user, today=today, tz=tz),
+        week=week_by_course(rows, today=today, tz=tz),
         has_courses=(
             Course.objects.for_user(user).exists() if has_courses is None else has_courses
         ),
-        has_plan=snapshot is not None,
+        has_plan=figures.snapshot is not None,
     )
 
 
 def dashboard_for(user, *, now: datetime | None = None) -> Dashboard:
     now, tz, today = _local_day(user, now)
-    data = panel_data_for(user, now=now, tz=tz, today=today)
+    rows = board_rows(user, now=now, tz=tz, today=today)
+    data = panel_data_for(user, now=now, tz=tz, today=today, rows=rows)
     board = today_board_for(
-        user, now=now, tz=tz, today=today, has_courses=data.has_courses, has_plan=data.has_plan
+        user,
+        now=now,
+        tz=tz,
+        today=today,
+        has_courses=data.has_courses,
+        has_plan=data.has_plan,
+        rows=rows,
     )
     return Dashboard(
         **{name: getattr(board, name) for name in TodayBoard.__dataclass_fields__},
         deadlines=data.deadlines,
         reviews=data.reviews,
         reviews_due_count=data.reviews_due_count,
+        at_risk_count=data.at_risk_count,
+        minutes_done_week=data.minutes_done_week,
         streak=data.streak,
         week=data.week,
     )
@@ -397,8 +390,11 @@ def dashboard_page_for(
     panel needs are read. `setup` is the onboarding row when the caller already read it.
     """
     now, tz, today = _local_day(user, now)
+    rows = board_rows(user, now=now, tz=tz, today=today)
     if with_panels:
-        panels = dashboard_panels_for(user, now=now, tz=tz, today=today, has_courses=has_courses)
+        panels = dashboard_panels_for(
+            user, now=now, tz=tz, today=today, has_courses=has_courses, rows=rows
+        )
         has_courses, has_plan = panels.has_courses, panels.has_plan
     else:
         panels = None
@@ -413,6 +409,7 @@ def dashboard_page_for(
         has_courses=has_courses,
         has_plan=has_plan,
         setup=setup,
+        rows=rows,
     )
     return DashboardPage(board=board, panels=panels)
 
@@ -421,9 +418,9 @@ def dashboard_page_for(
 
 
 def _render_panels(
-    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None, rows=None
 ) -> tuple[Panels, datetime | None]:
-    data = panel_data_for(user, now=now, tz=tz, today=today, has_courses=has_courses)
+    data = panel_data_for(user, now=now, tz=tz, today=today, has_courses=has_courses, rows=rows)
     # Rendered in the student's zone whatever zone is active, since the key names that zone.
     with timezone.override(tz):
         html = {
@@ -435,10 +432,11 @@ def _render_panels(
 
 
 def dashboard_panels_for(
-    user, *, now: datetime, tz, today: date, has_courses: bool | None = None
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None, rows=None
 ) -> Panels:
-    """`has_courses` is given when the caller already knows it, to spare a query."""
-    render = {"now": now, "tz": tz, "today": today, "has_courses": has_courses}
+    """`has_courses` and the blocks (`board_rows`) are given when the caller already read
+    them, to spare their queries."""
+    render = {"now": now, "tz": tz, "today": today, "has_courses": has_courses, "rows": rows}
     if not settings.DASHBOARD_CACHE_ENABLED:
         return _render_panels(user, **render)[0]
     generation = _generation(user.pk)
