@@ -376,6 +376,8 @@ def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
 
 
 def mastery_recompute_user(*, user) -> list[str]:
-    """Backfill: fold every topic of the user (the command and the admin action use this)."""
-    topic_ids = Topic.objects.for_user(user).values_list("pk", flat=True)
-    return mastery_recompute_topics(user=user, topic_ids=topic_ids)
+    """Backfill: fold every topic of the user (the command and the admin action use this),
+    in bulk: a fixed number of queries whatever the number of records."""
+    from mastery.services.bulk import mastery_recompute_bulk  # bulk builds on this module
+
+    return mastery_recompute_bulk(user=user)
