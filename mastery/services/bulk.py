@@ -32,7 +32,6 @@ from mastery.selectors import record_observation, with_assessment_map
 from mastery.services.recompute import (
     TRANSIENT_ERRORS,
     _moved_snapshot,
-    _observation_identity,
     _observation_row,
     _shortest_interval,
     _state_columns,
@@ -59,22 +58,47 @@ STATE_FIELDS = (
 )
 
 
-def _may_inform(record: PerformanceRecord, topic_key: str) -> bool:
-    """The cheap pre-filter of `topic_evidence`: a breakdown naming the topic, or no breakdown
-    and an assessment (record_observation then decides from the assessment's topic map)."""
-    if record.topic_breakdown:
-        return topic_key in record.topic_breakdown
-    return record.assessment_id is not None
+# The columns `_observation_identity` compares, in its order.
+IDENTITY_FIELDS = (
+    "sequence",
+    "performance_record_id",
+    "observed_at",
+    "kind",
+    "score_percent",
+    "question_count",
+    "alpha",
+    "mastery_before",
+    "mastery_after",
+    "confidence_after",
+    "trend_after",
+)
 
 
-def _first_change(existing: list[MasteryObservation], rows: list[MasteryObservation]) -> int:
+def _step_identity(*, record, sequence, observation, before, after) -> tuple:
+    """What `_observation_identity` gives for the row `_observation_row` would build."""
+    return (
+        sequence,
+        record.pk,
+        observation.observed_at,
+        observation.kind,
+        observation.score_percent,
+        observation.question_count,
+        after.last_alpha,
+        None if before is None else before.mastery_score,
+        after.mastery_score,
+        after.confidence_interval,
+        after.trend,
+    )
+
+
+def _first_change(existing: list[tuple], wanted: list[tuple]) -> int:
     return next(
         (
             index
-            for index, (old, new) in enumerate(zip(existing, rows, strict=False))
-            if _observation_identity(old) != _observation_identity(new)
+            for index, (old, new) in enumerate(zip(existing, wanted, strict=False))
+            if old != new
         ),
-        min(len(existing), len(rows)),
+        min(len(existing), len(wanted)),
     )
 
 
@@ -105,34 +129,31 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
         zone = user_zone(user)
         min_interval_days = _shortest_interval(user)
         course_ids = {topic.course_id for topic in topics}
-        records_by_course: dict = defaultdict(list)
+        # One pass over the records, in fold order, files each under the topics it may inform,
+        # so every topic's list is already in fold order.
+        candidates: dict = defaultdict(list)
         records = with_assessment_map(
             PerformanceRecord.objects.for_user(user)
             .filter(course_id__in=course_ids)
             .order_by("completed_at", "created_at", "id")
         )
         for record in records:
-            records_by_course[record.course_id].append(record)
+            if record.topic_breakdown:
+                keys = record.topic_breakdown.keys()
+            elif record.assessment is not None:
+                keys = {str(link.topic_id) for link in record.assessment.assessment_topics.all()}
+            else:
+                continue
+            for key in keys:
+                candidates[(record.course_id, str(key))].append(record)
+        # The stored history as plain tuples (pk, identity): no model instances to build.
         history: dict = defaultdict(list)
-        for step in (
+        for pk, topic_id, *identity in (
             MasteryObservation.objects.filter(user=user, topic__in=topics)
             .order_by("topic_id", "sequence")
-            .only(
-                "topic_id",
-                "sequence",
-                "performance_record_id",
-                "observed_at",
-                "kind",
-                "score_percent",
-                "question_count",
-                "alpha",
-                "mastery_before",
-                "mastery_after",
-                "confidence_after",
-                "trend_after",
-            )
+            .values_list("pk", "topic_id", *IDENTITY_FIELDS)
         ):
-            history[step.topic_id].append(step)
+            history[topic_id].append((pk, tuple(identity)))
         stored = {
             row.topic_id: row for row in MasteryRecord.objects.filter(user=user, topic__in=topics)
         }
@@ -149,9 +170,8 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                 topic_key = str(topic.pk)
                 steps = [
                     (record, observation)
-                    for record in records_by_course[topic.course_id]
-                    if _may_inform(record, topic_key)
-                    and (observation := record_observation(record, topic=topic, zone=zone))
+                    for record in candidates[(topic.course_id, topic_key)]
+                    if (observation := record_observation(record, topic=topic, zone=zone))
                     is not None
                 ]
                 states = engine.replay(
@@ -169,7 +189,21 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                 )
                 logger.exception("mastery fold failed for one topic; skipped")
                 continue
-            rows = [
+            wanted = [
+                _step_identity(
+                    record=record,
+                    sequence=index + 1,
+                    observation=observation,
+                    before=states[index - 1] if index else None,
+                    after=states[index],
+                )
+                for index, (record, observation) in enumerate(steps)
+            ]
+            existing = history.get(topic.pk, [])
+            first_change = _first_change([identity for _, identity in existing], wanted)
+            stale_steps += [pk for pk, _ in existing[first_change:]]
+            # Model rows only for the steps that are written.
+            new_steps += [
                 _observation_row(
                     user=user,
                     topic=topic,
@@ -180,11 +214,8 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                     after=states[index],
                 )
                 for index, (record, observation) in enumerate(steps)
+                if index >= first_change
             ]
-            existing = history.get(topic.pk, [])
-            first_change = _first_change(existing, rows)
-            stale_steps += [step.pk for step in existing[first_change:]]
-            new_steps += rows[first_change:]
             before = _moved_snapshot(row)
             if not states:
                 if row is not None:

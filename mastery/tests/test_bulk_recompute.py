@@ -66,9 +66,11 @@ def test_the_bulk_fold_equals_the_per_topic_fold(django_capture_on_commit_callba
     MasteryObservation.objects.filter(user=user).delete()
     MasteryRecord.objects.filter(user=user).delete()
     CourseMasteryDay.objects.filter(user=user).delete()
-    with time_machine.travel(NOW, tick=False):
-        with django_capture_on_commit_callbacks() as announced:
-            moved = mastery_recompute_bulk(user=user)
+    with (
+        time_machine.travel(NOW, tick=False),
+        django_capture_on_commit_callbacks() as announced,
+    ):
+        moved = mastery_recompute_bulk(user=user)
     assert fold_of(user) == one_by_one
     assert sorted(moved) == sorted(one_by_one[0])
     assert len(announced) == 1  # one mastery_changed for the batch, not one per topic
@@ -78,9 +80,11 @@ def test_a_repeat_writes_nothing(django_capture_on_commit_callbacks):
     user = grown_student()
     with time_machine.travel(NOW, tick=False):
         mastery_recompute_bulk(user=user)
-        with CaptureQueriesContext(connection) as captured:
-            with django_capture_on_commit_callbacks() as announced:
-                assert mastery_recompute_bulk(user=user) == []
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks() as announced,
+        ):
+            assert mastery_recompute_bulk(user=user) == []
     writes = [
         q["sql"]
         for q in captured.captured_queries
@@ -94,9 +98,8 @@ def recompute_queries(user) -> int:
     MasteryObservation.objects.filter(user=user).delete()
     MasteryRecord.objects.filter(user=user).delete()
     CourseMasteryDay.objects.filter(user=user).delete()
-    with time_machine.travel(NOW, tick=False):
-        with CaptureQueriesContext(connection) as captured:
-            mastery_recompute_bulk(user=user)
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as captured:
+        mastery_recompute_bulk(user=user)
     return len(captured.captured_queries)
 
 
