@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "accounts.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
+    # Around everything that writes: a request's follow-ups run once per student at its end.
+    "accounts.middleware.CoalescingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
