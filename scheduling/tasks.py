@@ -15,7 +15,7 @@ from scheduling.models import ReplanRequest
 
 logger = logging.getLogger(__name__)
 
-# A replan is well under a second (bench/bench_planner.py); a minute covers the largest
+# A replan is well under a second (bench/bench_planner/); a minute covers the largest
 # students with room, and the hard limit leaves the soft one time to roll back cleanly.
 REPLAN_SOFT_TIME_LIMIT_S = 60
 REPLAN_TIME_LIMIT_S = 90
