@@ -19,6 +19,9 @@ pages >= 0.1, p99 < 300 ms at 8 connections.
 
 Run: `.venv/bin/python -m bench bench_wrk` (needs PostgreSQL, Redis and wrk).
 BENCH_WRK_SECONDS (default 5) and BENCH_WRK_ROUNDS (default 3) size the run.
+BENCH_COMPARE_ROOT=<a checkout of another revision> serves that revision too, on the same
+database, and measures it in the same rounds ("before" rows): a before/after table whose two
+sides and floor share every minute of the run.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 # The Procfile's web process: gunicorn with WEB_CONCURRENCY=2 workers of 4 threads.
 GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 GUNICORN_THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+COMPARE_ROOT = os.environ.get("BENCH_COMPARE_ROOT", "")
+BEFORE = " (before)"
 P99_TARGET_MS = 300.0
 
 
@@ -150,7 +155,9 @@ def wrk(base: str, endpoint: Endpoint, seed: dict) -> Run:
     return Run(rps, p99, int(non_2xx.group(1)) if non_2xx else 0)
 
 
-def _gunicorn(app: str, *, env: dict[str, str], log_name: str) -> tuple[subprocess.Popen, str]:
+def _gunicorn(
+    app: str, *, env: dict[str, str], log_name: str, root: str | None = None
+) -> tuple[subprocess.Popen, str]:
     port = loadkit.free_port()
     command = [
         loadkit.PYTHON,
@@ -170,7 +177,10 @@ def _gunicorn(app: str, *, env: dict[str, str], log_name: str) -> tuple[subproce
         "--log-level",
         "warning",
     ]
-    server = loadkit.start(command, env=env, log_name=log_name)
+    if root:
+        # Another revision's code, with its own imports first on the path.
+        env = {**env, "PYTHONPATH": root}
+    server = loadkit.start(command, env=env, log_name=log_name, cwd=root)
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -199,14 +209,24 @@ def measure() -> tuple[dict, dict[str, list[Run]], list[Run]]:
     floor, floor_base = _gunicorn(
         "bench.floor_app:application", env=app_env, log_name="wrk_floor.log"
     )
+    before, before_base = None, None
+    if COMPARE_ROOT:
+        before, before_base = _gunicorn(
+            "planner.wsgi:application", env=app_env, log_name="wrk_before.log", root=COMPARE_ROOT
+        )
     runs: dict[str, list[Run]] = {}
     floors: list[Run] = []
     try:
         loadkit.wait_http_ok(project_base + "/healthz", process=project)
         loadkit.wait_http_ok(floor_base + FLOOR.path, process=floor)
         targets = endpoints(seed)
-        for endpoint in targets:
-            _warm(project_base, endpoint, seed)
+        servers = [("", project_base)]
+        if before is not None:
+            loadkit.wait_http_ok(before_base + "/healthz", process=before)
+            servers.append((BEFORE, before_base))
+        for _, base in servers:
+            for endpoint in targets:
+                _warm(base, endpoint, seed)
         _warm(floor_base, FLOOR, seed)
         for number in range(ROUNDS):
             floors.append(wrk(floor_base, FLOOR, seed))
@@ -216,10 +236,12 @@ def measure() -> tuple[dict, dict[str, list[Run]], list[Run]]:
                 flush=True,
             )
             for endpoint in targets:
-                runs.setdefault(endpoint.label, []).append(wrk(project_base, endpoint, seed))
+                for suffix, base in servers:
+                    runs.setdefault(endpoint.label + suffix, []).append(wrk(base, endpoint, seed))
     finally:
         loadkit.stop(project)
         loadkit.stop(floor)
+        loadkit.stop(before)
         loadkit.flush_bench_redis()
     return seed, runs, floors
 
@@ -249,7 +271,7 @@ def run() -> list[dict]:
         },
     ]
     for label, measured in runs.items():
-        target = next(e.target for e in endpoints(seed) if e.label == label)
+        target = next(e.target for e in endpoints(seed) if e.label == label.removesuffix(BEFORE))
         shares = [
             run.requests_per_second / floor.requests_per_second
             for run, floor in zip(measured, floors, strict=True)
