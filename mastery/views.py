@@ -61,10 +61,10 @@ class HeatCell:
 
 
 def heat_cells(topics, *, user) -> list[HeatCell]:
-    """Cells for topics from `topics_with_mastery`. A queryset gets the evidence annotations
-    here; a list must come from `evidence_selectors.with_evidence` already."""
+    """Cells for topics from `topics_with_mastery`. A queryset gets its evidence counts here
+    (one grouped query); a list must carry them already (`with_evidence`)."""
     if isinstance(topics, QuerySet):
-        topics = evidence_selectors.with_evidence(topics, user=user)
+        topics = evidence_selectors.attach_evidence(topics, user=user)
     today, zone = evidence_selectors.student_today(user)
     return [
         HeatCell(
