@@ -71,6 +71,26 @@ def engine_predictions(
     return predictions
 
 
+# The reasoned default combinations the engine's PREDICT_WEIGHTS were chosen from, each the
+# sum of log-odds of the estimates it names (see engine.forecast); the choice was made on the
+# training part of the shared Anki log only, and the report repeats that comparison.
+def _combination(*names: str) -> tuple[float, ...]:
+    return tuple(1.0 if name in names else 0.0 for name in engine.PREDICT_FEATURE_NAMES)
+
+
+DEFAULT_CANDIDATES: dict[str, tuple[float, ...]] = {
+    "recall": _combination("logit_recall"),
+    "ewma+recall": _combination("logit_mastery", "logit_recall"),
+    "half_ewma+recall": tuple(
+        0.5 if name == "logit_mastery" else weight
+        for name, weight in zip(
+            engine.PREDICT_FEATURE_NAMES, _combination("logit_recall"), strict=True
+        )
+    ),
+    "share+recall": _combination("logit_share", "logit_recall"),
+}
+
+
 def training_rows(
     responses: Sequence[Response], holdout: float = DEFAULT_HOLDOUT
 ) -> tuple[list[tuple[float, ...]], list[bool]]:
