@@ -70,6 +70,11 @@ class GridItem:
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
+    @property
+    def study_minutes(self) -> int:
+        """The blocks' own minutes, without the breaks between them."""
+        return sum(task.estimated_duration_min for task in self.tasks)
+
 
 @dataclass
 class GridDay:
