@@ -172,7 +172,7 @@ def _dst_marks(day: date, tz) -> tuple[list[tuple[int, int]], str]:
         wall = datetime.combine(day, time(hour), tzinfo=tz)
         if wall.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
             skipped.append((hour * MINUTES_PER_HOUR, (hour + 1) * MINUTES_PER_HOUR))
-        if wall.utcoffset() != wall.replace(fold=1).utcoffset():
+        elif wall.utcoffset() != wall.replace(fold=1).utcoffset():
             repeated = f"{hour:02d}:00–{hour + 1:02d}:00"
     return skipped, repeated
 
@@ -197,7 +197,10 @@ def week_grid(user, *, first: date, preferences, now: datetime) -> WeekGrid:
     days = []
     for column in columns:
         day = column.date
-        length = local_midnight(day + timedelta(days=1), tz) - local_midnight(day, tz)
+        # In UTC: two datetimes in the same zone subtract as wall clocks (always 24 hours).
+        length = local_midnight(day + timedelta(days=1), tz).astimezone(UTC) - local_midnight(
+            day, tz
+        ).astimezone(UTC)
         grid_day = GridDay(
             date=day,
             is_today=column.is_today,
