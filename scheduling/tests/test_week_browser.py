@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.services import preferences_get_current
 from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
+from planner.testing.a11y import horizontal_overflow, low_contrast_text, unlabelled_controls
 from planner.testing.browser import log_in
 from scheduling import selectors
 from scheduling.models import StudyTask, TaskStatus, TaskType
@@ -86,6 +87,7 @@ def test_a_block_dragged_to_a_free_slot_is_saved_there_and_pinned(page, demo_stu
     home_day = task.scheduled_start.astimezone(tz).date()
     target = free_slot(demo_student, task, first_day=today, avoid_day=home_day)
 
+    assert low_contrast_text(page) == []
     block = page.locator(f"#block-{task.pk}")
     assert block.get_attribute("data-start") == task.scheduled_start.astimezone(tz).isoformat()
     grid = page.locator(".wk-grid")
@@ -156,4 +158,23 @@ def test_availability_painted_and_erased_by_dragging_is_saved(page, demo_student
     assert after["saturday"] == [{"start": "10:00", "end": before["saturday"][0]["end"]}]
     assert after["sunday"] == [*before["sunday"], {"start": "22:00", "end": "22:30"}]
     assert after["wednesday"] == before["wednesday"]
+    assert errors == []
+
+
+def test_on_a_phone_the_week_is_one_day_at_a_time_without_sideways_scroll(phone_page, demo_student):
+    errors = console_errors(phone_page)
+    tz = user_zone(demo_student)
+    today = timezone.now().astimezone(tz).date()
+    tomorrow = today + timedelta(days=1)
+    log_in(phone_page, DEMO_EMAIL, DEMO_PASSWORD)
+    phone_page.goto("/plan/")
+    assert horizontal_overflow(phone_page) <= 0
+    assert not phone_page.locator(".wk-scroll").is_visible()  # the grid needs a wider screen
+    today_section = phone_page.locator(f"#agenda-{today.isoformat()}")
+    tomorrow_section = phone_page.locator(f"#agenda-{tomorrow.isoformat()}")
+    assert today_section.is_visible() and not tomorrow_section.is_visible()
+    phone_page.get_by_role("link", name=f"{tomorrow:%a} {tomorrow.day}", exact=True).click()
+    assert tomorrow_section.is_visible() and not today_section.is_visible()
+    assert horizontal_overflow(phone_page) <= 0
+    assert unlabelled_controls(phone_page) == []
     assert errors == []
