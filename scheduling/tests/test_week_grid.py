@@ -114,7 +114,10 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=CHICAGO)
 
 
-def week_html(client, **params) -> str:
+def week_html(client, user=None, **params) -> str:
+    if user is not None:
+        # Logged in at the instant travelled to: a session from another season has expired.
+        client.force_login(user)
     response = client.get(reverse("scheduling:week"), params)
     assert response.status_code == 200
     return response.content.decode()
@@ -198,7 +201,7 @@ def test_on_a_dst_day_a_block_sits_at_its_local_time(
     block(course, datetime.combine(day - timedelta(days=1), wall_time, tzinfo=CHICAGO))
     two_days_before = datetime.combine(day - timedelta(days=2), time(12, 0), tzinfo=CHICAGO)
     with time_machine.travel(two_days_before, tick=False):
-        html = week_html(client)
+        html = week_html(client, course.user)
     before, on_the_day = [e for e in elements(html, "wk-block") if e.attrs.get("data-task-id")]
     assert on_the_day.attrs["data-start"] == expected_start
     assert before.attrs["data-start"][:10] == (day - timedelta(days=1)).isoformat()
@@ -215,12 +218,12 @@ def test_the_skipped_and_the_repeated_hour_are_named(client, student):
     prefs.weekly_availability = {day: [{"start": "00:30", "end": "05:00"}] for day in EVERY_DAY}
     prefs.save()
     with time_machine.travel(local(2027, 3, 12, 12, 0), tick=False):
-        spring = week_html(client)
+        spring = week_html(client, student)
     (skipped,) = elements(spring, "wk-skipped")
     assert position(skipped) == (2, 0, 1, 0)  # 02:00–03:00 with the grid starting at 00:00
     assert "02:00–03:00 does not exist" in skipped.text
     with time_machine.travel(local(2026, 10, 30, 12, 0), tick=False):
-        autumn = week_html(client)
+        autumn = week_html(client, student)
     assert "25-hour day: 01:00–02:00 happens twice" in autumn
     assert not elements(autumn, "wk-skipped")
 
