@@ -114,6 +114,14 @@ def test_a_block_dragged_to_a_free_slot_is_saved_there_and_pinned(page, demo_stu
     task.refresh_from_db()
     assert task.scheduled_start == target and task.is_pinned
     assert task.scheduled_end == target + (task.scheduled_end - task.scheduled_start)
+    # A review session on the grid opens its list of topics below.
+    session = page.locator(".wk-reviews").first
+    details_id = session.get_attribute("href").removeprefix("#")
+    details = page.locator(f"#{details_id}")
+    assert not details.evaluate("element => element.open")
+    session.click()
+    page.wait_for_function("id => document.getElementById(id).open", arg=details_id)
+    assert details.locator(".review-topics li").count() >= 2
     assert errors == []
 
 

@@ -152,6 +152,16 @@
     block.addEventListener("pointercancel", onCancel);
   });
 
+  // A review session on the grid opens its list of topics below, not just scrolls to it.
+  function openSession(hash) {
+    const target = hash && document.getElementById(decodeURIComponent(hash.slice(1)));
+    if (target && target.tagName === "DETAILS") {
+      target.open = true;
+    }
+  }
+  window.addEventListener("hashchange", () => openSession(window.location.hash));
+  openSession(window.location.hash);
+
   document.addEventListener("keydown", (event) => {
     const dragged = grid.querySelector(".wk-dragging");
     if (event.key === "Escape" && dragged) {
