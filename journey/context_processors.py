@@ -28,7 +28,9 @@ def _setup_resume_for(request) -> SetupResume | None:
     # the demo seed); only a started, unfinished setup is offered for resuming.
     if progress is None or progress.is_complete:
         return None
-    return SetupResume(number=onboarding.STEPS.index(progress.current_step) + 1, total=len(onboarding.STEPS))
+    return SetupResume(
+        number=onboarding.STEPS.index(progress.current_step) + 1, total=len(onboarding.STEPS)
+    )
 
 
 def setup_resume(request) -> dict:

@@ -6,8 +6,8 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.templatetags.static import static
 from django.template import loader
+from django.templatetags.static import static
 
 from planner.api import (
     API_PATH_PREFIX,
