@@ -44,6 +44,45 @@ def prepare_demo_student():
     return user
 
 
+def main_pages(user) -> list[tuple[str, str]]:
+    """Every main page of a student with data, as (label, path): what the screenshots show and
+    what the browser tests walk (phone width, accessibility, a clean console). Starting a
+    practice quiz is the one write, so the quiz page has an attempt to show."""
+    from courses.models import Assessment, Course, Topic
+    from mastery import quiz_services
+
+    course = Course.objects.for_user(user).filter(code="MATH 2413").first()
+    course = course or Course.objects.for_user(user).order_by("code").first()
+    topic = Topic.objects.filter(course=course).order_by("name").first()
+    assessment = Assessment.objects.filter(course=course).order_by("due_date").first()
+    attempt = quiz_services.practice_start(user=user, topic=topic)
+    return [
+        ("dashboard", "/"),
+        ("today", "/plan/today"),
+        ("week", "/plan/"),
+        ("reviews", "/mastery/reviews/"),
+        ("courses", "/courses/"),
+        ("course-detail", f"/courses/{course.pk}/"),
+        ("course-overview", f"/courses/{course.pk}/overview"),
+        ("assessment-form", f"/courses/assessments/{assessment.pk}/edit/"),
+        ("mastery", "/mastery/"),
+        ("course-mastery", f"/mastery/courses/{course.pk}/"),
+        ("topic-mastery", f"/mastery/topics/{topic.pk}/"),
+        ("quiz", f"/mastery/quizzes/{attempt.pk}/"),
+        ("grades-index", "/grades/"),
+        ("grades", f"/grades/{course.pk}/"),
+        ("stats", "/stats/"),
+        ("at-risk", "/plan/at-risk"),
+        ("check-in", "/plan/check-in"),
+        ("integrations", "/integrations/"),
+        ("import-csv", "/courses/import/csv/"),
+        ("preferences", "/accounts/preferences/"),
+        ("profile", "/accounts/profile/"),
+        ("your-data", "/settings/data/"),
+        ("onboarding", "/onboarding/availability/"),
+    ]
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):
         return
