@@ -10,7 +10,13 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
-from journey.management.commands.screenshots import main_pages
+from journey.management.commands.screenshots import (
+    NEW_STUDENT_EMAIL,
+    NEW_STUDENT_PASSWORD,
+    main_pages,
+    new_student_pages,
+    prepare_new_student,
+)
 from planner.testing.browser import log_in
 from scheduling.models import StudyTask, TaskStatus
 
@@ -131,6 +137,23 @@ def test_every_main_page_at_laptop_width_is_accessible_and_clean(
     page = context.new_page()
     log_in(page, DEMO_EMAIL, DEMO_PASSWORD)
     assert walk(page, pages, phone=False) == {}
+    context.close()
+
+
+def test_a_student_mid_setup_can_resume_from_every_page_on_a_phone(
+    browser, live_server, browser_now
+):
+    newcomer = prepare_new_student()
+    context = open_context(browser, live_server, browser_now, PHONE_SCREEN)
+    page = context.new_page()
+    log_in(page, NEW_STUDENT_EMAIL, NEW_STUDENT_PASSWORD)
+    assert walk(page, new_student_pages(newcomer), phone=True) == {}
+    page.goto("/integrations/")
+    link = page.get_by_test_id("continue-setup")
+    assert link.inner_text() == "Continue setup (step 3 of 6)"
+    link.click()
+    page.wait_for_url("**/onboarding/availability/")
+    assert page.get_by_test_id("continue-setup").count() == 0
     context.close()
 
 
