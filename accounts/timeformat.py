@@ -98,3 +98,15 @@ def full_date(value, user=None) -> str:
 
 def full_date_clock(value, user=None) -> str:
     return _format(_local(value, user), f"{FULL_DATE_FORMAT}, {_clock_pattern(user)}")
+
+
+def is_past_day(value, user=None) -> bool:
+    """Whether a date (or the local day of a datetime) is before the student's today."""
+    local = _local(value, user)
+    if not isinstance(local, date):
+        return False
+    day_value = local.date() if isinstance(local, datetime) else local
+    zone = (
+        user_zone(user) if user is not None and getattr(user, "is_authenticated", False) else None
+    )
+    return day_value < dj_timezone.localdate(timezone=zone)

@@ -18,5 +18,13 @@ from accounts import timeformat
 
 register = template.Library()
 
-for _name in ("clock", "day", "day_clock", "long_day", "full_date", "full_date_clock"):
+for _name in (
+    "clock",
+    "day",
+    "day_clock",
+    "long_day",
+    "full_date",
+    "full_date_clock",
+    "is_past_day",
+):
     register.filter(_name, getattr(timeformat, _name))

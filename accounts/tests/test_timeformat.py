@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.urls import reverse
 
@@ -117,3 +118,12 @@ def test_an_unknown_time_format_is_a_form_error_not_a_500(logged_in_client, user
 def test_anonymous_and_missing_users_get_the_24_hour_clock():
     assert timeformat.time_format_of(None) == TimeFormat.H24
     assert render("{{ t|clock }}", t=time(21, 0)) == "21:00"
+
+
+@pytest.mark.clock
+def test_a_day_is_past_by_the_students_calendar(chicago_student):
+    # 03:00 UTC on the 12th is still the 11th in Chicago.
+    with time_machine.travel(datetime(2026, 11, 12, 3, 0, tzinfo=UTC), tick=False):
+        template = "{% if d|is_past_day:user %}past{% else %}not past{% endif %}"
+        assert render(template, d=date(2026, 11, 10), user=chicago_student) == "past"
+        assert render(template, d=date(2026, 11, 11), user=chicago_student) == "not past"
