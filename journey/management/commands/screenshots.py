@@ -216,6 +216,11 @@ class Command(BaseCommand):
                                 path=str(out_dir / f"{label}-{name}.png"), full_page=True
                             )
                             written += 1
+                        # The "More" menu open, over the dashboard.
+                        page.goto("/")
+                        page.locator(".more-menu > summary").click()
+                        page.screenshot(path=str(out_dir / f"{pages[0][0]}-menu-{name}.png"))
+                        written += 1
                         context.close()
             finally:
                 browser.close()
