@@ -180,8 +180,11 @@ def preferences_update(*, user: User, **fields: Any) -> UserPreferences:
         if set(changed) <= DISPLAY_ONLY_PREFERENCE_FIELDS:
             return prefs
         user_id = user.pk
+        changed_fields = tuple(changed)
         transaction.on_commit(
-            lambda: preferences_changed.send(sender=UserPreferences, user_id=user_id)
+            lambda: preferences_changed.send(
+                sender=UserPreferences, user_id=user_id, changed_fields=changed_fields
+            )
         )
     return prefs
 
