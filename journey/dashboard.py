@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from accounts.services import preferences_get_current
+from accounts.timeformat import time_format_of
 from courses.models import Assessment, Course
 from journey.models import OnboardingProgress
 from mastery import quiz_selectors
@@ -54,7 +55,8 @@ PANELS_CACHE_VERSION = 2
 GENERATION_KEY = "dashboard:generation:{user_id}"
 # After a failed cache call, how long the dashboard leaves the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
-PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}"
+# The clock (12/24-hour) is in the key: the panels write times in the student's format.
+PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}:{clock}"
 # An argument the caller did not give (None is a real value: no onboarding row).
 NOT_READ = object()
 
@@ -424,7 +426,7 @@ def _render_panels(
     # Rendered in the student's zone whatever zone is active, since the key names that zone.
     with timezone.override(tz):
         html = {
-            name: render_to_string(template, {"board": data})
+            name: render_to_string(template, {"board": data, "user": user})
             for name, template in PANEL_TEMPLATES.items()
         }
     panels = Panels(html=html, has_courses=data.has_courses, has_plan=data.has_plan)
@@ -448,6 +450,7 @@ def dashboard_panels_for(
         generation=generation,
         today=today.isoformat(),
         tz_name=tz.key,
+        clock=time_format_of(user),
     )
     cached = _cache_call(cache.get, key)
     # The deadline list drops an assessment the moment it falls due, with no write to retire
