@@ -78,6 +78,7 @@ class PreferencesOutputSerializer(HygieneModelSerializer):
             "min_break_between_courses_min",
             "calendar_buffer_min",
             "max_blocks_per_day",
+            "time_format",
             "created_at",
             "updated_at",
         ]
@@ -107,6 +108,7 @@ class PreferencesInputSerializer(HygieneModelSerializer):
             "min_break_between_courses_min",
             "calendar_buffer_min",
             "max_blocks_per_day",
+            "time_format",
         ]
 
 
