@@ -5,10 +5,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [
-    ("accounts", "0005_module3_placement_rules"),
+    ("accounts", "0006_preferences_time_format"),
     ("account", "0009_emailaddress_unique_primary_email"),
 ]
-AFTER = [("accounts", "0006_email_verification_in_allauth")]
+AFTER = [("accounts", "0007_email_verification_in_allauth")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_email_verification_in_allauth'),
+        ('accounts', '0007_email_verification_in_allauth'),
     ]
 
     operations = [

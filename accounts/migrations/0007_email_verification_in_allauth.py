@@ -29,7 +29,7 @@ def users_from_addresses(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_module3_placement_rules"),
+        ("accounts", "0006_preferences_time_format"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
