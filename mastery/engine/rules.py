@@ -37,6 +37,12 @@ SEED_QUIZ_ALPHA = 0.3
 
 SEED_EXAM_ALPHA = 0.5
 
+# One flashcard review is one recalled (or forgotten) fact of the topic: weak evidence on its
+# own, like a single question, and a deck is reviewed far more often than quizzes are taken.
+# Its rate is its own so it can move apart from the single-question rate on evidence; the
+# figure behind the value is in docs/mastery.md ("Flashcard reviews as evidence").
+FLASHCARD_ALPHA = 0.1
+
 ALPHA_BY_KIND: Mapping[Kind, float] = {
     Kind.MIDTERM: SEED_EXAM_ALPHA,
     Kind.FINAL: SEED_EXAM_ALPHA,
@@ -46,6 +52,7 @@ ALPHA_BY_KIND: Mapping[Kind, float] = {
     Kind.PROJECT: SEED_QUIZ_ALPHA,
     Kind.PRACTICE: SEED_QUIZ_ALPHA,
     Kind.REVIEW: SEED_QUIZ_ALPHA,
+    Kind.FLASHCARD: FLASHCARD_ALPHA,
 }
 
 # A first observation that is not a diagnostic updates this neutral prior with its own
@@ -103,6 +110,8 @@ def alpha_for(obs: Observation, is_first: bool) -> float:
     kind = Kind(obs.kind)
     if is_first and kind is Kind.DIAGNOSTIC:
         return ALPHA_FIRST_DIAGNOSTIC
+    if kind is Kind.FLASHCARD:
+        return FLASHCARD_ALPHA
     if obs.question_count == 1:
         return ALPHA_SINGLE_QUESTION
     return ALPHA_BY_KIND[kind]
