@@ -32,8 +32,8 @@ from mastery.engine.retention import FSRS_DEFAULT_PARAMETERS, GRADE_AGAIN, retri
 # stabilities needs tens of observed recalls (Anki's FSRS optimizer also asks for hundreds).
 MIN_FIT_REVIEWS = 400
 
-# A fit replays every review per candidate; the most recent reviews say most about the student
-# now, and this many keep a weekly fit well under a minute of a worker's time.
+# A fit replays every review per candidate; the most recently reviewed cards say most about the
+# student now, and this many reviews keep a fit well under a minute of a worker's time.
 MAX_FIT_REVIEWS = 4000
 
 # w0-w3 initial stability per first grade, w8 growth of stability after a recall, w20 decay.
@@ -69,6 +69,18 @@ def _histories(events: Sequence[ReviewEvent]) -> list[list[ReviewEvent]]:
     for event in sorted(events, key=lambda e: (_as_utc(e.reviewed_at), e.card_key)):
         by_card.setdefault(event.card_key, []).append(event)
     return list(by_card.values())
+
+
+def _recent_whole_histories(events: Sequence[ReviewEvent]) -> list[ReviewEvent]:
+    """The cards reviewed most recently, each with its WHOLE history (a history cut short would
+    replay from a wrong state), up to about MAX_FIT_REVIEWS reviews; in time order."""
+    histories = sorted(_histories(events), key=lambda h: _as_utc(h[-1].reviewed_at), reverse=True)
+    kept: list[ReviewEvent] = []
+    for history in histories:
+        if kept and len(kept) + len(history) > MAX_FIT_REVIEWS:
+            break
+        kept.extend(history)
+    return sorted(kept, key=lambda e: (_as_utc(e.reviewed_at), e.card_key))
 
 
 def predictions(
@@ -112,7 +124,7 @@ def fit_parameters(
     events: Sequence[ReviewEvent], *, base: Sequence[float] = FSRS_DEFAULT_PARAMETERS
 ) -> FsrsFit:
     """Fit on the first 80% of the history (by time), judge on the rest, keep the better."""
-    ordered = sorted(events, key=lambda e: _as_utc(e.reviewed_at))[-MAX_FIT_REVIEWS:]
+    ordered = _recent_whole_histories(events)
     base = tuple(base)
     all_rows = sorted(predictions(_histories(ordered), base), key=lambda row: row[0])
     if len(all_rows) < MIN_FIT_REVIEWS:

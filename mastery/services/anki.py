@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import genanki
 from django.conf import settings
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from accounts import hygiene
 from accounts.errors import ApplicationError
@@ -224,7 +225,7 @@ def apkg_import(*, user, deck: Deck, data: bytes) -> ApkgImportReport:
     if not new_cards:
         _refuse("The package holds no cards this app can show (every note was empty).")
     with transaction.atomic():
-        Card.objects.bulk_create(new_cards, batch_size=1000)
+        bulk_create_with_history(new_cards, Card, batch_size=1000)
         CardReview.objects.bulk_create(new_reviews, batch_size=2000)
     return ApkgImportReport(cards=len(new_cards), reviews=len(new_reviews), skipped_notes=skipped)
 

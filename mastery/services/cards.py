@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 from django.db.models import F
 from django.utils import timezone
 
@@ -237,8 +238,8 @@ def card_create(
         raise ApplicationError("The card is invalid.", field_errors=errors)
     extra = {"image": image, "image_content_type": content_type} if image else {}
     with transaction.atomic():
-        return Card.objects.bulk_create(
-            _cards_from_draft(user=user, deck=deck, draft=draft, **extra)
+        return bulk_create_with_history(
+            _cards_from_draft(user=user, deck=deck, draft=draft, **extra), Card
         )
 
 
@@ -363,7 +364,7 @@ def cards_bulk_add(*, user, deck: Deck, text: Any, is_csv: bool = False) -> Bulk
     report = BulkAddReport(created=0, lines=reports)
     if report.is_valid:
         with transaction.atomic():
-            report.created = len(Card.objects.bulk_create(new_cards))
+            report.created = len(bulk_create_with_history(new_cards, Card))
     return report
 
 
