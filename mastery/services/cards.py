@@ -16,9 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history
 from django.db.models import F
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from accounts import hygiene
 from accounts.errors import ApplicationError
