@@ -143,28 +143,44 @@ def due_cards_by_topic_day(*, user, until: datetime) -> dict[str, dict]:
     return {topic: dict(days) for topic, days in counts.items()}
 
 
-def predicted_card_recall(
-    *, user, topic_ids: Iterable[str], at: datetime
-) -> dict[str, tuple[float, int]]:
-    """Topic id -> (mean predicted recall of its reviewed cards at `at`, card count).
-
-    The library's forgetting curve with the student's parameters, assuming no review before
-    `at`: what the student would remember on the exam day if they stopped now.
-    """
-    parameters = student_parameters(user=user)
-    totals: dict[str, list[float]] = defaultdict(list)
-    rows = (
-        Card.objects.for_user(user)
+def card_recall_rows(*, user, topic_ids: Iterable[str]) -> list[tuple[str, float, datetime]]:
+    """(topic id, stability, last review) of the student's reviewed, active cards of these
+    topics: what `mean_card_recall` needs, in one query for any number of exams."""
+    return [
+        (str(topic_id), stability, last_review)
+        for topic_id, stability, last_review in Card.objects.for_user(user)
         .active()
         .exclude(memory_state=CardMemoryState.NEW)
-        .filter(deck__topic_id__in=list(topic_ids))
+        .filter(deck__topic_id__in=list(topic_ids), stability__isnull=False)
         .values_list("deck__topic_id", "stability", "last_review")
-    )
+    ]
+
+
+def mean_card_recall(
+    rows: Iterable[tuple[str, float, datetime]], *, at: datetime, parameters
+) -> dict[str, tuple[float, int]]:
+    """Topic id -> (mean predicted recall of its cards at `at`, card count).
+
+    The library's forgetting curve with the student's parameters, assuming no review before
+    `at`: what the student would remember on the exam day if they stopped reviewing now.
+    """
+    totals: dict[str, list[float]] = defaultdict(list)
     for topic_id, stability, last_review in rows:
         memory = card_engine.CardMemory(
             state=CardMemoryState.REVIEW, stability=stability, last_review=last_review
         )
         recall = card_engine.card_retrievability(memory, at, parameters)
         if recall is not None:
-            totals[str(topic_id)].append(recall)
+            totals[topic_id].append(recall)
     return {topic: (sum(values) / len(values), len(values)) for topic, values in totals.items()}
+
+
+def predicted_card_recall(
+    *, user, topic_ids: Iterable[str], at: datetime
+) -> dict[str, tuple[float, int]]:
+    """Topic id -> (mean predicted recall of its reviewed cards at `at`, card count)."""
+    return mean_card_recall(
+        card_recall_rows(user=user, topic_ids=topic_ids),
+        at=at,
+        parameters=student_parameters(user=user),
+    )
