@@ -169,8 +169,9 @@ class DeckBulkAddApi(_DeckChildMixin, generics.GenericAPIView):
         responses={
             201: s.BulkAddOutputSerializer,
             400: OpenApiResponse(
-                s.BulkAddOutputSerializer,
-                description="A line is wrong: nothing was added; the report names each line.",
+                OpenApiTypes.OBJECT,
+                description="Nothing was added. A wrong line gives the report of every line "
+                "(created 0, lines with their errors); unreadable input gives field errors.",
             ),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
