@@ -14,6 +14,7 @@ from courses.tests.factories import CourseFactory, TopicFactory
 from mastery import card_selectors
 from mastery.engine import cards as card_engine
 from mastery.engine import fsrs_fit
+from mastery.engine import rules as engine_rules
 from mastery.engine.retention import FSRS_DEFAULT_PARAMETERS
 from mastery.models import (
     Card,
@@ -135,15 +136,20 @@ def test_review_updates_memory_and_records_evidence(
     assert result.review.performance_record == record
     observation = MasteryObservation.objects.get(topic=topic)
     assert observation.kind == "flashcard"
-    assert observation.alpha == pytest.approx(0.1)
-    assert MasteryRecord.objects.get(topic=topic).mastery_score == pytest.approx(55.0)
+    assert observation.alpha == pytest.approx(engine_rules.FLASHCARD_ALPHA)
+    # The neutral prior of 50 moved towards 100 by the flashcard rate.
+    assert MasteryRecord.objects.get(topic=topic).mastery_score == pytest.approx(
+        50 + 50 * engine_rules.FLASHCARD_ALPHA
+    )
 
 
 def test_again_is_a_wrong_answer_in_evidence(user, deck, topic, django_capture_on_commit_callbacks):
     (card,) = card_services.card_create(user=user, deck=deck, front="q", back="a")
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         card_services.card_review_answer(user=user, card=card, rating=1)
-    assert MasteryRecord.objects.get(topic=topic).mastery_score == pytest.approx(45.0)
+    assert MasteryRecord.objects.get(topic=topic).mastery_score == pytest.approx(
+        50 - 50 * engine_rules.FLASHCARD_ALPHA
+    )
 
 
 @pytest.mark.parametrize("rating", [0, 5, "3", True, None])

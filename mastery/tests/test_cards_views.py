@@ -87,7 +87,7 @@ def test_refused_forms_show_errors_with_400(logged_in_client, deck):
 
 
 def test_bulk_add_from_a_csv_file(logged_in_client, deck):
-    upload = io.BytesIO("front,back\nq,a\n".encode())
+    upload = io.BytesIO(b"front,back\nq,a\n")
     upload.name = "cards.csv"
     response = logged_in_client.post(
         f"/mastery/cards/decks/{deck.pk}/", {"action": "bulk", "csv_file": upload}
