@@ -352,3 +352,23 @@ def test_predicted_recall_of_a_topics_cards_falls_towards_the_exam(user, deck, t
     assert soon[str(topic.pk)][0] == pytest.approx(0.9, abs=0.01)
     assert later[str(topic.pk)][0] < soon[str(topic.pk)][0]
     assert soon[str(topic.pk)][1] == 1
+
+
+def test_the_students_data_export_carries_cards_and_their_image(user, deck, other_user):
+    """'Your data' export: the student's decks, cards (image as base64) and reviews, JSON-ready;
+    another student's export has none of them."""
+    import base64
+    import json
+
+    from journey.exports import EXPORT_ENCODER, user_data_export
+
+    (card,) = card_services.card_create(user=user, deck=deck, front="q", back="a", image=PNG)
+    with time_machine.travel(NOW, tick=False):
+        card_services.card_review_answer(user=user, card=card, rating=3)
+    export = json.loads(json.dumps(user_data_export(user=user), cls=EXPORT_ENCODER))
+    (row,) = export["tables"]["mastery.Card"]
+    assert base64.b64decode(row["image"]) == PNG
+    assert len(export["tables"]["mastery.CardReview"]) == 1
+    assert len(export["tables"]["mastery.Deck"]) == 1
+    other = user_data_export(user=other_user)["tables"]
+    assert "mastery.Card" not in other and "mastery.Deck" not in other
