@@ -372,3 +372,18 @@ def test_the_students_data_export_carries_cards_and_their_image(user, deck, othe
     assert len(export["tables"]["mastery.Deck"]) == 1
     other = user_data_export(user=other_user)["tables"]
     assert "mastery.Card" not in other and "mastery.Deck" not in other
+
+
+def test_fit_command_fits_each_reviewing_student(user, deck, other_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    (card,) = card_services.card_create(user=user, deck=deck, front="q", back="a")
+    with time_machine.travel(NOW, tick=False):
+        card_services.card_review_answer(user=user, card=card, rating=3)
+    out = StringIO()
+    call_command("fit_card_parameters", stdout=out)
+    # Only the student with reviews is fitted; one review is too few, so defaults are kept.
+    assert out.getvalue().strip() == f"{user.email}: kept defaults (0 long-term reviews)"
+    assert card_services.card_profile_get(user=user).parameters_fitted_at is not None
