@@ -12,6 +12,7 @@ from statistics import median
 from django.db.models import Count, Q, QuerySet
 
 from accounts.timezones import user_zone
+from mastery.card_models import DEFAULT_NEW_CARDS_PER_DAY
 from mastery.engine import cards as card_engine
 from mastery.engine.retention import FSRS_DEFAULT_PARAMETERS
 from mastery.models import Card, CardMemoryState, CardReview, CardStudyProfile, Deck
@@ -39,7 +40,7 @@ def new_cards_per_day(*, user) -> int:
     value = (
         CardStudyProfile.objects.for_user(user).values_list("new_cards_per_day", flat=True).first()
     )
-    return CardStudyProfile._meta.get_field("new_cards_per_day").default if value is None else value
+    return DEFAULT_NEW_CARDS_PER_DAY if value is None else value
 
 
 def local_day_start(user, moment: datetime) -> datetime:

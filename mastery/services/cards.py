@@ -26,6 +26,7 @@ from accounts.tasking import enqueue_on_commit
 from accounts.timezones import user_zone
 from courses.models import Topic
 from mastery import card_text
+from mastery.card_models import MAX_NEW_CARDS_PER_DAY
 from mastery.card_selectors import student_parameters
 from mastery.engine import cards as card_engine
 from mastery.engine import fsrs_fit
@@ -77,7 +78,7 @@ def card_profile_get(*, user) -> CardStudyProfile:
 
 
 def card_profile_update(*, user, new_cards_per_day: Any) -> CardStudyProfile:
-    maximum = CardStudyProfile._meta.get_field("new_cards_per_day").validators[0].limit_value
+    maximum = MAX_NEW_CARDS_PER_DAY
     if (
         isinstance(new_cards_per_day, bool)
         or not isinstance(new_cards_per_day, int)
