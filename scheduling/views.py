@@ -2,7 +2,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
@@ -15,7 +15,8 @@ from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
 from courses.models import Assessment
 from mastery.forecasting import calibration_for_stats
-from scheduling import charts, selectors, services, stats
+from scheduling import charts, selectors, services, stats, week_grid
+from scheduling.figures import figures_for
 from scheduling.forms import (
     CheckInForm,
     CompleteForm,
@@ -41,12 +42,51 @@ def _local_today(user) -> date:
 
 
 def _snapshot_context(user) -> dict:
+    """The plan's cushions and readiness, with the at-risk verdicts and figures every page
+    shares (scheduling.figures): a row is flagged here exactly when the dashboard flags it."""
     snapshot = selectors.snapshot_for(user)
+    shared = figures_for(user, snapshot=snapshot)
+    at_risk_ids = shared.at_risk_ids
+    upcoming_ids = {str(row.assessment.pk) for row in shared.upcoming}
+    cushions = [
+        {**row, "is_at_risk": row["assessment_id"] in at_risk_ids}
+        for row in (snapshot.cushions if snapshot else [])
+        if row["assessment_id"] in upcoming_ids
+    ]
+    listed = {row["assessment_id"] for row in cushions}
+    zone = user_zone(user)
+    # At risk without a cushion: nothing of it was planned, so the plan has no row for it.
+    for risk in shared.at_risk:
+        key = str(risk.assessment.pk)
+        if key in listed:
+            continue
+        due_local = timezone.localtime(risk.assessment.due_date, zone)
+        cushions.append(
+            {
+                "assessment_id": key,
+                "assessment_name": risk.assessment.name,
+                "course_code": risk.assessment.course.code,
+                "deadline": risk.assessment.due_date.isoformat(),
+                "due_local": f"{due_local:%a %d %b %H:%M}",
+                "is_at_risk": True,
+                "needs_text": "no study planned for it yet",
+                "summary": (
+                    "Add its topics, check its weight, or add free time before the due date."
+                ),
+                "suggestions": [],
+            }
+        )
+    readiness = [
+        {**row, "figure_percent": shared.readiness_percent.get(row["assessment_id"])}
+        for row in (snapshot.readiness if snapshot else [])
+        if row["assessment_id"] in upcoming_ids
+    ]
     return {
         "snapshot": snapshot,
-        "cushions": snapshot.cushions if snapshot else [],
-        "readiness": snapshot.readiness if snapshot else [],
-        "at_risk_count": sum(1 for c in (snapshot.cushions if snapshot else []) if c["is_at_risk"]),
+        "figures": shared,
+        "cushions": cushions,
+        "readiness": readiness,
+        "at_risk_count": shared.at_risk_count,
     }
 
 
@@ -62,16 +102,35 @@ class _PlanPage(LoginRequiredMixin, TemplateView):
 
 
 class WeekView(_PlanPage):
+    """Seven days as a time grid, from today by default (so a Sunday shows the days ahead).
+
+    `?start=YYYY-MM-DD` starts at that day; `?week=YYYY-MM-DD`, from older links and
+    bookmarks, still shows the Monday-to-Sunday week holding that day."""
+
     template_name = "scheduling/week.html"
+
+    def first_day(self, today: date) -> date:
+        start = hygiene.query_date(self.request.GET.get("start"))
+        if start is not None:
+            return start
+        week_of = hygiene.query_date(self.request.GET.get("week"))
+        if week_of is not None:
+            return selectors.week_start_for(week_of)
+        return today
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        week_of = hygiene.query_date(self.request.GET.get("week")) or _local_today(user)
+        now = timezone.now()
+        today = now.astimezone(user_zone(user)).date()
         with timezone.override(user_zone(user)):
-            context["week"] = selectors.week_view(
-                user, week_of=week_of, preferences=preferences_get_current(user=user)
+            context["week"] = week_grid.week_grid(
+                user,
+                first=self.first_day(today),
+                preferences=preferences_get_current(user=user),
+                now=now,
             )
+        context["today"] = today
         context["streak"] = selectors.streak_for(user)
         context["back"] = self.request.get_full_path()
         return context
@@ -258,9 +317,13 @@ class TaskMoveView(LoginRequiredMixin, FormView):
         context["back"] = _back_url(self.request)
         return context
 
+    def wants_json(self) -> bool:
+        # The week grid's drag and drop asks for JSON; the form page itself gets HTML.
+        return "application/json" in self.request.headers.get("Accept", "")
+
     def form_valid(self, form):
         try:
-            services.study_task_reschedule(
+            task = services.study_task_reschedule(
                 task=self.task,
                 new_start=form.cleaned_data["new_start_time"],
                 force=form.cleaned_data["force"],
@@ -268,10 +331,21 @@ class TaskMoveView(LoginRequiredMixin, FormView):
         except ApplicationError as exc:
             add_application_error(form, exc)
             return self.form_invalid(form)
+        if self.wants_json():
+            return JsonResponse(
+                {
+                    "start": task.scheduled_start.astimezone(self.zone).isoformat(),
+                    "end": task.scheduled_end.astimezone(self.zone).isoformat(),
+                    "is_pinned": task.is_pinned,
+                }
+            )
         messages.success(self.request, f"{self.task.title}: moved and pinned there.")
         return HttpResponseRedirect(_back_url(self.request))
 
     def form_invalid(self, form):
+        if self.wants_json():
+            errors = {name: list(problems) for name, problems in form.errors.items()}
+            return JsonResponse({"errors": errors}, status=400)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
@@ -346,6 +420,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = stats.stats_for(self.request.user)
         context["stats"] = data
+        context["figures"] = figures_for(self.request.user)
         context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
@@ -367,7 +442,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         )
         context["mastery_chart"] = charts.line_chart_svg(
             [charts.Series(course.code, points) for course, points in data.mastery_series],
-            title="Mean topic mastery per course over time",
+            title=f"Mean topic mastery per course, last {stats.WEEKS_SHOWN} weeks",
             unit="mastery",
             y_max=100,
             empty="No mastery evidence yet: take a quiz or record a grade.",

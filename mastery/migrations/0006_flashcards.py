@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0003_assessment_weight_is_estimated'),
-        ('mastery', '0004_forecast_model'),
+        ('mastery', '0005_course_mastery_day_rollup'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
