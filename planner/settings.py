@@ -393,6 +393,13 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1000)
 # An LMS calendar covers a few terms of a few courses; more events is not a student's feed.
 IMPORT_MAX_EVENTS = env.int("IMPORT_MAX_EVENTS", default=2000)
+# A flashcard image is a diagram or a photo of one, shown at card size: 512 KB is plenty and keeps
+# a deck of hundreds of images within tens of megabytes in the database.
+CARD_IMAGE_MAX_BYTES = env.int("CARD_IMAGE_MAX_BYTES", default=512 * 1024)
+# An Anki package of 10,000 text cards with their review history is a few megabytes; 50 MB
+# bounds the upload and the collection unpacked from it (a zip bomb cannot fill the disk).
+APKG_MAX_BYTES = env.int("APKG_MAX_BYTES", default=50 * 1024 * 1024)
+APKG_MAX_CARDS = env.int("APKG_MAX_CARDS", default=20_000)
 
 REST_FRAMEWORK = {
     # Token first: a bad Bearer token then answers 401 with a WWW-Authenticate challenge.

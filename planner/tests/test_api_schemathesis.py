@@ -43,7 +43,9 @@ from werkzeug.test import Client as WerkzeugClient
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
+from courses.models import Topic
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
+from mastery.services import cards as card_services
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
@@ -179,6 +181,11 @@ def students(db):
     bob = UserFactory(email="bob@example.org")
     for student in (alice, bob):
         demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
+        # A deck with a card each, so the flashcard paths are probed with the other's ids too.
+        deck = card_services.deck_create(
+            user=student, topic=Topic.objects.for_user(student).first(), name="Campaign deck"
+        )
+        card_services.card_create(user=student, deck=deck, front="q", back="a")
     return alice, bob
 
 
