@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
     },
+    "gain-refresh-pending-sweep": {
+        "task": "scheduling.tasks.gain_refresh_pending_sweep",
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
+    },
     # The forecast learns from a week of new evidence; Monday night, when few students work.
     "mastery-fit-forecast": {
         "task": "mastery.tasks.fit_forecast",
