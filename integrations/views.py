@@ -33,9 +33,7 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context["statuses"] = selectors.integration_status(user=self.request.user)
         context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
         context["notion_database_form"] = kwargs.get("notion_database_form") or NotionDatabaseForm()
-        context["lms_connections"] = LmsConnection.objects.for_user(self.request.user).order_by(
-            "created_at"
-        )
+        context["lms_connections"] = selectors.lms_connections_overview(user=self.request.user)
         return context
 
 

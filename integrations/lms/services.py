@@ -47,6 +47,8 @@ class LmsImportResult:
     assessments_updated: int = 0
     assessments_unchanged: int = 0
     assessments_skipped: int = 0
+    assessments_removed: int = 0
+    assessments_restored: int = 0
     grades_created: int = 0
     grades_updated: int = 0
     course_ids: list[str] = field(default_factory=list)
@@ -62,6 +64,8 @@ class LmsImportResult:
                 "updated": self.assessments_updated,
                 "unchanged": self.assessments_unchanged,
                 "skipped": self.assessments_skipped,
+                "removed": self.assessments_removed,
+                "restored": self.assessments_restored,
             },
             "grades": {"created": self.grades_created, "updated": self.grades_updated},
             "course_ids": self.course_ids,
@@ -145,10 +149,19 @@ def _apply(
             )
             for a in dated
         ]
-        outcome = course_services.lms_assessments_sync(course=course, items=items)
+        outcome = course_services.lms_assessments_sync(
+            course=course,
+            items=items,
+            source_prefix=f"{lms_type}:{host}:{lms_course.external_id}:",
+            # Undated items are listed too: losing its due date does not remove an item.
+            listed_uids=[uid(a) for a in lms_course.assignments],
+            now=now,
+        )
         result.assessments_created += outcome.created
         result.assessments_updated += outcome.updated
         result.assessments_unchanged += outcome.unchanged
+        result.assessments_removed += outcome.removed
+        result.assessments_restored += outcome.restored
         for assignment in dated:
             if assignment.grade is not None:
                 _upsert_grade(

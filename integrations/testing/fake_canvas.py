@@ -147,6 +147,12 @@ class FakeCanvas(FakeServer):
         with self.lock:
             self._assignment(course_id, assignment_id).update(changes)
 
+    def delete_assignment(self, course_id: int, assignment_id: int) -> None:
+        """A teacher deletes the assignment: Canvas lists it no more."""
+        with self.lock:
+            for group in self.groups[course_id]:
+                group["assignments"] = [a for a in group["assignments"] if a["id"] != assignment_id]
+
     def grade(self, course_id: int, assignment_id: int, *, score: float, graded_at: str) -> None:
         with self.lock:
             assignment = self._assignment(course_id, assignment_id)
