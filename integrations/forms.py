@@ -4,8 +4,16 @@ from accounts.hygiene import HygieneForm
 
 
 class NotionDatabaseForm(HygieneForm):
-    """Which database the tasks go to; after Notion OAuth this is all the student fills in."""
+    """Which database the tasks go to; after Notion OAuth this is all the student fills in.
 
+    `targets` are the databases and pages Notion's search returned (NotionTarget); the student
+    picks one. The raw id fields stay as an advanced fallback for an id copied from Notion."""
+
+    target = forms.ChoiceField(
+        label="Where your tasks go",
+        required=False,
+        widget=forms.RadioSelect,
+    )
     database_id = forms.CharField(
         label="Existing database id",
         required=False,
@@ -20,11 +28,34 @@ class NotionDatabaseForm(HygieneForm):
     )
     two_way_sync = forms.BooleanField(label="Bring status changes back from Notion", required=False)
 
+    def __init__(self, *args, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = list(targets or [])
+        if "target" in self.fields:
+            self.fields["target"].choices = [
+                (
+                    target.key,
+                    f"Use the database “{target.title}”"
+                    if target.kind == "database"
+                    else f"Create a “Study Tasks” database in the page “{target.title}”",
+                )
+                for target in self.targets
+            ]
+
     def clean(self):
         cleaned = super().clean()
+        chosen = cleaned.get("target")
+        if chosen:
+            kind, _, target_id = chosen.partition(":")
+            cleaned["database_id"] = target_id if kind == "database" else ""
+            cleaned["parent_page_id"] = target_id if kind == "page" else ""
         if not cleaned.get("database_id") and not cleaned.get("parent_page_id"):
+            field = "target" if "target" in self.fields else "database_id"
             self.add_error(
-                "database_id", "Give an existing database id, or a page to create one in."
+                field,
+                "Pick a database or a page from the list."
+                if field == "target"
+                else "Give an existing database id, or a page to create one in.",
             )
         return cleaned
 
@@ -37,6 +68,8 @@ class NotionConnectForm(NotionDatabaseForm):
         help_text="From Notion: Settings → Connections → Develop or manage integrations.",
     )
 
+    # A pasted token is not searched before it is saved: the ids are typed.
+    target = None
     field_order = ["token", "database_id", "parent_page_id", "two_way_sync"]
 
 

@@ -13,6 +13,7 @@ from integrations.google import client as google
 from integrations.google import services as google_services
 from integrations.lms import services as lms_services
 from integrations.models import LmsConnection, Provider
+from integrations.notion import services as notion_services
 
 
 def _provider_or_404(provider: str) -> str:
@@ -25,6 +26,23 @@ def _callback_uri(request, name: str = "integrations:google_callback") -> str:
     return request.build_absolute_uri(reverse(name))
 
 
+def _notion_targets(request) -> list:
+    """What Notion shares with the authorised integration; Notion's error becomes a message."""
+    integration = services.integration_settings_get(user=request.user)
+    try:
+        targets, is_cut = notion_services.notion_targets_list(integration=integration)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return []
+    if is_cut:
+        messages.info(
+            request,
+            "Notion shares more pages with us than this list shows; "
+            "paste the id under “Paste an id instead” if yours is missing.",
+        )
+    return targets
+
+
 class IntegrationsView(LoginRequiredMixin, TemplateView):
     template_name = "integrations/integrations_detail.html"
 
@@ -32,7 +50,15 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["statuses"] = selectors.integration_status(user=self.request.user)
         context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
-        context["notion_database_form"] = kwargs.get("notion_database_form") or NotionDatabaseForm()
+        database_form = kwargs.get("notion_database_form")
+        if database_form is None:
+            is_awaiting = any(
+                status.details.get("awaiting_database") for status in context["statuses"]
+            )
+            # Only while the student is picking: the list costs a search at Notion.
+            targets = _notion_targets(self.request) if is_awaiting else []
+            database_form = NotionDatabaseForm(targets=targets)
+        context["notion_database_form"] = database_form
         context["lms_connections"] = selectors.lms_connections_overview(user=self.request.user)
         return context
 
@@ -234,6 +260,20 @@ class NotionDatabaseView(LoginRequiredMixin, FormView):
 
     def get(self, request, *args, **kwargs):
         return redirect("integrations:index")
+
+    def post(self, request, *args, **kwargs):
+        integration = services.integration_settings_get(user=request.user)
+        if not notion_services.notion_is_awaiting_database(integration):
+            # Checked before any search: there is no authorisation to search with.
+            messages.error(request, "Connect with Notion first.")
+            return redirect("integrations:index")
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        # The list is read again, so only what Notion shares now can be picked.
+        kwargs["targets"] = _notion_targets(self.request) if self.request.POST.get("target") else []
+        return kwargs
 
     def form_valid(self, form):
         try:
