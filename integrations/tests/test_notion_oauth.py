@@ -235,9 +235,7 @@ def test_a_notion_error_while_listing_is_shown_and_the_id_fallback_stays(
     assert not IntegrationSettings.objects.get(user=user).notion_enabled
 
 
-def test_the_list_is_only_the_students_own_authorisation(
-    client, user, other_user, notion_oauth
-):
+def test_the_list_is_only_the_students_own_authorisation(client, user, other_user, notion_oauth):
     _shared_workspace(notion_oauth)
     client.force_login(user)
     client.get(authorise(client, notion_oauth))
