@@ -83,3 +83,44 @@ class MonitoredCalendarsForm(HygieneForm):
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["calendars"].choices = choices
+
+
+class LmsConnectForm(HygieneForm):
+    """Connect Canvas or Moodle with the site's address and a token, or import a calendar feed;
+    the page shows what would be imported before anything is written."""
+
+    lms_type = forms.ChoiceField(
+        label="What to connect",
+        choices=[
+            ("canvas", "Canvas"),
+            ("moodle", "Moodle"),
+            ("ics", "A calendar feed (.ics) from any LMS"),
+        ],
+        widget=forms.RadioSelect,
+        initial="canvas",
+    )
+    base_url = forms.URLField(
+        label="Address",
+        max_length=500,
+        assume_scheme="https",
+        help_text=(
+            "Canvas or Moodle: your school's site, such as https://school.instructure.com. "
+            "A calendar feed: the feed's URL."
+        ),
+    )
+    token = forms.CharField(
+        label="Access token",
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=(
+            "Canvas: Account → Settings → New access token. Moodle: Preferences → Security "
+            "keys. Not needed for a calendar feed."
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("lms_type") in ("canvas", "moodle") and not cleaned.get("token", "").strip():
+            self.add_error("token", "Give the access token from your LMS.")
+        return cleaned

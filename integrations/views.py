@@ -8,9 +8,15 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.errors import ApplicationError
 from integrations import providers, selectors, services
-from integrations.forms import MonitoredCalendarsForm, NotionConnectForm, NotionDatabaseForm
+from integrations.forms import (
+    LmsConnectForm,
+    MonitoredCalendarsForm,
+    NotionConnectForm,
+    NotionDatabaseForm,
+)
 from integrations.google import client as google
 from integrations.google import services as google_services
+from integrations.lms import connect as lms_connect
 from integrations.lms import services as lms_services
 from integrations.models import LmsConnection, Provider
 from integrations.notion import services as notion_services
@@ -60,7 +66,49 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
             database_form = NotionDatabaseForm(targets=targets)
         context["notion_database_form"] = database_form
         context["lms_connections"] = selectors.lms_connections_overview(user=self.request.user)
+        context["lms_connect_form"] = kwargs.get("lms_connect_form") or LmsConnectForm()
         return context
+
+
+class LmsConnectView(LoginRequiredMixin, View):
+    """Step one: read the LMS (or the feed) and show what would be imported; nothing written."""
+
+    def post(self, request):
+        form = LmsConnectForm(request.POST)
+        if not form.is_valid():
+            return _lms_connect_page(request, form, status=400)
+        data = form.cleaned_data
+        try:
+            preview = lms_connect.lms_connect_preview(
+                user=request.user,
+                session=request.session,
+                lms_type=data["lms_type"],
+                base_url=data["base_url"],
+                token=data["token"].strip(),
+            )
+        except ApplicationError as exc:
+            _add_service_errors(form, exc)
+            return _lms_connect_page(request, form, status=400)
+        return _lms_connect_page(request, form, preview=preview)
+
+
+class LmsConnectConfirmView(LoginRequiredMixin, View):
+    """Step two: import what the preview showed (read again, fresh) and keep it connected."""
+
+    def post(self, request):
+        try:
+            summary = lms_connect.lms_connect_confirm(user=request.user, session=request.session)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, summary)
+        return redirect("integrations:index")
+
+
+def _lms_connect_page(request, form, *, preview=None, status: int = 200):
+    context = IntegrationsView(request=request).get_context_data(lms_connect_form=form)
+    context["lms_preview"] = preview
+    return render(request, "integrations/integrations_detail.html", context, status=status)
 
 
 class LmsDisconnectView(LoginRequiredMixin, View):

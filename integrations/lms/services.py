@@ -297,6 +297,17 @@ def lms_connection_sync(*, connection: LmsConnection) -> LmsImportResult:
         raise
 
 
+def lms_connection_oauth_set(
+    *, connection: LmsConnection, refresh_token: str, expires_at: datetime | None
+) -> LmsConnection:
+    """Keeps the OAuth2 refresh token (encrypted) and the access token's expiry, so the sync
+    can refresh it instead of asking the student to connect again."""
+    connection.refresh_token = refresh_token
+    connection.token_expires_at = expires_at
+    connection.save(update_fields=["refresh_token", "token_expires_at", "updated_at"])
+    return connection
+
+
 @transaction.atomic
 def lms_connection_disconnect(*, connection: LmsConnection) -> None:
     """Forget the credentials; what was imported stays (it is the student's data now)."""
