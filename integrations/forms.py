@@ -124,3 +124,18 @@ class LmsConnectForm(HygieneForm):
         if cleaned.get("lms_type") in ("canvas", "moodle") and not cleaned.get("token", "").strip():
             self.add_error("token", "Give the access token from your LMS.")
         return cleaned
+
+
+class CanvasOAuthForm(HygieneForm):
+    """Sign in to Canvas instead of pasting a token, when the site gave this app a key."""
+
+    base_url = forms.URLField(
+        label="Your Canvas address",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Such as https://school.instructure.com.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "canvas")
+        super().__init__(*args, **kwargs)

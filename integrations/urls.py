@@ -15,6 +15,12 @@ urlpatterns = [
     path("notion/database", views.NotionDatabaseView.as_view(), name="notion_database"),
     path("lms/connect", views.LmsConnectView.as_view(), name="lms_connect"),
     path("lms/connect/confirm", views.LmsConnectConfirmView.as_view(), name="lms_connect_confirm"),
+    path("lms/canvas/oauth", views.CanvasOAuthStartView.as_view(), name="canvas_oauth_start"),
+    path(
+        "lms/canvas/callback",
+        views.CanvasOAuthCallbackView.as_view(),
+        name="canvas_oauth_callback",
+    ),
     path("lms/<uuid:pk>/disconnect", views.LmsDisconnectView.as_view(), name="lms_disconnect"),
     path("<str:provider>/sync", views.ProviderSyncView.as_view(), name="sync"),
     path("<str:provider>/disconnect", views.ProviderDisconnectView.as_view(), name="disconnect"),

@@ -8,7 +8,9 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.errors import ApplicationError
 from integrations import providers, selectors, services
+from integrations.canvas import oauth as canvas_oauth
 from integrations.forms import (
+    CanvasOAuthForm,
     LmsConnectForm,
     MonitoredCalendarsForm,
     NotionConnectForm,
@@ -17,6 +19,7 @@ from integrations.forms import (
 from integrations.google import client as google
 from integrations.google import services as google_services
 from integrations.lms import connect as lms_connect
+from integrations.lms import oauth as lms_oauth
 from integrations.lms import services as lms_services
 from integrations.models import LmsConnection, Provider
 from integrations.notion import services as notion_services
@@ -67,6 +70,8 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context["notion_database_form"] = database_form
         context["lms_connections"] = selectors.lms_connections_overview(user=self.request.user)
         context["lms_connect_form"] = kwargs.get("lms_connect_form") or LmsConnectForm()
+        context["canvas_oauth_available"] = canvas_oauth.oauth_configured()
+        context["canvas_oauth_form"] = kwargs.get("canvas_oauth_form") or CanvasOAuthForm()
         return context
 
 
@@ -105,10 +110,56 @@ class LmsConnectConfirmView(LoginRequiredMixin, View):
         return redirect("integrations:index")
 
 
-def _lms_connect_page(request, form, *, preview=None, status: int = 200):
-    context = IntegrationsView(request=request).get_context_data(lms_connect_form=form)
+def _lms_connect_page(request, form=None, *, preview=None, status: int = 200, **forms):
+    context = IntegrationsView(request=request).get_context_data(lms_connect_form=form, **forms)
     context["lms_preview"] = preview
     return render(request, "integrations/integrations_detail.html", context, status=status)
+
+
+def _canvas_callback_uri(request) -> str:
+    return _callback_uri(request, "integrations:canvas_oauth_callback")
+
+
+class CanvasOAuthStartView(LoginRequiredMixin, View):
+    """POST only, so another site cannot start an authorisation in the student's name."""
+
+    def post(self, request):
+        form = CanvasOAuthForm(request.POST)
+        if form.is_valid():
+            try:
+                url = lms_oauth.canvas_oauth_start(
+                    user=request.user,
+                    session=request.session,
+                    base_url=form.cleaned_data["base_url"],
+                    redirect_uri=_canvas_callback_uri(request),
+                )
+            except ApplicationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                return HttpResponseRedirect(url)
+        return _lms_connect_page(request, canvas_oauth_form=form, status=400)
+
+
+class CanvasOAuthCallbackView(LoginRequiredMixin, View):
+    """Canvas sends the student back here; the page then shows what would be imported."""
+
+    def get(self, request):
+        if request.GET.get("error") or not request.GET.get("code"):
+            request.session.pop(lms_oauth.NONCE_SESSION_KEY, None)
+            messages.error(request, "Canvas was not connected: access was not allowed.")
+            return redirect("integrations:index")
+        try:
+            preview = lms_oauth.canvas_oauth_finish(
+                user=request.user,
+                session=request.session,
+                state=request.GET.get("state", ""),
+                code=request.GET["code"],
+                redirect_uri=_canvas_callback_uri(request),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("integrations:index")
+        return _lms_connect_page(request, preview=preview)
 
 
 class LmsDisconnectView(LoginRequiredMixin, View):

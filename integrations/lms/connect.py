@@ -21,6 +21,7 @@ from integrations import crypto
 from integrations.lms import services as lms_services
 from integrations.lms import sources
 from integrations.lms.preview import LmsPreview, lms_preview
+from integrations.lms.snapshot import OAuthTokens
 
 PENDING_SESSION_KEY = "integrations_lms_pending"
 FEED_TYPE = "ics"
@@ -34,15 +35,6 @@ class ConnectPreview:
     # One of the two: an LMS read by API, or a calendar feed's rows.
     lms: LmsPreview | None = None
     feed: LmsImportReport | None = None
-
-
-@dataclass(frozen=True)
-class OAuthTokens:
-    """What Canvas's token endpoint gave (integrations/canvas/oauth.py)."""
-
-    access_token: str
-    refresh_token: str
-    expires_at: datetime | None
 
 
 def lms_connect_preview(
