@@ -119,6 +119,11 @@ class LmsConnectForm(HygieneForm):
         ),
     )
 
+    def __init__(self, *args, **kwargs):
+        # Its fields share names with the Notion form's on the same page (token).
+        kwargs.setdefault("prefix", "lms")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("lms_type") in ("canvas", "moodle") and not cleaned.get("token", "").strip():

@@ -69,6 +69,11 @@ def canvas(settings):
     server.stop()
 
 
+def lms(fields: dict) -> dict:
+    """The connect form's fields as the page posts them (the form has the "lms" prefix)."""
+    return {f"lms-{name}": value for name, value in fields.items()}
+
+
 def _nothing_written(user):
     assert not Course.objects.filter(user=user).exists()
     assert not Assessment.objects.filter(course__user=user).exists()
@@ -81,14 +86,14 @@ def test_the_page_offers_the_connect_form(logged_in_client):
     assert 'action="/integrations/lms/connect"' in html
     for label in ("Canvas", "Moodle", "A calendar feed (.ics)"):
         assert label in html
-    assert 'for="id_base_url"' in html and 'for="id_token"' in html
+    assert 'for="id_lms-base_url"' in html and 'for="id_lms-token"' in html
 
 
 def test_canvas_preview_shows_courses_weights_and_grades_then_confirm_imports(
     logged_in_client, user, canvas
 ):
     response = logged_in_client.post(
-        CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN}
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
     )
 
     assert response.status_code == 200
@@ -121,7 +126,7 @@ def test_an_existing_course_is_said_to_be_updated(logged_in_client, user, canvas
 
     CourseFactory(user=user, code="bio  101", name="My biology")
     response = logged_in_client.post(
-        CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN}
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
     )
     assert "Updates your course BIO 101." in response.content.decode()
 
@@ -145,7 +150,7 @@ def test_moodle_preview_and_confirm(logged_in_client, user, settings):
             weight=1.0,
         )
         form = {"lms_type": "moodle", "base_url": moodle.base_url, "token": MOODLE_TOKEN}
-        preview = logged_in_client.post(CONNECT, form).content.decode()
+        preview = logged_in_client.post(CONNECT, lms(form)).content.decode()
         assert "PHYS 201 · Physics II" in preview and "Quiz 1: due" in preview
         _nothing_written(user)
         logged_in_client.post(CONFIRM)
@@ -162,7 +167,7 @@ def test_a_calendar_feed_is_previewed_then_imported(
     feed_server,  # noqa: F811
 ):
     url = f"{feed_server}/canvas.ics"
-    response = logged_in_client.post(CONNECT, {"lms_type": "ics", "base_url": url})
+    response = logged_in_client.post(CONNECT, lms({"lms_type": "ics", "base_url": url}))
     assert response.status_code == 200
     html = response.content.decode()
     assert "What will be imported from Calendar feed" in html and ": create" in html
@@ -188,7 +193,7 @@ def test_bad_input_is_a_form_error_and_writes_nothing(
     logged_in_client, user, canvas, form, field, message
 ):
     data = {"base_url": canvas.base_url, **form}
-    response = logged_in_client.post(CONNECT, data)
+    response = logged_in_client.post(CONNECT, lms(data))
     assert response.status_code == 400
     errors = response.context["lms_connect_form"].errors
     assert message in " ".join(errors[field])
@@ -200,7 +205,7 @@ def test_an_unreachable_host_is_a_form_error(logged_in_client, user, settings):
     settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = True
     response = logged_in_client.post(
         CONNECT,
-        {"lms_type": "canvas", "base_url": f"http://127.0.0.1:{free_port()}", "token": "t"},
+        lms({"lms_type": "canvas", "base_url": f"http://127.0.0.1:{free_port()}", "token": "t"}),
     )
     assert response.status_code == 400
     errors = response.context["lms_connect_form"].errors["base_url"]
@@ -213,7 +218,7 @@ def test_a_private_host_is_refused_unless_the_setting_allows_it(
 ):
     settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = False
     response = logged_in_client.post(
-        CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN}
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
     )
     assert response.status_code == 400
     assert response.context["lms_connect_form"].errors["base_url"]
@@ -223,7 +228,9 @@ def test_a_private_host_is_refused_unless_the_setting_allows_it(
 
 def test_another_student_cannot_confirm_my_preview(client, user, other_user, canvas):
     client.force_login(user)
-    client.post(CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
+    client.post(
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
+    )
     client.force_login(other_user)  # a new session: nothing pending for them
     response = client.post(CONFIRM, follow=True)
     assert "the preview has expired" in response.content.decode()
@@ -237,7 +244,7 @@ def test_a_preview_kept_in_a_session_is_bound_to_its_student(
     from integrations.lms import connect
 
     logged_in_client.post(
-        CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN}
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
     )
     session = logged_in_client.session
     pending = session[connect.PENDING_SESSION_KEY]
@@ -249,7 +256,7 @@ def test_a_preview_kept_in_a_session_is_bound_to_its_student(
 
 def test_anonymous_cannot_connect(client, canvas):
     response = client.post(
-        CONNECT, {"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN}
+        CONNECT, lms({"lms_type": "canvas", "base_url": canvas.base_url, "token": CANVAS_TOKEN})
     )
     assert response.status_code == 302 and "login" in response["Location"]
     assert canvas.total_requests() == 0
