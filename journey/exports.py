@@ -92,8 +92,17 @@ def owned_models() -> list[OwnedModel]:
     return found
 
 
+# Secrets under a generic field name, per model: a second factor's data holds the TOTP secret
+# and the recovery codes' seed; an export holding them would be a way round the second factor.
+SECRET_FIELDS_BY_MODEL = {"mfa.Authenticator": frozenset({"data"})}
+
+
 def _is_secret(field: models.Field) -> bool:
-    return field.name in SECRET_FIELD_NAMES or isinstance(field, EncryptedTextField)
+    return (
+        field.name in SECRET_FIELD_NAMES
+        or isinstance(field, EncryptedTextField)
+        or field.name in SECRET_FIELDS_BY_MODEL.get(field.model._meta.label, ())
+    )
 
 
 def _export_fields(model: type[models.Model]) -> list[models.Field]:
