@@ -373,6 +373,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
     },
+    "gain-refresh-pending-sweep": {
+        "task": "scheduling.tasks.gain_refresh_pending_sweep",
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
+    },
     # The forecast learns from a week of new evidence; Monday night, when few students work.
     "mastery-fit-forecast": {
         "task": "mastery.tasks.fit_forecast",
@@ -465,6 +470,10 @@ GOOGLE_REVOKE_URI = env("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
 NOTION_BASE_URL = env("NOTION_BASE_URL", default="https://api.notion.com")
+# Canvas OAuth2 (docs/integrations.md): a developer key issued by the school's Canvas admin.
+# Without it, students connect Canvas with a personal access token.
+CANVAS_CLIENT_ID = env("CANVAS_CLIENT_ID", default="")
+CANVAS_CLIENT_SECRET = env("CANVAS_CLIENT_SECRET", default="")
 # Notion OAuth (a public integration); with no client id only a pasted token connects.
 NOTION_CLIENT_ID = env("NOTION_CLIENT_ID", default="")
 NOTION_CLIENT_SECRET = env("NOTION_CLIENT_SECRET", default="")
