@@ -209,6 +209,8 @@ def fresh_rate_limits():
         # allauth's ACCOUNT_RATE_LIMITS).
         cache.delete_pattern(f"{CACHE_KEY_PREFIX}*")
         cache.delete_pattern("allauth:rl:*")
+        # Platform-wide values cached from rows an earlier test wrote (a flush sends no signal).
+        cache.delete_pattern("mastery:forecast:*")
     else:
         cache.clear()
     yield

@@ -16,7 +16,7 @@ from accounts.authentication import hash_token_key
 from accounts.errors import ApplicationError
 from accounts.models import AcademicLevel, ApiToken, AuditAction, User, UserPreferences
 from accounts.signals import preferences_changed
-from accounts.timeformat import forget_time_format
+from accounts.timeformat import forget_time_format, remember_time_format
 from accounts.validators import validate_study_mode_preferences
 
 PROFILE_FIELDS = frozenset(
@@ -156,6 +156,8 @@ def preferences_get_current(*, user: User) -> UserPreferences:
     current = UserPreferences.objects.for_user(user).order_by("-created_at").first()
     if current is None:
         current = UserPreferences.objects.create(user=user)
+    # The page's time filters read the clock from the same row: no second query for it.
+    remember_time_format(user, current.time_format)
     return current
 
 

@@ -36,6 +36,12 @@ def time_format_of(user) -> str:
     return cached
 
 
+def remember_time_format(user, value: str) -> None:
+    """Whoever has just read the preferences row hands its clock on to the filters."""
+    if getattr(user, "is_authenticated", False):
+        setattr(user, _CACHE_ATTRIBUTE, value or TimeFormat.H24)
+
+
 def forget_time_format(user) -> None:
     """After the preference changes, the next time written reads it again."""
     user.__dict__.pop(_CACHE_ATTRIBUTE, None)

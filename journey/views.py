@@ -101,6 +101,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         user = request.user
         # Read once here and handed to the dashboard, which shows the setup banner from it.
         self.setup = onboarding.onboarding_find(user=user)
+        # The page shell's "Continue setup" link reads the same row (journey.context_processors).
+        request.onboarding_progress = self.setup
         # Every course, archived too: "has courses" and the list of active ones both come
         # from this one read.
         self.courses = list(Course.objects.for_user(user))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -151,14 +152,39 @@ def forecast_fit(
     return ForecastFit(model=model, rows=len(outcomes), reason="fitted")
 
 
-def current_forecast() -> ForecastModel | None:
-    """The newest fit made for the engine's current features, if any."""
+# Every plan and the stats page read the forecast, and it changes once a week (the weekly fit):
+# it is kept in the shared cache, retired whenever a ForecastModel row is written or deleted
+# (mastery.receivers), and re-read at the latest after this long.
+FORECAST_CACHE_KEY = "mastery:forecast:current"
+FORECAST_CACHE_SECONDS = 600
+# Cached for "no fit yet", which None (a cache miss) cannot say.
+_NO_FORECAST = "none"
+
+
+def _newest_matching_forecast() -> ForecastModel | None:
     for model in ForecastModel.objects.order_by("-version")[:5]:
         if tuple(model.feature_names) == engine.PREDICT_FEATURE_NAMES and len(model.weights) == len(
             engine.PREDICT_FEATURE_NAMES
         ):
             return model
     return None
+
+
+def current_forecast() -> ForecastModel | None:
+    """The newest fit made for the engine's current features, if any."""
+    cached = cache.get(FORECAST_CACHE_KEY)
+    if cached is not None:
+        return None if cached == _NO_FORECAST else cached
+    model = _newest_matching_forecast()
+    cache.set(FORECAST_CACHE_KEY, model or _NO_FORECAST, FORECAST_CACHE_SECONDS)
+    return model
+
+
+def forecast_cache_retire() -> None:
+    """Now, for readers in this transaction, and after commit, for a reader that cached the old
+    fit while the new row was not yet visible to it."""
+    cache.delete(FORECAST_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(FORECAST_CACHE_KEY))
 
 
 def forecast_weights() -> tuple[float, ...]:

@@ -1,9 +1,12 @@
 """How mastery reacts to events from the layers below: each receiver only enqueues."""
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.signals import preferences_changed
 from courses.signals import assessment_changed
+from mastery.forecasting import forecast_cache_retire
+from mastery.models import ForecastModel
 from mastery.services import enqueue_recompute_for_assessments, enqueue_recompute_for_user
 
 # Preferences the fold reads: a change to one re-derives every stored review date.
@@ -20,3 +23,9 @@ def recompute_on_assessment_changed(sender, *, user_id, assessment_ids, **kwargs
 def recompute_on_preferences_changed(sender, *, user_id, changed_fields=(), **kwargs):
     if FOLD_PREFERENCES.intersection(changed_fields):
         enqueue_recompute_for_user(user_id=user_id)
+
+
+@receiver(post_save, sender=ForecastModel, dispatch_uid="mastery.forecast_saved")
+@receiver(post_delete, sender=ForecastModel, dispatch_uid="mastery.forecast_deleted")
+def retire_cached_forecast(sender, **kwargs):
+    forecast_cache_retire()
