@@ -14,7 +14,14 @@ from django.utils import timezone as dj_timezone
 from accounts.audit import audit_record
 from accounts.authentication import hash_token_key
 from accounts.errors import ApplicationError
-from accounts.models import AcademicLevel, ApiToken, AuditAction, User, UserPreferences
+from accounts.models import (
+    AcademicLevel,
+    ApiToken,
+    AuditAction,
+    NotificationSettings,
+    User,
+    UserPreferences,
+)
 from accounts.signals import preferences_changed
 from accounts.validators import validate_study_mode_preferences
 
@@ -37,6 +44,21 @@ PREFERENCE_FIELDS = frozenset(
         "min_break_between_courses_min",
         "calendar_buffer_min",
         "max_blocks_per_day",
+    }
+)
+
+NOTIFICATION_FIELDS = frozenset(
+    {
+        "email_notifications",
+        "daily_plan_email",
+        "daily_plan_time",
+        "study_reminders",
+        "reminder_minutes_before",
+        "plan_change_notices",
+        "at_risk_alerts",
+        "progress_updates",
+        "quiet_hours_start",
+        "quiet_hours_end",
     }
 )
 
@@ -177,6 +199,28 @@ def preferences_update(*, user: User, **fields: Any) -> UserPreferences:
             lambda: preferences_changed.send(sender=UserPreferences, user_id=user_id)
         )
     return prefs
+
+
+def notification_settings_get(*, user: User) -> NotificationSettings:
+    """The student's notification settings, created with the defaults on first use."""
+    current, _ = NotificationSettings.objects.get_or_create(user=user)
+    return current
+
+
+def notification_settings_update(*, user: User, **fields: Any) -> NotificationSettings:
+    """Change what the product may send and when. Sends no event: no plan depends on it."""
+    _reject_unknown_fields(fields, NOTIFICATION_FIELDS)
+    with transaction.atomic():
+        notification_settings_get(user=user)
+        current = NotificationSettings.objects.for_user(user).select_for_update().get()
+        for name, value in fields.items():
+            setattr(current, name, value)
+        try:
+            current.full_clean(exclude=["user"])
+        except ValidationError as exc:
+            raise _application_error(exc, "The notification settings are not valid.") from exc
+        current.save()
+    return current
 
 
 def api_token_create(
