@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -94,6 +95,7 @@ class PreferencesView(LoginRequiredMixin, TemplateView):
                 )
             ),
         )
+        context["webpush_public_key"] = settings.WEBPUSH_VAPID_PUBLIC_KEY
         return context
 
     def get(self, request, *args, **kwargs):
@@ -130,6 +132,7 @@ class NotificationSettingsView(LoginRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["notify_form"] = context["form"]
+        context["webpush_public_key"] = settings.WEBPUSH_VAPID_PUBLIC_KEY
         return context
 
     def form_valid(self, form):
