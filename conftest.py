@@ -204,5 +204,6 @@ def fresh_rate_limits():
     yield
 
 
-# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it).
-pytest_plugins = ["planner.testing.browser"]
+# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it) and the
+# real SMTP server (`smtp`) that account and notification mail is delivered to.
+pytest_plugins = ["planner.testing.browser", "planner.testing.smtp"]

@@ -43,8 +43,14 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
-        extra_fields.setdefault("is_verified", True)
-        return self._create_user(email, password, **extra_fields)
+        user = self._create_user(email, password, **extra_fields)
+        # An operator's address is theirs by definition: verified, so they can log in.
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": True}
+        )
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -63,7 +69,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
-    is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False)
 
     objects = UserManager()
@@ -89,6 +94,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether the login address is verified. allauth's EmailAddress is the one source of
+        truth (verification and email changes write only there)."""
+        from accounts.selectors import email_is_verified
+
+        return email_is_verified(self)
 
     def get_short_name(self) -> str:
         return (self.full_name or self.email).split(" ")[0]

@@ -44,6 +44,11 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Account flows: sign-up with email verification, login by email, password reset, email
+    # change, and an optional TOTP second factor with recovery codes.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "planner",
     "accounts",
     "courses",
@@ -75,6 +80,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "planner.middleware.StudentTimezoneMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as axes documents: it turns a lockout raised by any login path into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -109,9 +115,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Axes first: it refuses a locked-out username+IP before any password is checked.
+# Axes first: it refuses a locked-out username+IP before any password is checked. allauth's
+# backend logs students in by email (and refuses an unverified one); Django's stays for the admin.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -159,6 +167,74 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Study Planner <noreply@localhost>")
+# Production mail: either EMAIL_URL (smtp+tls://user:password@host:587, see the README) or the
+# separate EMAIL_HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS/USE_SSL settings.
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A relay that stops answering must not hold a web thread for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Account flows (django-allauth) ----------------------------------------------------------
+# The address is the login; a student logs in only once it is verified, so nobody can sign up
+# with someone else's address and use it. Sign-up with a taken address answers exactly as a new
+# one and mails its owner instead (ACCOUNT_PREVENT_ENUMERATION), so the form tells nobody who
+# is registered.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per student: a change is made by verifying the new address, which then replaces
+# the old one; the old one is told (ACCOUNT_EMAIL_NOTIFICATIONS).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Study Planner] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in account mail are signed and expire: verification after this many days (and works
+# once: a verified address no longer matches the signed key), password reset after
+# PASSWORD_RESET_TIMEOUT (the token hashes the password, so it works once too).
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int(
+    "ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
+# Requests a person may make, counted in the cache (Redis in production, shared by every web
+# process). Password-reset mails: per address ("key") and per client IP, so a burst cannot flood
+# a mailbox; past either limit the form refuses with the same answer for any address.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
+ACCOUNT_RATE_LIMITS = {
+    "reset_password": (
+        f"{PASSWORD_RESET_PER_IP_PER_HOUR}/h/ip,{PASSWORD_RESET_PER_ADDRESS_PER_HOUR}/h/key"
+    ),
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+    # Verification mails (sign-up, resend, a changed address): one per address per 3 minutes.
+    "confirm_email": "1/3m/key",
+    "change_email": "5/h/user",
+    "manage_email": "10/m/user",
+    "change_password": "5/m/user",
+    # Axes locks a username+IP after AXES_FAILURE_LIMIT failures; this bounds one IP trying
+    # many usernames.
+    "login_failed": "10/m/ip",
+    "login": "30/m/ip",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Study Planner")
+
 # The site's public address: emails sent by workers (no request to read it from) link here.
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
@@ -437,11 +513,6 @@ LMS_FEED_TIMEOUT_SECONDS = env.float("LMS_FEED_TIMEOUT_SECONDS", default=10.0)
 LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
 # Each fetch can hold a web thread for the whole timeout, so fetches are limited per student.
 LMS_FEED_FETCHES_PER_HOUR = env.int("LMS_FEED_FETCHES_PER_HOUR", default=30)
-
-# Password-reset mails per address and per client IP an hour; past either, nothing is sent
-# (the answer is the same), so a burst cannot flood a mailbox.
-PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
-PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
 
 # Per-student quotas (courses.quotas): far above a real degree, low enough that a script or a
 # hostile feed cannot fill the tables the planner and the mastery fold read on every run.
