@@ -67,7 +67,7 @@ def deadline_line(assessment: Assessment, snapshot: PlanSnapshot | None) -> Dead
         value = readiness.get("p_ready_now")
     is_low = value is not None and value < READINESS_AT_RISK
     return DeadlineLine(
-        title=assessment.title,
+        title=assessment.name,
         course_code=assessment.course.code,
         due=assessment.due_date,
         readiness_percent=None if value is None else round(value * 100),
