@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import REMINDER_MAX_MINUTES, NotificationSettings, User
@@ -142,20 +143,39 @@ def reminder_key(task: StudyTask) -> str:
 def reminders_run(*, now: datetime | None = None, batch: int) -> SlotRun:
     """Reminders of the blocks whose reminder time has come and that have not started."""
     now = now or timezone.now()
-    minutes_before = ExpressionWrapper(
-        F("user__notification_settings__reminder_minutes_before") * timedelta(minutes=1),
-        output_field=DurationField(),
+    # One condition per distinct lead time in use (at most REMINDER_MAX_MINUTES - MIN + 1):
+    # the database compares the block's start with a constant, which any backend can index.
+    leads = (
+        NotificationSettings.objects.filter(study_reminders=True)
+        .values_list("reminder_minutes_before", flat=True)
+        .distinct()
+        .order_by()
+    )
+    due = Q(pk__in=[])
+    for minutes in leads:
+        due |= Q(
+            user__notification_settings__reminder_minutes_before=minutes,
+            scheduled_start__lte=now + timedelta(minutes=minutes),
+        )
+    reminded = Notification.objects.filter(
+        user_id=OuterRef("user_id"),
+        kind=NotificationKind.BLOCK_REMINDER,
+        event_key__startswith=Concat(Cast(OuterRef("pk"), CharField()), Value(":")),
+        created_at__gte=OuterRef("updated_at"),
     )
     tasks = list(
         StudyTask.objects.filter(
+            due,
             status=TaskStatus.SCHEDULED,
             scheduled_start__gt=now,
             scheduled_start__lte=now + timedelta(minutes=REMINDER_MAX_MINUTES),
             user__is_active=True,
             user__notification_settings__study_reminders=True,
         )
-        .annotate(remind_at=F("scheduled_start") - minutes_before)
-        .filter(remind_at__lte=now)
+        # Blocks already reminded of since their last change are left out in the database, so
+        # they cannot crowd a batch; the exact key (with the start) is checked below, and the
+        # unique constraint behind it.
+        .exclude(Exists(reminded))
         .select_related("course", "user", "user__notification_settings")
         .order_by("scheduled_start", "id")[: batch * 2]
     )

@@ -238,9 +238,10 @@ def test_a_moved_block_gets_a_reminder_for_its_new_time(smtp, settings):
     start = datetime(2027, 3, 15, 8, 0, tzinfo=CHI)
     task = block(user, start=start)
     run_reminders(start - timedelta(minutes=15))
-    task.scheduled_start = start + timedelta(hours=1)
-    task.scheduled_end = task.scheduled_start + timedelta(minutes=50)
-    task.save()
+    with time_machine.travel(start - timedelta(minutes=10), tick=False):
+        task.scheduled_start = start + timedelta(hours=1)
+        task.scheduled_end = task.scheduled_start + timedelta(minutes=50)
+        task.save()
     assert run_reminders(start + timedelta(minutes=45)).created == 1
     assert [m["Subject"][:8] for m in smtp.messages] == ["At 08:00", "At 09:00"]
 
