@@ -185,7 +185,8 @@ def plan_change(model: PlanChangeModel) -> Message:
 def at_risk(model: AtRiskModel) -> Message:
     deadline = model.deadline
     fixes = (
-        f"{_plural(model.fix_count, 'one-click fix')} can free time for it."
+        f"{model.fix_count} one-click {'fix' if model.fix_count == 1 else 'fixes'} can free "
+        "time for it."
         if model.fix_count
         else "No block can be moved for it; add free time before the due date."
     )

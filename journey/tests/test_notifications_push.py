@@ -42,7 +42,7 @@ class FakePushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's hook name)
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 service.requests.append(
                     {
