@@ -71,11 +71,7 @@ def slot_settings(
         key = key_for(window)
         if key is None:
             continue
-        times = Q()
-        if window.after is not None:
-            times &= Q(daily_plan_time__gt=window.after)
-        if window.upto is not None:
-            times &= Q(daily_plan_time__lte=window.upto)
+        times = Q(daily_plan_time__in=sorted(window.times))
         already = Notification.objects.filter(user_id=OuterRef("user_id"), kind=kind, event_key=key)
         condition |= Q(times, ~Exists(already), user__timezone__in=names)
     rows = list(switched_on.filter(condition).select_related("user").order_by("user_id")[:batch])

@@ -1,15 +1,14 @@
 """When to send, in the student's own time: quiet hours and the daily send slots. Pure: no
 Django, only zoneinfo, so DST and midnight are property-testable.
 
-Slots. Beat runs the daily sweep every `slot` minutes, at the slot boundaries in UTC. A run at
-instant `t` sends to every student whose chosen local time lies in the wall-clock window
-(local(t - slot), local(t)]: a 07:00 choice goes out by the run at 07:00 local. Students are
-grouped by timezone: every zone whose window is the same is one bucket, one filter on the
-time column. A DST jump is handled by the window itself: on the spring-forward night the
-window that crosses 02:00 is (01:45, 03:00] wall time, so a time inside the skipped hour is
-sent at 03:00; on the fall-back night the window that crosses the repeated hour runs
-backwards and is empty, so no time is sent twice (the (user, kind, local date) key would stop
-it anyway).
+Slots. Beat runs the daily sweep every `slot` minutes, at the slot boundaries in UTC, and the
+time a student picks is on a grid of the same step. A chosen wall time on a local date is due at
+its first instant: the first occurrence when the clocks go back (01:30 on the autumn night is
+sent once, at the first 01:30), and, when the clocks skip it, the instant the old offset gives
+(02:30 on the spring night is sent at 03:30, an hour after the jump). A run at `t` sends every
+time whose instant lies in (t - slot, t], so a 07:00 choice goes out by the run at 07:00 local
+on either side of a change. Zones are grouped into buckets of equal (times, local date), each
+one filter on the time column in the database.
 """
 
 from __future__ import annotations
@@ -20,19 +19,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+UTC = ZoneInfo("UTC")
+
 
 @dataclass(frozen=True)
 class LocalWindow:
-    """Times of day in (after, upto]; `upto` of None means "to the end of the day"."""
+    """The grid times of one local date due in a slot."""
 
-    after: time | None  # None: from midnight included
-    upto: time | None
+    times: frozenset[time]
     local_date: date
 
     def contains(self, moment: time) -> bool:
-        lower_ok = self.after is None or moment > self.after
-        upper_ok = self.upto is None or moment <= self.upto
-        return lower_ok and upper_ok
+        return moment in self.times
 
 
 def slot_end(now: datetime, slot_minutes: int) -> datetime:
@@ -43,23 +41,28 @@ def slot_end(now: datetime, slot_minutes: int) -> datetime:
     return now.replace(hour=floor // 60, minute=floor % 60, second=0, microsecond=0)
 
 
+def first_instant(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """When `moment` on `day` first happens in `zone` (fold=0: see the module text)."""
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+
+# No zone moves its clocks by more than an hour; two hours of candidates either side is ample.
+CANDIDATE_MARGIN = timedelta(hours=2)
+
+
 def windows_for_zone(zone: ZoneInfo, *, end: datetime, slot_minutes: int) -> list[LocalWindow]:
-    """The local wall-clock windows of the slot ending at `end` in `zone` (0, 1 or 2)."""
-    start_local = (end - timedelta(minutes=slot_minutes)).astimezone(zone)
-    end_local = end.astimezone(zone)
-    start_wall = start_local.replace(tzinfo=None)
-    end_wall = end_local.replace(tzinfo=None)
-    if end_wall <= start_wall:
-        # The clocks went back: these wall times were already covered.
-        return []
-    if start_wall.date() == end_wall.date():
-        return [LocalWindow(start_local.time(), end_local.time(), end_local.date())]
-    # Across midnight: the end of one day, then the start of the next (00:00 belongs to the
-    # day it starts).
-    return [
-        LocalWindow(start_local.time(), None, start_local.date()),
-        LocalWindow(None, end_local.time(), end_local.date()),
-    ]
+    """The grid times due in `zone` in the slot (end - slot, end], per local date."""
+    start = end - timedelta(minutes=slot_minutes)
+    wall = (start.astimezone(zone) - CANDIDATE_MARGIN).replace(tzinfo=None)
+    wall -= timedelta(minutes=wall.minute % slot_minutes, seconds=wall.second)
+    wall = wall.replace(microsecond=0)
+    last = (end.astimezone(zone) + CANDIDATE_MARGIN).replace(tzinfo=None)
+    due: dict[date, set[time]] = defaultdict(set)
+    while wall <= last:
+        if start < first_instant(wall.date(), wall.time(), zone) <= end:
+            due[wall.date()].add(wall.time())
+        wall += timedelta(minutes=slot_minutes)
+    return [LocalWindow(frozenset(times), day) for day, times in sorted(due.items())]
 
 
 def zone_buckets(
@@ -79,7 +82,7 @@ def _wall(day: date, moment: time, zone: ZoneInfo) -> datetime:
     naive = datetime.combine(day, moment)
     aware = naive.replace(tzinfo=zone)
     # Round trip through UTC normalises a nonexistent wall time.
-    return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return aware.astimezone(UTC).astimezone(zone)
 
 
 def quiet_until(
