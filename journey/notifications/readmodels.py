@@ -102,6 +102,8 @@ def daily_models_for(
             scheduled_start__lt=latest,
         )
         .select_related("course")
+        # Only what a line of the email shows: a block row is wide, and there are many.
+        .only("user_id", "title", "scheduled_start", "scheduled_end", "course__code")
         .order_by("scheduled_start", "id")
     )
     for task in tasks:
@@ -124,6 +126,7 @@ def daily_models_for(
         Assessment.objects.filter(course__user_id__in=ids, course__is_archived=False)
         .upcoming(now)
         .select_related("course")
+        .only("name", "due_date", "course__code", "course__user_id")
     )
     for assessment in upcoming:
         next_due.setdefault(str(assessment.course.user_id), assessment)

@@ -256,3 +256,22 @@ def test_a_full_batch_leaves_the_rest_for_the_requeued_run(smtp, settings):
     last = run_slot(now, batch=2)
     assert (last.created, last.is_batch_full) == (1, False)
     assert {m["To"] for m in smtp.messages} == {u.email for u in users}
+
+
+def test_weekly_summary_on_monday_at_the_daily_time(smtp, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    user = student()
+    start = datetime(2027, 3, 10, 18, 0, tzinfo=CHI)  # last Wednesday
+    done = block(user, start=start, minutes=60)
+    done.status = "completed"
+    done.actual_start, done.actual_end = start, start + timedelta(minutes=45)
+    done.save()
+    block(user, start=start + timedelta(days=1), minutes=30, code="BIO 102")
+    monday = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # 07:00 CDT, Monday
+    assert run_slot(monday - timedelta(days=1), kind=NotificationKind.WEEKLY_SUMMARY).created == 0
+    assert run_slot(monday, kind=NotificationKind.WEEKLY_SUMMARY).created == 1
+    [message] = smtp.sent_to(user.email)
+    assert message["Subject"] == "Your week: 45 min of 1 h 30 min studied"
+    body = Mailbox.text(message)
+    assert "your week from Mon 8 Mar" in body and "Current streak: 0 days." in body
+    assert run_slot(monday, kind=NotificationKind.WEEKLY_SUMMARY).created == 0
