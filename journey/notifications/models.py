@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from journey.notifications.kinds import DeliveryState, NotificationKind
 
@@ -33,6 +34,10 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
+    """No history table: the row is its own timeline (created, deliver_after, claimed and sent
+    per channel, read), and most of its writes are bulk inserts and single-field updates that a
+    history table would not see anyway."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -103,6 +108,7 @@ class PushSubscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
 
+    history = HistoricalRecords()
     objects = PushSubscriptionQuerySet.as_manager()
 
     class Meta:
