@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import pytest
+
 from accounts.services import notification_settings_update
 from accounts.tests.factories import UserFactory
 from courses.tests.factories import CourseFactory
@@ -30,3 +32,11 @@ def block(
         scheduled_end=start + timedelta(minutes=minutes),
         estimated_duration_min=minutes,
     )
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks(monkeypatch):
+    """Deliveries asked for after commit run in this process, whatever the broker settings."""
+    from planner.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)

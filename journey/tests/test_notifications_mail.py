@@ -14,7 +14,7 @@ from journey.notifications import delivery, sweeps
 from journey.notifications.kinds import DeliveryState, NotificationKind
 from journey.notifications.models import Notification
 from journey.notifications.timing import slot_end
-from journey.tests.notify_helpers import CHICAGO, block, student
+from journey.tests.notify_helpers import CHICAGO, block, eager_tasks, student  # noqa: F401
 from planner.testing.smtp import Mailbox
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -27,6 +27,13 @@ def run_slot(now: datetime, kind=NotificationKind.DAILY_PLAN, batch=500):
     """What beat does at `now`: the slot's run, with the deliveries it asks for after commit
     (run in-process when CELERY_TASK_ALWAYS_EAGER)."""
     with time_machine.travel(now, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        return sweeps.slot_run(kind=kind, end=slot_end(now, SLOT), now=now, batch=batch)
+
+
+def make_slot(now: datetime, kind=NotificationKind.DAILY_PLAN, batch=500):
+    """The slot's run without its deliveries: the test's transaction never commits, so the
+    delivery tasks published after commit are never sent and the test runs them itself."""
+    with time_machine.travel(now, tick=False):
         return sweeps.slot_run(kind=kind, end=slot_end(now, SLOT), now=now, batch=batch)
 
 
@@ -44,7 +51,6 @@ def run_reminders(now: datetime, batch=50):
     ],
 )
 def test_daily_email_goes_out_at_seven_local_on_both_sides_of_dst(smtp, settings, local_day):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student()
     start = local_day.replace(hour=18, minute=30)
     block(user, start=start, title="Cell division", code="BIO 101")
@@ -65,7 +71,6 @@ def test_daily_email_goes_out_at_seven_local_on_both_sides_of_dst(smtp, settings
 
 
 def test_utc_hour_of_the_daily_email_moves_with_dst(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student()
     # 13:00 UTC is 07:00 CST on the 13th but 08:00 CDT on the 15th: no email then.
     assert run_slot(datetime(2027, 3, 13, 13, 0, tzinfo=UTC)).created == 1
@@ -75,7 +80,6 @@ def test_utc_hour_of_the_daily_email_moves_with_dst(smtp, settings):
 
 
 def test_email_headers_and_one_click_unsubscribe_without_login(smtp, settings, client):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = "http://testserver"
     user = student()
     run_slot(datetime(2027, 3, 15, 12, 0, tzinfo=UTC))
@@ -108,7 +112,6 @@ def test_email_headers_and_one_click_unsubscribe_without_login(smtp, settings, c
 
 
 def test_a_tampered_unsubscribe_token_is_refused(client, smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = "http://testserver"
     user = student()
     run_slot(datetime(2027, 3, 15, 12, 0, tzinfo=UTC))
@@ -125,7 +128,6 @@ def test_a_tampered_unsubscribe_token_is_refused(client, smtp, settings):
 
 
 def test_nothing_is_emailed_to_an_unverified_address_but_the_list_shows_it(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student(verified=False)
     assert run_slot(datetime(2027, 3, 15, 12, 0, tzinfo=UTC)).created == 1
     assert smtp.messages == []
@@ -135,7 +137,6 @@ def test_nothing_is_emailed_to_an_unverified_address_but_the_list_shows_it(smtp,
 
 
 def test_email_switched_off_keeps_the_in_app_item(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student(email_notifications=False)
     run_slot(datetime(2027, 3, 15, 12, 0, tzinfo=UTC))
     assert smtp.messages == []
@@ -144,10 +145,9 @@ def test_email_switched_off_keeps_the_in_app_item(smtp, settings):
 
 def test_a_claimed_email_is_never_sent_again_even_if_its_worker_died(smtp, settings):
     """At most once: a row left `sending` by a dead worker is not resent by any sweep."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # the deliveries are run by hand below
     user = student()
     now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
-    run_slot(now)
+    make_slot(now)
     row = Notification.objects.for_user(user).get()
     # The worker claimed it and died before the SMTP exchange finished.
     Notification.objects.filter(pk=row.pk).update(
@@ -162,10 +162,9 @@ def test_a_claimed_email_is_never_sent_again_even_if_its_worker_died(smtp, setti
 
 
 def test_delivery_twice_sends_once(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     user = student()
     now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
-    run_slot(now)
+    make_slot(now)
     row = Notification.objects.for_user(user).get()
     delivery.notification_deliver(notification_id=row.pk, now=now)
     delivery.notification_deliver(notification_id=row.pk, now=now)
@@ -175,10 +174,9 @@ def test_delivery_twice_sends_once(smtp, settings):
 
 
 def test_a_refused_connection_leaves_it_pending_for_the_sweep(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     user = student()
     now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
-    run_slot(now)
+    make_slot(now)
     row = Notification.objects.for_user(user).get()
     real_port = settings.EMAIL_PORT
     from planner.testing.services import free_port
@@ -195,7 +193,6 @@ def test_a_refused_connection_leaves_it_pending_for_the_sweep(smtp, settings):
 
 
 def test_quiet_hours_defer_the_daily_email_to_their_end(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student(quiet_hours_start=time(22, 0), quiet_hours_end=time(7, 30))
     now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # 07:00 CDT, inside the quiet hours
     run_slot(now)
@@ -211,7 +208,6 @@ def test_quiet_hours_defer_the_daily_email_to_their_end(smtp, settings):
 
 
 def test_block_reminder_minutes_before_and_dropped_in_quiet_hours(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     awake = student(reminder_minutes_before=30)
     asleep = student(
         reminder_minutes_before=30, quiet_hours_start=time(5, 0), quiet_hours_end=time(9, 0)
@@ -233,7 +229,6 @@ def test_block_reminder_minutes_before_and_dropped_in_quiet_hours(smtp, settings
 
 
 def test_a_moved_block_gets_a_reminder_for_its_new_time(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student(reminder_minutes_before=15)
     start = datetime(2027, 3, 15, 8, 0, tzinfo=CHI)
     task = block(user, start=start)
@@ -247,7 +242,6 @@ def test_a_moved_block_gets_a_reminder_for_its_new_time(smtp, settings):
 
 
 def test_a_full_batch_leaves_the_rest_for_the_requeued_run(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     users = [student() for _ in range(5)]
     now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
     first = run_slot(now, batch=2)
@@ -259,7 +253,6 @@ def test_a_full_batch_leaves_the_rest_for_the_requeued_run(smtp, settings):
 
 
 def test_weekly_summary_on_monday_at_the_daily_time(smtp, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     user = student()
     start = datetime(2027, 3, 10, 18, 0, tzinfo=CHI)  # last Wednesday
     done = block(user, start=start, minutes=60)

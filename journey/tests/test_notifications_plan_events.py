@@ -11,6 +11,7 @@ from django.urls import reverse
 from journey.notifications import sweeps
 from journey.notifications.kinds import NotificationKind
 from journey.notifications.models import Notification
+from journey.tests.notify_helpers import eager_tasks  # noqa: F401
 from planner.testing.smtp import Mailbox
 from scheduling import services
 from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
@@ -21,7 +22,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 @pytest.fixture
 def planned(user, settings, smtp):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     with time_machine.travel(NOW, tick=False):
         setup = make_setup(user)
         with TestCase.captureOnCommitCallbacks(execute=True):

@@ -20,7 +20,7 @@ from journey.notifications import sweeps
 from journey.notifications.kinds import DeliveryState
 from journey.notifications.models import Notification, PushSubscription
 from journey.notifications.services import push_subscription_save
-from journey.tests.notify_helpers import CHICAGO, block, student
+from journey.tests.notify_helpers import CHICAGO, block, eager_tasks, student  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -100,7 +100,6 @@ def push_service(settings):
     settings.WEBPUSH_VAPID_SUBJECT = "mailto:ops@example.org"
     settings.WEBPUSH_ENDPOINT_HOSTS = ["127.0.0.1"]
     settings.WEBPUSH_ALLOW_HTTP = True
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     with FakePushService() as service:
         yield service
 
