@@ -3,7 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.audit import USERNAME_DIGEST_KEY, username_digest
-from accounts.models import ApiToken, AuditEvent, FailedTask, User, UserPreferences
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    FailedTask,
+    NotificationSettings,
+    User,
+    UserPreferences,
+)
 
 
 @admin.register(User)
@@ -67,6 +74,24 @@ class UserPreferencesAdmin(SimpleHistoryAdmin):
         "updated_at",
     ]
     list_filter = ["difficulty_curve", "enable_spaced_repetition"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "user",
+        "email_notifications",
+        "daily_plan_email",
+        "daily_plan_time",
+        "study_reminders",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "updated_at",
+    ]
+    list_filter = ["email_notifications", "daily_plan_email", "study_reminders"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]

@@ -10,9 +10,12 @@ from accounts.availability import WEEKDAYS, availability_errors, parse_hhmm
 from accounts.errors import ApplicationError
 from accounts.hygiene import HygieneForm
 from accounts.models import (
+    REMINDER_MAX_MINUTES,
+    REMINDER_MIN_MINUTES,
     AcademicLevel,
     ApiToken,
     DifficultyCurve,
+    NotificationSettings,
     TimeFormat,
     User,
     UserPreferences,
@@ -172,6 +175,45 @@ class PreferencesForm(HygieneForm):
         if errors:
             self.add_error(None, errors)
         return cleaned
+
+
+def _time_field(label: str, *, required: bool = True, help_text: str = "") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=TIME_INPUT_FORMATS,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+
+
+class NotificationSettingsForm(HygieneForm):
+    """Shape only; the quarter-hour grid and the quiet-hours pair are the model's rules."""
+
+    email_notifications = forms.BooleanField(required=False, label="Send me email")
+    daily_plan_email = forms.BooleanField(required=False, label="Daily plan email")
+    daily_plan_time = _time_field(
+        "Daily email time", help_text="Your local time, on the quarter hour."
+    )
+    study_reminders = forms.BooleanField(required=False, label="Remind me before each block")
+    reminder_minutes_before = forms.IntegerField(
+        label="Minutes before the block",
+        min_value=REMINDER_MIN_MINUTES,
+        max_value=REMINDER_MAX_MINUTES,
+    )
+    plan_change_notices = forms.BooleanField(
+        required=False, label="Tell me when a replan changes the next 24 hours"
+    )
+    at_risk_alerts = forms.BooleanField(
+        required=False, label="Alert me when an assessment becomes at risk"
+    )
+    progress_updates = forms.BooleanField(required=False, label="Weekly progress summary")
+    quiet_hours_start = _time_field("Quiet hours from", required=False)
+    quiet_hours_end = _time_field("Quiet hours until", required=False)
+
+    @classmethod
+    def initial_for(cls, settings_row: NotificationSettings) -> dict:
+        return {name: getattr(settings_row, name) for name in cls.base_fields}
 
 
 OPTIONAL_RULE_FIELDS = frozenset(

@@ -252,6 +252,111 @@ class UserPreferences(models.Model):
         )
 
 
+# The daily email goes out on this grid of local times: beat looks for students to send to every
+# NOTIFY_SLOT_MINUTES, so a time on the grid is kept to the minute (see journey/notifications).
+DAILY_TIME_STEP_MIN = 15
+# A reminder sooner than 5 minutes before a block arrives when the student should be starting;
+# one more than two hours before is a plan, not a reminder.
+REMINDER_MIN_MINUTES = 5
+REMINDER_MAX_MINUTES = 120
+
+
+class NotificationSettingsQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class NotificationSettings(models.Model):
+    """What the product may tell the student, how, and when. One row per student.
+
+    Kept apart from UserPreferences on purpose: those are planning constraints, and saving them
+    replans; changing when an email arrives must never move a block. The seed's names are used
+    where they fit: `email_notifications` is the master switch for email, `study_reminders`
+    turns block reminders on, `progress_updates` the weekly summary.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_notifications = models.BooleanField(
+        default=True, help_text="Off: nothing is emailed; the in-app list still shows everything."
+    )
+    daily_plan_email = models.BooleanField(default=True)
+    daily_plan_time = models.TimeField(
+        default=time(7, 0), help_text="Local time, on the quarter hour."
+    )
+    study_reminders = models.BooleanField(default=True, help_text="A reminder before each block.")
+    reminder_minutes_before = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[
+            MinValueValidator(REMINDER_MIN_MINUTES),
+            MaxValueValidator(REMINDER_MAX_MINUTES),
+        ],
+    )
+    plan_change_notices = models.BooleanField(
+        default=True, help_text="When a replan moves or drops a block in the next 24 hours."
+    )
+    at_risk_alerts = models.BooleanField(
+        default=True, help_text="When an assessment becomes at risk."
+    )
+    progress_updates = models.BooleanField(
+        default=True, help_text="A weekly summary on Monday, at the daily email's time."
+    )
+    # Both set or both empty; a start after the end spans midnight (22:00 to 07:00).
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = NotificationSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_minutes_before__gte=REMINDER_MIN_MINUTES)
+                & Q(reminder_minutes_before__lte=REMINDER_MAX_MINUTES),
+                name="notify_reminder_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=(Q(quiet_hours_start__isnull=True) & Q(quiet_hours_end__isnull=True))
+                | (
+                    Q(quiet_hours_start__isnull=False)
+                    & Q(quiet_hours_end__isnull=False)
+                    & ~Q(quiet_hours_start=models.F("quiet_hours_end"))
+                ),
+                name="notify_quiet_hours_both_or_none",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["daily_plan_time"], name="idx_notify_daily_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user_id}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        errors = {}
+        when = self.daily_plan_time
+        if when is not None and (when.minute % DAILY_TIME_STEP_MIN or when.second):
+            errors["daily_plan_time"] = [
+                f"Pick a time on the quarter hour (every {DAILY_TIME_STEP_MIN} minutes)."
+            ]
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            errors["quiet_hours_end" if self.quiet_hours_end is None else "quiet_hours_start"] = [
+                "Set both ends of the quiet hours, or neither."
+            ]
+        elif self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
+            errors["quiet_hours_end"] = ["Quiet hours must end at another time than they start."]
+        if errors:
+            raise ValidationError(errors)
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)

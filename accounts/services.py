@@ -14,7 +14,14 @@ from django.utils import timezone as dj_timezone
 from accounts.audit import audit_record
 from accounts.authentication import hash_token_key
 from accounts.errors import ApplicationError
-from accounts.models import AcademicLevel, ApiToken, AuditAction, User, UserPreferences
+from accounts.models import (
+    AcademicLevel,
+    ApiToken,
+    AuditAction,
+    NotificationSettings,
+    User,
+    UserPreferences,
+)
 from accounts.signals import preferences_changed
 from accounts.timeformat import forget_time_format, remember_time_format
 from accounts.validators import validate_study_mode_preferences
@@ -43,6 +50,21 @@ PREFERENCE_FIELDS = frozenset(
 )
 # Preferences that only change how pages look; editing them alone does not replan.
 DISPLAY_ONLY_PREFERENCE_FIELDS = frozenset({"time_format"})
+
+NOTIFICATION_FIELDS = frozenset(
+    {
+        "email_notifications",
+        "daily_plan_email",
+        "daily_plan_time",
+        "study_reminders",
+        "reminder_minutes_before",
+        "plan_change_notices",
+        "at_risk_alerts",
+        "progress_updates",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    }
+)
 
 # A token lives at least a day and at most a year, so a leaked one cannot work forever.
 API_TOKEN_MIN_DAYS = 1
@@ -203,6 +225,28 @@ def preferences_update(*, user: User, **fields: Any) -> UserPreferences:
             )
         )
     return prefs
+
+
+def notification_settings_get(*, user: User) -> NotificationSettings:
+    """The student's notification settings, created with the defaults on first use."""
+    current, _ = NotificationSettings.objects.get_or_create(user=user)
+    return current
+
+
+def notification_settings_update(*, user: User, **fields: Any) -> NotificationSettings:
+    """Change what the product may send and when. Sends no event: no plan depends on it."""
+    _reject_unknown_fields(fields, NOTIFICATION_FIELDS)
+    with transaction.atomic():
+        notification_settings_get(user=user)
+        current = NotificationSettings.objects.for_user(user).select_for_update().get()
+        for name, value in fields.items():
+            setattr(current, name, value)
+        try:
+            current.full_clean(exclude=["user"])
+        except ValidationError as exc:
+            raise _application_error(exc, "The notification settings are not valid.") from exc
+        current.save()
+    return current
 
 
 def api_token_create(

@@ -41,6 +41,11 @@ urlpatterns = [
     ),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("preferences/", views.PreferencesView.as_view(), name="preferences"),
+    path(
+        "preferences/notifications/",
+        views.NotificationSettingsView.as_view(),
+        name="notification_settings",
+    ),
     path("tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("tokens/<uuid:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
@@ -9,6 +10,7 @@ from django.views.generic import FormView, TemplateView
 from accounts.errors import ApplicationError
 from accounts.forms import (
     ApiTokenCreateForm,
+    NotificationSettingsForm,
     PreferencesEditor,
     ProfileForm,
     add_application_error,
@@ -17,6 +19,8 @@ from accounts.models import ApiToken
 from accounts.services import (
     api_token_create,
     api_token_revoke,
+    notification_settings_get,
+    notification_settings_update,
     preferences_get_current,
     preferences_update,
     user_profile_update,
@@ -44,6 +48,21 @@ class ProfileView(LoginRequiredMixin, FormView):
 class PreferencesView(LoginRequiredMixin, TemplateView):
     template_name = "accounts/preferences.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The notification settings are a form of their own on this page, posted to
+        # NotificationSettingsView, so saving them never replans.
+        context.setdefault(
+            "notify_form",
+            NotificationSettingsForm(
+                initial=NotificationSettingsForm.initial_for(
+                    notification_settings_get(user=self.request.user)
+                )
+            ),
+        )
+        context["webpush_public_key"] = settings.WEBPUSH_VAPID_PUBLIC_KEY
+        return context
+
     def get(self, request, *args, **kwargs):
         editor = PreferencesEditor(preferences=preferences_get_current(user=request.user))
         return self.render_to_response(self.get_context_data(editor=editor))
@@ -61,6 +80,34 @@ class PreferencesView(LoginRequiredMixin, TemplateView):
                 messages.success(request, "Preferences saved. Your plan will be updated.")
                 return redirect("accounts:preferences")
         return self.render_to_response(self.get_context_data(editor=editor))
+
+
+class NotificationSettingsView(LoginRequiredMixin, FormView):
+    """What may be sent, and when; shown on the preferences page and on its own."""
+
+    template_name = "accounts/notification_settings.html"
+    form_class = NotificationSettingsForm
+    success_url = reverse_lazy("accounts:notification_settings")
+
+    def get_initial(self):
+        return NotificationSettingsForm.initial_for(
+            notification_settings_get(user=self.request.user)
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["notify_form"] = context["form"]
+        context["webpush_public_key"] = settings.WEBPUSH_VAPID_PUBLIC_KEY
+        return context
+
+    def form_valid(self, form):
+        try:
+            notification_settings_update(user=self.request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Notification settings saved.")
+        return super().form_valid(form)
 
 
 class ApiTokenListView(LoginRequiredMixin, TemplateView):

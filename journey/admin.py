@@ -1,6 +1,8 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from journey.models import OnboardingProgress, ResourceCompletion
+from journey.notifications.models import Notification, PushSubscription
 
 
 @admin.register(OnboardingProgress)
@@ -18,3 +20,30 @@ class ResourceCompletionAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "topic__name"]
     list_select_related = ["user", "topic"]
     raw_id_fields = ["user", "topic"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: a notification is what was told to a student; support reads its delivery
+    states and skip reason. Nothing here resends (delivery is at most once)."""
+
+    list_display = ["user", "kind", "subject", "deliver_after", "email_state", "push_state"]
+    list_filter = ["kind", "email_state", "push_state"]
+    search_fields = ["user__email", "event_key", "subject"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "deliver_after"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "endpoint", "created_at", "last_success_at"]
+    search_fields = ["user__email", "endpoint"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

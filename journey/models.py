@@ -86,3 +86,6 @@ class ResourceCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic_id}: {self.resource_key[:8]}"
+
+
+from journey.notifications.models import Notification, PushSubscription  # noqa: E402,F401

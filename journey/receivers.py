@@ -83,3 +83,16 @@ for model in COURSE_OWNED_MODELS:
             dispatch_uid=f"journey.dashboard_{signal is post_save}_{model._meta.label_lower}",
         )
 post_save.connect(dashboard_on_user, sender=User, dispatch_uid="journey.dashboard_user_saved")
+
+
+def notify_on_replan(sender, instance, **kwargs) -> None:
+    # Every replan saves its snapshot (and any plan notice) in its transaction: after commit,
+    # look for a plan change to tell about or an assessment newly at risk. Robust: a failure
+    # here must not fail the replan; the notify sweep finds the snapshot again.
+    from accounts.tasking import enqueue_on_commit
+    from journey.tasks import plan_events
+
+    enqueue_on_commit(plan_events, str(instance.user_id), robust=True)
+
+
+post_save.connect(notify_on_replan, sender=PlanSnapshot, dispatch_uid="journey.notify_on_replan")

@@ -4,6 +4,7 @@ course overview and the student's data. Include with `path("", include(...))`.""
 from django.urls import path
 
 from journey import views
+from journey.notifications import views as notification_views
 
 app_name = "journey"
 
@@ -26,6 +27,27 @@ urlpatterns = [
         "topics/<uuid:topic_id>/resources",
         views.ResourceToggleView.as_view(),
         name="resource_toggle",
+    ),
+    path("notifications/", notification_views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/unread",
+        notification_views.NotificationBadgeView.as_view(),
+        name="notifications_badge",
+    ),
+    path(
+        "notifications/read-all",
+        notification_views.NotificationReadAllView.as_view(),
+        name="notifications_read_all",
+    ),
+    path(
+        "notifications/<uuid:pk>/read",
+        notification_views.NotificationReadView.as_view(),
+        name="notification_read",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>",
+        notification_views.UnsubscribeView.as_view(),
+        name="unsubscribe",
     ),
     path("settings/data/", views.DataSettingsView.as_view(), name="data_settings"),
     path("settings/data/export.json", views.DataExportView.as_view(), name="data_export"),

@@ -242,6 +242,31 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Study Planner")
 
+# The site's public address: emails sent by workers (no request to read it from) link here.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+
+# --- Notifications (docs/notifications.md) ---------------------------------------------------
+# Beat looks for daily emails every slot; the time a student picks is on the same grid.
+NOTIFY_SLOT_MINUTES = 15
+# Students (or events) handled by one task run; a full batch re-queues the rest.
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=500)
+# Web Push (VAPID). Without a private key no push is sent and the browser is not offered it.
+WEBPUSH_VAPID_PUBLIC_KEY = env("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_SUBJECT = env("WEBPUSH_VAPID_SUBJECT", default="mailto:admin@localhost")
+# The push services browsers use; an endpoint elsewhere is refused, so a subscription can
+# never point the worker at an internal address.
+WEBPUSH_ENDPOINT_HOSTS = env.list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ],
+)
+WEBPUSH_ALLOW_HTTP = env.bool("WEBPUSH_ALLOW_HTTP", default=False)
+
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
@@ -296,6 +321,7 @@ CELERY_TASK_ROUTES = {
     "mastery.tasks.*": {"queue": "mastery"},
     "scheduling.tasks.*": {"queue": "planning"},
     "integrations.tasks.*": {"queue": "sync"},
+    "journey.tasks.*": {"queue": "notify"},
 }
 # A redelivered late-acked task must not run twice concurrently because visibility ran out:
 # an hour, far above any task's hard limit. A worker killed mid-task has its message
@@ -375,6 +401,23 @@ CELERY_BEAT_SCHEDULE = {
     },
     "gain-refresh-pending-sweep": {
         "task": "scheduling.tasks.gain_refresh_pending_sweep",
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
+    },
+    # Notifications: the daily plan and weekly summary by local send slot, block reminders,
+    # and the sweep of plan events and pending deliveries.
+    "notify-slot-sweep": {
+        "task": "journey.tasks.slot_sweep",
+        "schedule": crontab(minute=f"*/{NOTIFY_SLOT_MINUTES}"),
+        "options": PERIODIC_OPTIONS,
+    },
+    "notify-reminders-sweep": {
+        "task": "journey.tasks.reminders_sweep",
+        "schedule": 60.0,
+        "options": PERIODIC_OPTIONS,
+    },
+    "notify-sweep": {
+        "task": "journey.tasks.notify_sweep",
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
     },

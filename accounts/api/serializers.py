@@ -4,8 +4,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
-from accounts.models import ApiToken, User, UserPreferences
-from accounts.services import API_TOKEN_MAX_DAYS, API_TOKEN_MIN_DAYS, PROFILE_FIELDS
+from accounts.models import ApiToken, NotificationSettings, User, UserPreferences
+from accounts.services import (
+    API_TOKEN_MAX_DAYS,
+    API_TOKEN_MIN_DAYS,
+    NOTIFICATION_FIELDS,
+    PROFILE_FIELDS,
+)
 
 TIME_FORMAT = "%H:%M"
 
@@ -110,6 +115,30 @@ class PreferencesInputSerializer(HygieneModelSerializer):
             "max_blocks_per_day",
             "time_format",
         ]
+
+
+class NotificationSettingsOutputSerializer(HygieneModelSerializer):
+    daily_plan_time = HourMinuteField()
+    quiet_hours_start = HourMinuteField(allow_null=True)
+    quiet_hours_end = HourMinuteField(allow_null=True)
+
+    class Meta:
+        model = NotificationSettings
+        fields = ["id", *sorted(NOTIFICATION_FIELDS), "updated_at"]
+        read_only_fields = fields
+
+
+class NotificationSettingsInputSerializer(HygieneModelSerializer):
+    """Shape and bounds; the quarter-hour grid and the quiet-hours pair are the model's rules,
+    enforced by the service (a 400 per field either way)."""
+
+    daily_plan_time = HourMinuteField(required=False)
+    quiet_hours_start = HourMinuteField(required=False, allow_null=True)
+    quiet_hours_end = HourMinuteField(required=False, allow_null=True)
+
+    class Meta:
+        model = NotificationSettings
+        fields = sorted(NOTIFICATION_FIELDS)
 
 
 class ApiTokenOutputSerializer(HygieneModelSerializer):

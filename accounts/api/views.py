@@ -13,6 +13,8 @@ from accounts.api.serializers import (
     ApiTokenOutputSerializer,
     MeInputSerializer,
     MeOutputSerializer,
+    NotificationSettingsInputSerializer,
+    NotificationSettingsOutputSerializer,
     PreferencesInputSerializer,
     PreferencesOutputSerializer,
 )
@@ -20,6 +22,8 @@ from accounts.models import ApiToken
 from accounts.services import (
     api_token_create,
     api_token_revoke,
+    notification_settings_get,
+    notification_settings_update,
     preferences_get_current,
     preferences_update,
     user_profile_update,
@@ -90,6 +94,36 @@ class PreferencesApi(APIView):
         serializer.is_valid(raise_exception=True)
         preferences = preferences_update(user=request.user, **serializer.validated_data)
         return Response(PreferencesOutputSerializer(preferences).data)
+
+
+class NotificationSettingsApi(APIView):
+    @extend_schema(
+        summary="What may be sent to you, and when",
+        responses={
+            200: NotificationSettingsOutputSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    )
+    def get(self, request):
+        current = notification_settings_get(user=request.user)
+        return Response(NotificationSettingsOutputSerializer(current).data)
+
+    @extend_schema(
+        summary="Change your notification settings (never replans)",
+        request=NotificationSettingsInputSerializer,
+        responses={
+            200: NotificationSettingsOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    )
+    def patch(self, request):
+        serializer = NotificationSettingsInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        current = notification_settings_update(user=request.user, **serializer.validated_data)
+        return Response(NotificationSettingsOutputSerializer(current).data)
 
 
 class ApiTokenListCreateApi(generics.ListAPIView):

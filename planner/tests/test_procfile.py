@@ -50,7 +50,7 @@ def test_one_worker_per_queue_and_exactly_one_beat():
     assert len(beats) == 1
     served = sorted(option(argv, "--queues") for argv in workers)
     queues = sorted({route["queue"] for route in settings.CELERY_TASK_ROUTES.values()})
-    assert served == queues == ["mastery", "planning", "sync"]
+    assert served == queues == ["mastery", "notify", "planning", "sync"]
     hostnames = [option(argv, "--hostname") for argv in workers]
     assert len(set(hostnames)) == len(hostnames)
 

@@ -1,0 +1,105 @@
+"""Plan-change notices and at-risk alerts, from real replans: the replan's snapshot (and notice)
+is the event; its email goes once, and only for changes inside the next 24 hours."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import TestCase
+from django.urls import reverse
+
+from journey.notifications import sweeps
+from journey.notifications.kinds import NotificationKind
+from journey.notifications.models import Notification
+from journey.tests.notify_helpers import eager_tasks  # noqa: F401
+from planner.testing.smtp import Mailbox
+from scheduling import services
+from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
+from scheduling.tests.conftest import NOW, make_setup
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+
+
+@pytest.fixture
+def planned(user, settings, smtp):
+    with time_machine.travel(NOW, tick=False):
+        setup = make_setup(user)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.plan_regenerate(user=user)
+        yield setup
+
+
+def soonest(user) -> StudyTask:
+    return (
+        StudyTask.objects.for_user(user)
+        .filter(status=TaskStatus.SCHEDULED)
+        .order_by("scheduled_start")
+        .first()
+    )
+
+
+def test_first_plan_sends_no_plan_change(planned, user, smtp):
+    assert not Notification.objects.for_user(user).filter(kind=NotificationKind.PLAN_CHANGE)
+    assert not any("changed" in m["Subject"] for m in smtp.messages)
+
+
+def test_a_replan_moving_a_block_today_emails_once(planned, user, smtp):
+    block = soonest(user)
+    assert block.scheduled_start < NOW + timedelta(hours=24)
+    with time_machine.travel(NOW, tick=False):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.busy_intervals_replace(
+                user=user, source="google", intervals=[(block.scheduled_start, block.scheduled_end)]
+            )
+            services.plan_regenerate(user=user, reason="calendar_change")
+        changed = [m for m in smtp.sent_to(user.email) if "changed" in m["Subject"]]
+        assert len(changed) == 1
+        body = Mailbox.text(changed[0])
+        assert "calendar_change" in body and "The first change is at" in body
+        # The same replan seen again (a redelivered task, the sweep) adds nothing.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            sweeps.plan_events_for_user(user=user)
+            for uid in sweeps.plan_event_users(now=NOW, lookback=timedelta(minutes=10), batch=10):
+                assert uid == str(user.pk)
+    assert len([m for m in smtp.sent_to(user.email) if "changed" in m["Subject"]]) == 1
+    assert (
+        Notification.objects.for_user(user).filter(kind=NotificationKind.PLAN_CHANGE).count() == 1
+    )
+
+
+def test_an_assessment_at_risk_is_alerted_once_with_its_fixes_link(planned, user, smtp, settings):
+    settings.SITE_URL = "http://testserver"
+    snapshot = PlanSnapshot.objects.for_user(user).get()
+    assessment = planned.user.courses.first().assessments.order_by("due_date").first()
+    # What the planner writes when the assessment's work no longer fits before its deadline.
+    snapshot.cushions = [
+        {
+            "assessment_id": str(assessment.pk),
+            "is_at_risk": True,
+            "summary": "needs 12 h, 7 h free before it",
+            "suggestions": [{"action": "move"}, {"action": "drop"}],
+        }
+    ]
+    with time_machine.travel(NOW, tick=False):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            snapshot.save()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            snapshot.save()
+    alerts = [m for m in smtp.sent_to(user.email) if m["Subject"].startswith("At risk")]
+    assert len(alerts) == 1
+    body = Mailbox.text(alerts[0])
+    assert "needs 12 h, 7 h free before it" in body and "2 one-click fixes" in body
+    assert f"http://testserver{reverse('scheduling:at_risk')}" in Mailbox.links(alerts[0])
+
+
+def test_plan_change_switched_off_sends_nothing(planned, user, smtp):
+    from accounts.services import notification_settings_update
+
+    notification_settings_update(user=user, plan_change_notices=False)
+    block = soonest(user)
+    with time_machine.travel(NOW, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        services.busy_intervals_replace(
+            user=user, source="google", intervals=[(block.scheduled_start, block.scheduled_end)]
+        )
+        services.plan_regenerate(user=user, reason="calendar_change")
+    assert not Notification.objects.for_user(user).filter(kind=NotificationKind.PLAN_CHANGE)
