@@ -3,7 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.audit import USERNAME_DIGEST_KEY, username_digest
-from accounts.models import ApiToken, AuditEvent, FailedTask, User, UserPreferences
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    FailedTask,
+    TeacherRole,
+    User,
+    UserPreferences,
+)
 
 
 @admin.register(User)
@@ -155,3 +162,13 @@ class FailedTaskAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TeacherRole)
+class TeacherRoleAdmin(SimpleHistoryAdmin):
+    """The only place a teacher role is granted or revoked; its history says by whom."""
+
+    list_display = ["user", "is_active", "approved_at", "note"]
+    list_filter = ["is_active"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]

@@ -246,3 +246,13 @@ class AssessmentTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id} → {self.topic_id}"
+
+
+from courses.template_models import (  # noqa: E402,F401
+    Classroom,
+    ClassMembership,
+    CourseTemplate,
+    MembershipStatus,
+    TemplateAssessment,
+    TemplateTopic,
+)
