@@ -249,8 +249,8 @@ class AssessmentTopic(models.Model):
 
 
 from courses.template_models import (  # noqa: E402,F401
-    Classroom,
     ClassMembership,
+    Classroom,
     CourseTemplate,
     MembershipStatus,
     TemplateAssessment,

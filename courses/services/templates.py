@@ -21,8 +21,8 @@ from courses.models import WEIGHTS_TOLERANCE, AssessmentType, Difficulty
 from courses.services.common import _normalize_topic_ids, _unknown_fields, _validate_fields
 from courses.services.topics import _find_cycle
 from courses.template_models import (
-    Classroom,
     ClassMembership,
+    Classroom,
     CourseTemplate,
     MembershipStatus,
     TemplateAssessment,
@@ -279,9 +279,9 @@ def classroom_create(*, template: CourseTemplate, name: str = "") -> Classroom:
     template = _lock_template(template)
     problems = template_publish_problems(template)
     if problems:
-        raise ApplicationError("The template cannot be published yet.", field_errors={
-            "template": problems
-        })
+        raise ApplicationError(
+            "The template cannot be published yet.", field_errors={"template": problems}
+        )
     classroom = Classroom(template=template, name=(name or "").strip() or str(template))
     _validate_fields(classroom, exclude=["template", "join_code"])
     classroom.save()
