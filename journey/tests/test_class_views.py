@@ -217,11 +217,11 @@ def test_a_teacher_never_sees_refused_withdrawn_left_or_other_classes_students(c
     other_class = make_class(make_teacher("other-teacher@example.org"))
     _join(classroom, consent=True, email="shares@example.org")
     _join(classroom, consent=False, email="refused@example.org")
-    withdrawn, withdrawn_membership = _join(classroom, consent=True, email="withdrew@example.org")
+    _, withdrawn_membership = _join(classroom, consent=True, email="withdrew@example.org")
     template_services.class_membership_consent_set(
         membership=withdrawn_membership, has_consented=False
     )
-    gone, gone_membership = _join(classroom, consent=True, email="left@example.org")
+    _, gone_membership = _join(classroom, consent=True, email="left@example.org")
     template_services.class_membership_leave(membership=gone_membership)
     _join(other_class, consent=True, email="elsewhere@example.org")
     _login(client, classroom.template.owner)
