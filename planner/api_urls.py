@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("mastery.api.urls")),
     path("", include("scheduling.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("journey.classes.api_urls")),
 ]
