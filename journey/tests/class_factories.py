@@ -71,7 +71,7 @@ def make_template(teacher, *, code: str = "MATH 101"):
     return template
 
 
-def make_class(teacher=None):
+def make_class(teacher=None, *, code: str = "MATH 101"):
     teacher = teacher or make_teacher()
-    template = make_template(teacher)
+    template = make_template(teacher, code=code)
     return class_services.classroom_publish(teacher=teacher, template=template)
