@@ -103,13 +103,29 @@ def _risk_status(snapshot: PlanSnapshot | None, assessment_id: str | None) -> st
 def student_rows(
     memberships: list[ClassMembership],
     *,
-    template_topics: list,
-    next_assessment: TemplateAssessment | None,
+    template_topics: list | None = None,
+    next_assessment: TemplateAssessment | None = None,
     now: datetime,
 ) -> list[StudentRow]:
-    """One row per membership, in four queries whatever their number: mastery, snapshots
-    (the planner's own at-risk analysis) and due blocks for adherence."""
-    topic_ids = [m.topic_map.get(str(t.pk)) for m in memberships for t in template_topics]
+    """One row per membership, in three queries whatever their number: mastery, snapshots
+    (the planner's own at-risk analysis) and due blocks for adherence.
+
+    Memberships of one class pass its topics and next assessment; memberships of several
+    classes (a student's own page) leave them out, and each class's prefetched topics and
+    assessments are used instead."""
+
+    def topics_of(membership):
+        if template_topics is not None:
+            return template_topics
+        return list(membership.classroom.template.topics.all())
+
+    def next_of(membership):
+        if template_topics is not None:
+            return next_assessment
+        upcoming = [a for a in membership.classroom.template.assessments.all() if a.due_date >= now]
+        return min(upcoming, key=lambda a: a.due_date, default=None)
+
+    topic_ids = [m.topic_map.get(str(t.pk)) for m in memberships for t in topics_of(m)]
     mastery = {
         (str(user_id), str(topic_id)): (score, count)
         for user_id, topic_id, score, count in MasteryRecord.objects.filter(
@@ -145,7 +161,7 @@ def student_rows(
     for membership in memberships:
         student = membership.student
         cells = []
-        for template_topic in template_topics:
+        for template_topic in topics_of(membership):
             own_topic = membership.topic_map.get(str(template_topic.pk))
             score, count = mastery.get((str(student.pk), str(own_topic)), (None, 0))
             cells.append(
@@ -155,9 +171,8 @@ def student_rows(
                     evidence_count=count,
                 )
             )
-        own_assessment = (
-            membership.assessment_map.get(str(next_assessment.pk)) if next_assessment else None
-        )
+        upcoming = next_of(membership)
+        own_assessment = membership.assessment_map.get(str(upcoming.pk)) if upcoming else None
         rows.append(
             StudentRow(
                 name=student.get_full_name(),
@@ -237,15 +252,10 @@ def consent_preview(*, student, classroom: Classroom, now: datetime) -> StudentR
     )
 
 
-def shared_row(membership: ClassMembership, *, now: datetime) -> StudentRow | None:
-    """What the teacher sees about this student now, for the student's own page; None when
-    nothing is shared."""
-    if not (membership.has_consented and membership.status == "joined"):
-        return None
-    classroom = membership.classroom
-    return student_rows(
-        [membership],
-        template_topics=list(classroom.template.topics.all()),
-        next_assessment=next_template_assessment(classroom, now),
-        now=now,
-    )[0]
+def shared_rows(memberships: list[ClassMembership], *, now: datetime) -> dict:
+    """What the teacher sees now about this student in each class they share with, for the
+    student's own page; memberships that share nothing are absent. The memberships come with
+    `classroom__template__topics` and `classroom__template__assessments` prefetched."""
+    sharing = [m for m in memberships if m.has_consented and m.status == "joined"]
+    rows = student_rows(sharing, now=now)
+    return {membership.pk: row for membership, row in zip(sharing, rows, strict=True)}

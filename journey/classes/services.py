@@ -203,22 +203,26 @@ def class_update_accept(*, student, membership: ClassMembership) -> ClassMembers
     return membership
 
 
-def pending_update_changes(membership: ClassMembership) -> list[dict]:
-    """What accepting the update would change, assessment by assessment, for the student."""
-    if membership.status != MembershipStatus.JOINED or not membership.assessment_map:
-        return []
-    template_rows = {str(a.pk): a for a in membership.classroom.template.assessments.all()}
+def pending_update_changes(memberships: list[ClassMembership]) -> dict:
+    """What accepting each membership's update would change, assessment by assessment: one
+    query for the students' assessments, with the templates' assessments prefetched."""
+    linked = [m for m in memberships if m.status == MembershipStatus.JOINED and m.assessment_map]
     own = {
         str(a.pk): a
         for a in Assessment.objects.filter(
-            course__user_id=membership.student_id, pk__in=list(membership.assessment_map.values())
+            pk__in=[pk for m in linked for pk in m.assessment_map.values()],
+            course__user_id__in={m.student_id for m in linked},
         )
     }
-    changes = []
-    for template_id, assessment_id in membership.assessment_map.items():
-        source, target = template_rows.get(template_id), own.get(assessment_id)
-        if source is None or target is None:
-            continue
-        if (source.weight_percent, source.due_date) != (target.weight_percent, target.due_date):
-            changes.append({"assessment": target, "template_assessment": source})
+    changes: dict = {}
+    for membership in linked:
+        template_rows = {str(a.pk): a for a in membership.classroom.template.assessments.all()}
+        for template_id, assessment_id in membership.assessment_map.items():
+            source, target = template_rows.get(template_id), own.get(assessment_id)
+            if source is None or target is None:
+                continue
+            if (source.weight_percent, source.due_date) != (target.weight_percent, target.due_date):
+                changes.setdefault(membership.pk, []).append(
+                    {"assessment": target, "template_assessment": source}
+                )
     return changes

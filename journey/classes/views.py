@@ -306,14 +306,17 @@ class ClassListView(LoginRequiredMixin, TemplateView):
         now = timezone.now()
         memberships = list(
             ClassMembership.objects.for_user(self.request.user)
-            .select_related("classroom__template", "course")
+            .select_related("classroom__template", "course", "student")
+            .prefetch_related("classroom__template__topics", "classroom__template__assessments")
             .order_by("-joined_at")
         )
+        shared = selectors.shared_rows(memberships, now=now)
+        changes = class_services.pending_update_changes(memberships)
         context["entries"] = [
             {
                 "membership": membership,
-                "shared_row": selectors.shared_row(membership, now=now),
-                "changes": class_services.pending_update_changes(membership),
+                "shared_row": shared.get(membership.pk),
+                "changes": changes.get(membership.pk, []),
                 "topic_names": [t.name for t in membership.classroom.template.topics.all()],
             }
             for membership in memberships

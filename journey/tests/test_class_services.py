@@ -116,7 +116,7 @@ def test_a_changed_date_or_weight_is_offered_and_flows_in_only_when_accepted():
         == 2
     )
     membership.refresh_from_db()
-    changes = class_services.pending_update_changes(membership)
+    changes = class_services.pending_update_changes([membership])[membership.pk]
     assert {c["assessment"].name for c in changes} == {"Midterm", "Final"}
     own = Assessment.objects.for_user(student)
     assert own.get(name="Midterm").weight_percent == 40  # nothing moves before accepting
@@ -127,7 +127,7 @@ def test_a_changed_date_or_weight_is_offered_and_flows_in_only_when_accepted():
     membership.refresh_from_db()
     classroom.template.refresh_from_db()
     assert membership.applied_version == classroom.template.version == 3
-    assert class_services.pending_update_changes(membership) == []
+    assert class_services.pending_update_changes([membership]) == {}
 
 
 def test_another_student_cannot_accept_an_update_for_someone_else():

@@ -345,3 +345,27 @@ def test_a_bad_join_code_is_a_form_error_and_an_unknown_link_a_404(client):
     assert client.get(reverse("classes:join_code", args=["ZZZZ9999"])).status_code == 404
     anonymous = client.__class__()
     assert anonymous.get(reverse("classes:list")).status_code == 302
+
+
+def test_the_students_classes_page_costs_the_same_for_one_class_as_for_three(client):
+    student = UserFactory()
+    first = make_class()
+    class_services.class_join(student=student, join_code=first.join_code, has_consented=True)
+    _login(client, student)
+    url = reverse("classes:list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for code in ("PHYS 1", "HIST 1"):
+        classroom = make_class(make_teacher(f"{code[:4].lower()}@example.org"), code=code)
+        class_services.class_join(
+            student=student, join_code=classroom.join_code, has_consented=True
+        )
+        final = classroom.template.assessments.get(name="Final")
+        class_services.template_assessment_change(
+            teacher=classroom.template.owner, assessment=final, due_date=NOW + timedelta(days=61)
+        )
+    with CaptureQueriesContext(connection) as three:
+        page = client.get(url)
+    assert page.content.decode().count("Accept the update") == 2
+    assert len(three) == len(one)

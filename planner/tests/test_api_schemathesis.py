@@ -41,9 +41,11 @@ from schemathesis import checks as st_checks
 from werkzeug.test import Client as WerkzeugClient
 
 from accounts.authentication import hash_token_key
-from accounts.models import ApiToken
+from accounts.models import ApiToken, TeacherRole
 from accounts.tests.factories import UserFactory
+from journey.classes.services import class_join
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
+from journey.tests.class_factories import make_class
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
@@ -74,6 +76,10 @@ def owned_rows(user) -> dict[str, list[dict]]:
             rows = model.objects.filter(user=user)
         elif "course" in names:
             rows = model.objects.filter(course__user=user)
+        elif "owner" in names:
+            rows = model.objects.filter(owner=user)
+        elif "template" in names:
+            rows = model.objects.filter(template__owner=user)
         else:
             continue
         snapshot[model._meta.label] = [
@@ -81,6 +87,11 @@ def owned_rows(user) -> dict[str, list[dict]]:
             for row in rows.order_by("pk").values()
         ]
     return snapshot
+
+
+def make_teacher_role(user):
+    TeacherRole.objects.create(user=user)
+    return user
 
 
 def bearer_for(user) -> dict[str, str]:
@@ -175,10 +186,14 @@ class Campaign:
 
 @pytest.fixture
 def students(db):
+    """Two students who are also teachers (so the teacher operations run too), each with a
+    published class that a third student joined and shares their progress with."""
     alice = UserFactory(email="alice@example.org")
     bob = UserFactory(email="bob@example.org")
     for student in (alice, bob):
         demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
+        classroom = make_class(make_teacher_role(student))
+        class_join(student=UserFactory(), join_code=classroom.join_code, has_consented=True)
     return alice, bob
 
 
