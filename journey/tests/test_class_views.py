@@ -369,3 +369,33 @@ def test_the_students_classes_page_costs_the_same_for_one_class_as_for_three(cli
         page = client.get(url)
     assert page.content.decode().count("Accept the update") == 2
     assert len(three) == len(one)
+
+
+def test_staff_grant_and_revoke_the_teacher_role_in_the_admin_with_history(admin_client, client):
+    candidate = UserFactory(email="new-teacher@example.org")
+    _login(client, candidate)
+    assert client.get(reverse("classes:teach")).status_code == 404
+    added = admin_client.post(
+        reverse("admin:accounts_teacherrole_add"),
+        {
+            "user": str(candidate.pk),
+            "is_active": "on",
+            "approved_at_0": "2026-10-05",
+            "approved_at_1": "12:00:00",
+            "note": "Maths department",
+        },
+    )
+    assert added.status_code == 302
+    assert client.get(reverse("classes:teach")).status_code == 200
+    role = TeacherRole.objects.get(user=candidate)
+    admin_client.post(
+        reverse("admin:accounts_teacherrole_change", args=[role.pk]),
+        {
+            "user": str(candidate.pk),
+            "approved_at_0": "2026-10-05",
+            "approved_at_1": "12:00:00",
+            "note": "Left the school",
+        },
+    )
+    assert client.get(reverse("classes:teach")).status_code == 404
+    assert [h.is_active for h in role.history.order_by("history_date")] == [True, False]
