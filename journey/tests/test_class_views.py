@@ -399,3 +399,19 @@ def test_staff_grant_and_revoke_the_teacher_role_in_the_admin_with_history(admin
     )
     assert client.get(reverse("classes:teach")).status_code == 404
     assert [h.is_active for h in role.history.order_by("history_date")] == [True, False]
+
+
+def test_a_template_ending_before_it_starts_is_a_form_error_and_creates_nothing(client):
+    teacher = make_teacher()
+    _login(client, teacher)
+    response = client.post(
+        reverse("classes:template_create"),
+        {
+            "name": "Chemistry",
+            "code": "CHEM 1",
+            "start_date": "2026-08-24",
+            "end_date": "2026-08-01",
+        },
+    )
+    assert response.status_code == 400 and "end_date" in response.context["form"].errors
+    assert not CourseTemplate.objects.filter(owner=teacher).exists()
