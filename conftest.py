@@ -7,16 +7,24 @@ import pytest
 
 IN_CI = os.environ.get("CI") == "true"
 
-# `PLANNER_TEST_NOW=2026-12-06T23:30:00-06:00 pytest …` runs the session at that instant, the clock
-# ticking from there, so a test that reads the real clock shows it at a late hour, a weekend, a DST
-# change or a year end (`make test-clock`). A test that freezes its own instant keeps it.
+# No test reads the real clock: every session runs from a fixed instant, the clock ticking from
+# there, so the suite gives the same result at any hour of any day. The default is an ordinary
+# weekday morning in term. `PLANNER_TEST_NOW=2026-12-06T23:30:00-06:00 pytest …` moves a session
+# to a late hour, a weekend, a DST change or a year end (`make test-clock`);
+# `PLANNER_TEST_NOW=real` runs it at the real time, to look for a hidden dependence on it. A test
+# that freezes its own instant keeps it.
 TEST_NOW_VARIABLE = "PLANNER_TEST_NOW"
+DEFAULT_TEST_NOW = "2026-12-09T10:00:00-06:00"
+REAL_CLOCK = "real"
+# The real epoch second at which the session's clock read the instant; processes the tests start
+# (xdist workers, a Celery worker, gunicorn) take it to stand at the same moment of the same day.
+TEST_NOW_SINCE_VARIABLE = "PLANNER_TEST_NOW_SINCE"
 
 
 def session_instant() -> datetime | None:
     """The instant the session travels to, or None to run at the real time."""
-    value = os.environ.get(TEST_NOW_VARIABLE, "").strip()
-    if not value:
+    value = os.environ.get(TEST_NOW_VARIABLE, "").strip() or DEFAULT_TEST_NOW
+    if value == REAL_CLOCK:
         return None
     instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if instant.tzinfo is None:
@@ -28,11 +36,11 @@ def pytest_configure(config):
     instant = session_instant()
     if instant is None:
         return
-    import time_machine
+    from planner.testing.clock import travel_from
 
     # Process-wide (C-level) patching, so the live server's thread in browser tests travels too;
     # a fixed-offset instant leaves the process's TZ alone (Django sets it from TIME_ZONE).
-    config._planner_travel = time_machine.travel(instant, tick=True)
+    config._planner_travel = travel_from(instant)
     config._planner_travel.start()
 
 
@@ -44,7 +52,7 @@ def pytest_unconfigure(config):
 
 def pytest_report_header(config):
     instant = session_instant()
-    return [f"{TEST_NOW_VARIABLE}: {instant.isoformat()}"] if instant else []
+    return [f"{TEST_NOW_VARIABLE}: {instant.isoformat() if instant else REAL_CLOCK}"]
 
 
 def require(condition: bool, reason: str) -> None:

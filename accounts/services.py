@@ -173,8 +173,11 @@ def preferences_update(*, user: User, **fields: Any) -> UserPreferences:
             raise _application_error(exc, "The preferences are not valid.") from exc
         prefs.save()
         user_id = user.pk
+        changed_fields = tuple(changed)
         transaction.on_commit(
-            lambda: preferences_changed.send(sender=UserPreferences, user_id=user_id)
+            lambda: preferences_changed.send(
+                sender=UserPreferences, user_id=user_id, changed_fields=changed_fields
+            )
         )
     return prefs
 

@@ -2,5 +2,6 @@
 
 import django.dispatch
 
-# Sent with user_id when a student's preferences or availability change.
+# Sent with user_id when a student's preferences or availability change, and, for a change of
+# preferences, changed_fields: the names of the fields that changed.
 preferences_changed = django.dispatch.Signal()

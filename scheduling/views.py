@@ -2,7 +2,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
@@ -15,7 +15,7 @@ from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
 from courses.models import Assessment
 from mastery.forecasting import calibration_for_stats
-from scheduling import charts, selectors, services, stats
+from scheduling import charts, selectors, services, stats, week_grid
 from scheduling.forms import (
     CheckInForm,
     CompleteForm,
@@ -62,16 +62,35 @@ class _PlanPage(LoginRequiredMixin, TemplateView):
 
 
 class WeekView(_PlanPage):
+    """Seven days as a time grid, from today by default (so a Sunday shows the days ahead).
+
+    `?start=YYYY-MM-DD` starts at that day; `?week=YYYY-MM-DD`, from older links and
+    bookmarks, still shows the Monday-to-Sunday week holding that day."""
+
     template_name = "scheduling/week.html"
+
+    def first_day(self, today: date) -> date:
+        start = hygiene.query_date(self.request.GET.get("start"))
+        if start is not None:
+            return start
+        week_of = hygiene.query_date(self.request.GET.get("week"))
+        if week_of is not None:
+            return selectors.week_start_for(week_of)
+        return today
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        week_of = hygiene.query_date(self.request.GET.get("week")) or _local_today(user)
+        now = timezone.now()
+        today = now.astimezone(user_zone(user)).date()
         with timezone.override(user_zone(user)):
-            context["week"] = selectors.week_view(
-                user, week_of=week_of, preferences=preferences_get_current(user=user)
+            context["week"] = week_grid.week_grid(
+                user,
+                first=self.first_day(today),
+                preferences=preferences_get_current(user=user),
+                now=now,
             )
+        context["today"] = today
         context["streak"] = selectors.streak_for(user)
         context["back"] = self.request.get_full_path()
         return context
@@ -258,9 +277,13 @@ class TaskMoveView(LoginRequiredMixin, FormView):
         context["back"] = _back_url(self.request)
         return context
 
+    def wants_json(self) -> bool:
+        # The week grid's drag and drop asks for JSON; the form page itself gets HTML.
+        return "application/json" in self.request.headers.get("Accept", "")
+
     def form_valid(self, form):
         try:
-            services.study_task_reschedule(
+            task = services.study_task_reschedule(
                 task=self.task,
                 new_start=form.cleaned_data["new_start_time"],
                 force=form.cleaned_data["force"],
@@ -268,10 +291,21 @@ class TaskMoveView(LoginRequiredMixin, FormView):
         except ApplicationError as exc:
             add_application_error(form, exc)
             return self.form_invalid(form)
+        if self.wants_json():
+            return JsonResponse(
+                {
+                    "start": task.scheduled_start.astimezone(self.zone).isoformat(),
+                    "end": task.scheduled_end.astimezone(self.zone).isoformat(),
+                    "is_pinned": task.is_pinned,
+                }
+            )
         messages.success(self.request, f"{self.task.title}: moved and pinned there.")
         return HttpResponseRedirect(_back_url(self.request))
 
     def form_invalid(self, form):
+        if self.wants_json():
+            errors = {name: list(problems) for name, problems in form.errors.items()}
+            return JsonResponse({"errors": errors}, status=400)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from freezegun import freeze_time
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -94,16 +94,18 @@ def test_other_schemes_are_left_to_other_authenticators(user):
 
 def test_last_used_at_recorded_and_throttled(user):
     token = ApiTokenFactory(user=user, raw_key=KEY)
-    with freeze_time("2025-04-01 10:00:00"):
+    with time_machine.travel("2025-04-01T10:00:00+00:00", tick=False):
         call(f"Bearer {KEY}")
         token.refresh_from_db()
         first_use = token.last_used_at
         assert first_use == timezone.now()
-    with freeze_time("2025-04-01 10:00:30"):
+    with time_machine.travel("2025-04-01T10:00:30+00:00", tick=False):
         call(f"Bearer {KEY}")
         token.refresh_from_db()
         assert token.last_used_at == first_use
-    with freeze_time(first_use + timedelta(seconds=LAST_USED_RESOLUTION_SECONDS + 1)):
+    with time_machine.travel(
+        first_use + timedelta(seconds=LAST_USED_RESOLUTION_SECONDS + 1), tick=False
+    ):
         call(f"Bearer {KEY}")
         token.refresh_from_db()
         assert token.last_used_at == timezone.now()

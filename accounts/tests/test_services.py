@@ -2,9 +2,9 @@ import hashlib
 from datetime import time, timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
-from freezegun import freeze_time
 
 from accounts.errors import ApplicationError
 from accounts.models import ApiToken, User, UserPreferences
@@ -120,11 +120,11 @@ def test_current_preferences_created_with_defaults_once(user):
 
 
 def test_current_preferences_is_newest_row(user):
-    with freeze_time("2025-01-01"):
+    with time_machine.travel("2025-01-01T00:00:00+00:00", tick=False):
         UserPreferencesFactory(user=user, max_hours_per_day=2)
-    with freeze_time("2025-02-01"):
+    with time_machine.travel("2025-02-01T00:00:00+00:00", tick=False):
         newest = UserPreferencesFactory(user=user, max_hours_per_day=6)
-    with freeze_time("2025-01-15"):
+    with time_machine.travel("2025-01-15T00:00:00+00:00", tick=False):
         UserPreferencesFactory(user=user, max_hours_per_day=3)
     assert preferences_get_current(user=user).pk == newest.pk
 
@@ -262,7 +262,7 @@ def test_study_mode_preferences_accepts_seed_format(user):
     )
 
 
-@freeze_time("2025-03-01 12:00:00")
+@time_machine.travel("2025-03-01T12:00:00+00:00", tick=False)
 def test_token_create_stores_only_a_hash(user, settings):
     settings.API_TOKEN_DEFAULT_DAYS = 30
     token, raw_key = api_token_create(user=user, name="  grade sync  ")
@@ -299,9 +299,9 @@ def test_token_create_rejects_bad_input(user, name, days, field):
 
 def test_token_revoke_is_idempotent(user):
     token = ApiTokenFactory(user=user)
-    with freeze_time("2025-05-01"):
+    with time_machine.travel("2025-05-01T00:00:00+00:00", tick=False):
         api_token_revoke(user=user, token_id=token.pk)
-    with freeze_time("2025-06-01"):
+    with time_machine.travel("2025-06-01T00:00:00+00:00", tick=False):
         api_token_revoke(user=user, token_id=str(token.pk))
     token.refresh_from_db()
     assert token.revoked_at.date().isoformat() == "2025-05-01"

@@ -5,10 +5,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses.tests.factories import AssessmentFactory, CourseFactory, TopicFactory
 from journey.dashboard import dashboard_for
@@ -39,7 +39,7 @@ def action_url(task, action):
     return reverse("journey:task_action", args=[task.pk, action])
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_today_shows_the_next_block_with_its_reason_and_actions(logged_in_client, course):
     later = block(course, NOON + timedelta(hours=2), reason="Midterm in 5 days")
     block(course, NOON + timedelta(days=2))
@@ -51,7 +51,7 @@ def test_today_shows_the_next_block_with_its_reason_and_actions(logged_in_client
     assert action_url(later, "skip") in body
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_start_then_complete_records_actual_times_without_javascript(logged_in_client, course):
     task = block(course, NOON + timedelta(minutes=5))
     response = logged_in_client.post(action_url(task, "start"))
@@ -63,7 +63,7 @@ def test_start_then_complete_records_actual_times_without_javascript(logged_in_c
     assert "data-timer" in body
     started = re.search(r'data-started-at="([^"]+)"', body).group(1)
     assert datetime.fromisoformat(started) == NOON
-    with freeze_time(NOON + timedelta(minutes=40)):
+    with time_machine.travel(NOON + timedelta(minutes=40), tick=False):
         response = logged_in_client.post(
             action_url(task, "complete"), {"completion_percentage": "100", "self_rating": ""}
         )
@@ -73,7 +73,7 @@ def test_start_then_complete_records_actual_times_without_javascript(logged_in_c
     assert task.actual_end == NOON + timedelta(minutes=40)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_htmx_actions_return_the_today_panel(logged_in_client, course):
     task = block(course, NOON + timedelta(minutes=5))
     response = logged_in_client.post(action_url(task, "start"), HTTP_HX_REQUEST="true")
@@ -86,7 +86,7 @@ def test_htmx_actions_return_the_today_panel(logged_in_client, course):
     assert 'role="alert"' in again.content.decode()
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_skip_with_a_reason(logged_in_client, course):
     task = block(course, NOON + timedelta(hours=1))
     logged_in_client.post(action_url(task, "skip"), {"reason": "Sick"})
@@ -94,7 +94,7 @@ def test_skip_with_a_reason(logged_in_client, course):
     assert (task.status, task.skip_reason) == (TaskStatus.SKIPPED, "Sick")
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_bad_completion_is_an_error_not_a_write(logged_in_client, course):
     task = block(course, NOON + timedelta(hours=1))
     response = logged_in_client.post(
@@ -114,7 +114,7 @@ def test_another_students_block_is_a_404_and_unchanged(logged_in_client, other_u
     assert foreign.status == TaskStatus.SCHEDULED
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_deadlines_show_readiness_at_risk_and_the_fix(logged_in_client, user, course):
     exam = AssessmentFactory(course=course, name="Midterm", due_date=NOON + timedelta(days=5))
     safe = AssessmentFactory(course=course, name="Quiz 9", due_date=NOON + timedelta(days=6))
@@ -144,7 +144,7 @@ def test_deadlines_show_readiness_at_risk_and_the_fix(logged_in_client, user, co
     assert "At risk" in body and "Short by 60 minutes." in body and "P(ready) 45%" in body
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_reviews_due_and_the_weeks_hours_per_course(user, course):
     topic = TopicFactory(course=course, name="Limits")
     MasteryRecordFactory(topic=topic, next_review_date=date(2026, 10, 13))
@@ -162,7 +162,7 @@ def test_reviews_due_and_the_weeks_hours_per_course(user, course):
     assert board.streak.current == 1
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_dashboard_query_count_does_not_grow_with_blocks(logged_in_client, user, course, settings):
     # Every visit renders every panel here; the cached visit is counted in test_dashboard_cache.
     settings.DASHBOARD_CACHE_ENABLED = False

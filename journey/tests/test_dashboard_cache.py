@@ -4,10 +4,10 @@ never shared between students, and keyed by the student's local date."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses import services as course_services
 from courses.tests.factories import AssessmentFactory, CourseFactory, TopicFactory
@@ -56,7 +56,7 @@ def course(user):
     return CourseFactory(user=user, code="MATH 2413")
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_warm_dashboard_skips_the_panel_queries(
     logged_in_client, user, course, django_assert_max_num_queries
 ):
@@ -76,7 +76,7 @@ def panels_of(body: str) -> str:
     return body[body.index('id="deadlines"') : body.index('id="checkin"')]
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_disabled_cache_renders_the_same_panels(logged_in_client, course, settings):
     AssessmentFactory(course=course, name="Midterm", due_date=NOON + timedelta(days=5))
     MasteryRecordFactory(topic=TopicFactory(course=course), next_review_date=date(2026, 10, 1))
@@ -86,7 +86,7 @@ def test_a_disabled_cache_renders_the_same_panels(logged_in_client, course, sett
     assert panels_of(dashboard(logged_in_client)) == panels_of(cached)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_completing_a_block_shows_in_progress_and_streak(logged_in_client, course):
     task = block(course, NOON - timedelta(minutes=50))
     before = dashboard(logged_in_client)
@@ -102,7 +102,7 @@ def test_completing_a_block_shows_in_progress_and_streak(logged_in_client, cours
     assert "50 min <progress" in after
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_posted_grade_moves_mastery_on_the_dashboard(
     logged_in_client, user, course, django_capture_on_commit_callbacks
 ):
@@ -127,7 +127,7 @@ def test_a_posted_grade_moves_mastery_on_the_dashboard(
     assert "mastery 12" not in dashboard(logged_in_client)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_assessment_and_course_edits_show_at_once(logged_in_client, course):
     exam = AssessmentFactory(course=course, name="Midterm", due_date=NOON + timedelta(days=5))
     assert "Midterm" in dashboard(logged_in_client)
@@ -138,7 +138,7 @@ def test_assessment_and_course_edits_show_at_once(logged_in_client, course):
     assert "Final exam</strong> · MATH 9999" in dashboard(logged_in_client)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_replan_shows_the_new_plan(logged_in_client, user, course):
     AssessmentFactory(course=course, name="Midterm", due_date=NOON + timedelta(days=5))
     assert "No plan yet." in dashboard(logged_in_client)
@@ -146,15 +146,15 @@ def test_a_replan_shows_the_new_plan(logged_in_client, user, course):
     assert "No plan yet." not in dashboard(logged_in_client)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_a_deadline_leaves_the_list_when_it_falls_due(logged_in_client, course):
     AssessmentFactory(course=course, name="Pop quiz", due_date=NOON + timedelta(minutes=10))
     assert "Pop quiz" in dashboard(logged_in_client)
-    with freeze_time(NOON + timedelta(minutes=11)):
+    with time_machine.travel(NOON + timedelta(minutes=11), tick=False):
         assert "Pop quiz" not in dashboard(logged_in_client)
 
 
-@freeze_time(NOON)
+@time_machine.travel(NOON, tick=False)
 def test_one_students_panels_never_reach_another(client, user, other_user):
     mine = CourseFactory(user=user, code="MINE 101")
     theirs = CourseFactory(user=other_user, code="THEIRS 202")
@@ -179,10 +179,14 @@ def test_today_rolls_over_at_the_students_local_midnight(logged_in_client, user,
     MasteryRecordFactory(
         topic=TopicFactory(course=course, name="Series"), next_review_date=date(2026, 11, 1)
     )
-    with freeze_time(datetime(2026, 11, 1, 3, 59, tzinfo=UTC)):  # 23:59 on 31 October
+    with time_machine.travel(
+        datetime(2026, 11, 1, 3, 59, tzinfo=UTC), tick=False
+    ):  # 23:59 on 31 October
         body = dashboard(logged_in_client)
         assert "Saturday 31 October" in body and "Series" not in body
         assert "Series" not in dashboard(logged_in_client)
-    with freeze_time(datetime(2026, 11, 1, 4, 1, tzinfo=UTC)):  # 00:01 on 1 November
+    with time_machine.travel(
+        datetime(2026, 11, 1, 4, 1, tzinfo=UTC), tick=False
+    ):  # 00:01 on 1 November
         body = dashboard(logged_in_client)
         assert "Sunday 1 November" in body and "Series" in body

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from freezegun import freeze_time
 
 from scheduling import services
 from scheduling.models import PlanNotice, StudyTask, TaskStatus
@@ -24,7 +24,7 @@ def _clear_cache():
 
 @pytest.fixture
 def planned(user):
-    with freeze_time(NOW):
+    with time_machine.travel(NOW, tick=False):
         setup = make_setup(user)
         services.plan_regenerate(user=user)
         yield setup

@@ -3,6 +3,9 @@
 P(correct at t) = sigmoid(w . x), a logistic regression over the engine's state:
 
 * logit_mastery: the topic's EWMA mastery on the logit scale;
+* logit_share: the posterior mean share of answers right, Beta(1 + right, 1 + wrong) from a
+  uniform prior (the same posterior as the shown interval), on the logit scale; a state
+  rebuilt from a row that kept no answer counts uses its mastery score instead;
 * log_successes, log_failures: log(1 + count) of passed and failed attempts, the counts of
   Performance Factors Analysis, which the EWMA forgets;
 * logit_recall: R(t) from the fsrs library's forgetting curve on the logit scale, so time
@@ -34,6 +37,7 @@ from mastery.engine.state import MasteryState
 PREDICT_FEATURE_NAMES: tuple[str, ...] = (
     "bias",
     "logit_mastery",
+    "logit_share",
     "log_successes",
     "log_failures",
     "logit_recall",
@@ -42,12 +46,16 @@ PREDICT_FEATURE_NAMES: tuple[str, ...] = (
 )
 
 # Defaults until the platform has fitted its own (forecasting.forecast_fit): the log-odds
-# of the two estimates the engine already has, knowledge (the EWMA mastery) and memory (the
-# fsrs library's recall), added as independent evidence from an even prior; counts, ability
-# and ease start at 0 and are learned. Not tuned on any held-out data. Weights fitted on the
-# training part of the Anki log did worse on its held-out tail (docs/mastery.md: the tail is
-# far easier than the start of a card's life, and a fit inherits the start's base rate).
-PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+# of the two estimates the engine has, knowledge and memory (the fsrs library's recall),
+# added as independent evidence from an even prior; everything else starts at 0 and is
+# learned. Knowledge is the evidence share (logit_share), not the EWMA mastery: of the
+# reasoned combinations (evaluation.model.DEFAULT_CANDIDATES: recall alone, EWMA + recall,
+# half EWMA + recall, share + recall) share + recall scored best on log loss (0.852 against
+# 0.891 for EWMA + recall) and AUC (0.708 against 0.704) on the training part (first 70% of
+# every card) of the shared Anki review log, and was chosen on that part alone; the
+# evaluation report repeats the comparison (docs/mastery.md). The EWMA jumps to 0 or 100 on
+# a first answer (logit -9.2 or +9.2), where the Beta share is 1/3 or 2/3.
+PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 RECALL_WEIGHT_INDEX = PREDICT_FEATURE_NAMES.index("logit_recall")
 
@@ -110,6 +118,15 @@ class ContextTracker:
             counts[1] += attempts
 
 
+def evidence_share_logit(state: MasteryState) -> float:
+    """Logit of the posterior mean share right, (right + 1) / (answers + 2); a state without
+    answer counts (rebuilt from an older row) has only its mastery score to go on."""
+    right, wrong = max(0.0, state.answers_right), max(0.0, state.answers_wrong)
+    if right + wrong <= 0.0:
+        return _logit(_clamp(state.mastery_score, MASTERY_MIN, MASTERY_MAX) / MASTERY_MAX)
+    return smoothed_logit(right, right + wrong)
+
+
 def retrievability_at(
     state: MasteryState,
     at: datetime,
@@ -133,6 +150,7 @@ def predict_features(
     return (
         1.0,
         _logit(mastery / MASTERY_MAX),
+        evidence_share_logit(state),
         math.log1p(max(0, state.success_count)),
         math.log1p(max(0, state.failure_count)),
         _logit(_clamp(recall, RECALL_FLOOR, RECALL_CEILING)),

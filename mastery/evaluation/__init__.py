@@ -71,6 +71,7 @@ from mastery.evaluation.metrics import (
     rmse,
 )
 from mastery.evaluation.model import (
+    DEFAULT_CANDIDATES,
     _observation,
     engine_predictions,
     fit_predict_weights,
@@ -82,6 +83,7 @@ __all__ = [
     "BKT_GRID",
     "CALIBRATION_BINS",
     "CORRECT_SCORE",
+    "DEFAULT_CANDIDATES",
     "DEFAULT_HOLDOUT",
     "EWMA_BASELINE_ALPHA",
     "EWMA_BASELINE_START",

@@ -16,7 +16,11 @@ from mastery.evaluation.baselines import (
 from mastery.evaluation.data import DEFAULT_HOLDOUT, Response, scored_mask
 from mastery.evaluation.knowledge_tracing import bkt_predictions, pfa_predictions
 from mastery.evaluation.metrics import CalibrationBin, Metrics, calibration_table, compute_metrics
-from mastery.evaluation.model import engine_predictions, fit_predict_weights
+from mastery.evaluation.model import (
+    DEFAULT_CANDIDATES,
+    engine_predictions,
+    fit_predict_weights,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class EvaluationReport:
     scored_rate: float | None
     weights: tuple[float, ...]
     notes: list[str]
+    # The default combinations scored on the TRAINING part only: what chose PREDICT_WEIGHTS.
+    default_candidates_training: dict[str, Metrics]
 
 
 def evaluate(
@@ -59,6 +65,17 @@ def evaluate(
     def scored(predictions: list[float]) -> list[float]:
         return [p for p, is_scored in zip(predictions, mask, strict=True) if is_scored]
 
+    def training(predictions: list[float]) -> list[float]:
+        return [p for p, is_scored in zip(predictions, mask, strict=True) if not is_scored]
+
+    candidates = {
+        name: compute_metrics(
+            training(engine_predictions(responses, training_rate, candidate)),
+            training_outcomes,
+        )
+        for name, candidate in DEFAULT_CANDIDATES.items()
+    }
+
     engine_scored = scored(engine_predictions(responses, training_rate, weights))
     baselines = {
         "constant": constant_predictions(responses, training_rate),
@@ -72,8 +89,9 @@ def evaluate(
     weights_note = (
         "engine prediction weights refitted on this file's training portion only"
         if refit
-        else "engine prediction weights are the built-in constants, fitted on the training "
-        "portion (first 70% of each card) of the shared Anki review log only"
+        else "engine prediction weights are the built-in defaults (share + recall), chosen "
+        "among reasoned combinations by their score on the training portion (first 70% of "
+        "each card) of the shared Anki review log only; no weight is fitted to this file"
     )
     notes = [
         weights_note,
@@ -102,6 +120,7 @@ def evaluate(
         scored_rate=sum(outcomes) / len(outcomes) if outcomes else None,
         weights=tuple(weights),
         notes=notes,
+        default_candidates_training=candidates,
     )
 
 
@@ -138,6 +157,9 @@ def report_to_dict(report: EvaluationReport) -> dict[str, object]:
         "training_rate": report.training_rate,
         "scored_rate": report.scored_rate,
         "engine_weights": dict(zip(engine.PREDICT_FEATURE_NAMES, report.weights, strict=True)),
+        "default_candidates_training": {
+            name: _metrics_dict(m) for name, m in report.default_candidates_training.items()
+        },
         "notes": report.notes,
     }
 
@@ -158,6 +180,16 @@ def format_report(report: EvaluationReport) -> str:
     ]
     rows = [("engine", report.engine), *report.baselines.items()]
     for name, metrics in rows:
+        lines.append(
+            f"{name:<20} {_cell(metrics.log_loss):>9} {_cell(metrics.rmse):>8} "
+            f"{_cell(metrics.auc):>8}"
+        )
+    lines += [
+        "",
+        "default combinations on the training part (what chose the defaults)",
+        f"{'combination':<20} {'log loss':>9} {'RMSE':>8} {'AUC':>8}",
+    ]
+    for name, metrics in report.default_candidates_training.items():
         lines.append(
             f"{name:<20} {_cell(metrics.log_loss):>9} {_cell(metrics.rmse):>8} "
             f"{_cell(metrics.auc):>8}"

@@ -71,6 +71,21 @@ def engine_predictions(
     return predictions
 
 
+# The reasoned default combinations the engine's PREDICT_WEIGHTS were chosen from, each the
+# sum of log-odds of the estimates it names (see engine.forecast); the choice was made on the
+# training part of the shared Anki log only, and the report repeats that comparison.
+def _combination(**weights: float) -> tuple[float, ...]:
+    return tuple(weights.get(name, 0.0) for name in engine.PREDICT_FEATURE_NAMES)
+
+
+DEFAULT_CANDIDATES: dict[str, tuple[float, ...]] = {
+    "recall": _combination(logit_recall=1.0),
+    "ewma+recall": _combination(logit_mastery=1.0, logit_recall=1.0),
+    "half_ewma+recall": _combination(logit_mastery=0.5, logit_recall=1.0),
+    "share+recall": _combination(logit_share=1.0, logit_recall=1.0),
+}
+
+
 def training_rows(
     responses: Sequence[Response], holdout: float = DEFAULT_HOLDOUT
 ) -> tuple[list[tuple[float, ...]], list[bool]]:
@@ -97,7 +112,8 @@ def training_rows(
 def fit_predict_weights(
     responses: Sequence[Response], holdout: float = DEFAULT_HOLDOUT
 ) -> tuple[float, ...]:
-    """Forecast weights fitted on the training portion only; this made PREDICT_WEIGHTS."""
+    """Forecast weights fitted on the training portion only (`evaluate_mastery --refit`);
+    the defaults, PREDICT_WEIGHTS, are not fitted (see DEFAULT_CANDIDATES)."""
     features, outcomes = training_rows(responses, holdout)
     fitted = engine.fit_weights(features, outcomes, min_rows=1)
     return engine.PREDICT_WEIGHTS if fitted is None else fitted

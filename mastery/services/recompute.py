@@ -70,6 +70,13 @@ def _enqueue_recompute(
     )
 
 
+def enqueue_recompute_for_user(*, user_id) -> None:
+    """Every topic the student has evidence on: a rule of the fold itself changed."""
+    topic_ids = MasteryRecord.objects.filter(user_id=user_id).values_list("topic_id", flat=True)
+    with transaction.atomic():
+        _enqueue_recompute(user_id=user_id, topic_ids=topic_ids)
+
+
 def enqueue_recompute_for_assessments(*, user_id, assessment_ids: Iterable) -> None:
     """Recompute every topic a changed assessment maps now, or was graded on before."""
     ids = [str(assessment_id) for assessment_id in assessment_ids]

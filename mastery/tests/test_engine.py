@@ -1,6 +1,7 @@
 """Unit tests, one per seed rule, and Hypothesis properties for the pure mastery engine."""
 
 import itertools
+import math
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -473,6 +474,39 @@ def test_predict_rises_with_mastery():
     low = predict(state(30.0), T0)
     high = predict(state(90.0), T0)
     assert high > low
+
+
+def test_the_default_forecast_rests_on_the_share_of_answers_right_not_the_ewma():
+    # Same memory, same EWMA score; 9 of 10 right against 1 of 10 right.
+    strong = state(50.0, answers_right=9.0, answers_wrong=1.0)
+    weak = state(50.0, answers_right=1.0, answers_wrong=9.0)
+    assert predict(strong, T0) > predict(weak, T0)
+    share = engine.PREDICT_FEATURE_NAMES.index("logit_share")
+    assert engine.predict_features(strong, T0)[share] == pytest.approx(math.log(10 / 2))
+    assert engine.predict_features(weak, T0)[share] == pytest.approx(math.log(2 / 10))
+    # Memory enters as its own log-odds: the sum of the two, from an even prior.
+    recall = engine.retrievability_at(strong, T0)
+    expected = engine.sigmoid(math.log(5.0) + math.log(recall / (1.0 - recall)))
+    assert predict(strong, T0) == pytest.approx(expected)
+
+
+def test_one_answer_counts_as_one_answer_in_the_forecast():
+    # The Beta share after a single answer is 2/3 or 1/3, not certainty either way.
+    right = initialize(obs(100.0, questions=1, kind=Kind.PRACTICE))
+    wrong = initialize(obs(0.0, questions=1, kind=Kind.PRACTICE))
+    share = engine.PREDICT_FEATURE_NAMES.index("logit_share")
+    assert engine.predict_features(right, T0)[share] == pytest.approx(math.log(2.0))
+    assert engine.predict_features(wrong, T0)[share] == pytest.approx(-math.log(2.0))
+    a_week_on = T0 + timedelta(days=7)
+    assert predict(right, a_week_on) > predict(wrong, a_week_on)
+
+
+def test_a_state_without_answer_counts_forecasts_from_its_mastery_score():
+    # Rows saved before answer counts were kept rebuild with 0 right and 0 wrong.
+    share = engine.PREDICT_FEATURE_NAMES.index("logit_share")
+    mastery = engine.PREDICT_FEATURE_NAMES.index("logit_mastery")
+    features = engine.predict_features(state(80.0), T0)
+    assert features[share] == pytest.approx(features[mastery]) == pytest.approx(math.log(4.0))
 
 
 def test_spaced_success_grows_stability_more_when_recall_was_low():

@@ -8,8 +8,8 @@ assessments are never "remaining", imported grades count with their assessment's
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses.models import Assessment
 from courses.tests.factories import AssessmentFactory, CourseFactory
@@ -24,7 +24,7 @@ NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 def frozen():
-    with freeze_time(NOW):
+    with time_machine.travel(NOW, tick=False):
         yield
 
 

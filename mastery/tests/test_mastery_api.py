@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses.tests.factories import CourseFactory, TopicFactory
 from mastery import quiz_services
@@ -276,9 +276,9 @@ def test_reviews_due_uses_the_students_timezone(api_client, user):
     topic = TopicFactory(course=CourseFactory(user=user))
     MasteryRecord.objects.create(user=user, topic=topic, next_review_date=date(2026, 1, 16))
     # 12:00 UTC on the 15th is already 01:00 on the 16th in Auckland.
-    with freeze_time("2026-01-15 12:00:00"):
+    with time_machine.travel("2026-01-15T12:00:00+00:00", tick=False):
         assert api_client.get(url("mastery-reviews-due")).json()["count"] == 1
     user.timezone = "America/Los_Angeles"  # still the 15th there
     user.save()
-    with freeze_time("2026-01-15 12:00:00"):
+    with time_machine.travel("2026-01-15T12:00:00+00:00", tick=False):
         assert api_client.get(url("mastery-reviews-due")).json()["count"] == 0

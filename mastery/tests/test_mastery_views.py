@@ -3,10 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses.tests.factories import CourseFactory, TopicFactory
 from mastery import quiz_services
@@ -223,9 +223,9 @@ def test_reviews_page_uses_the_students_today(logged_in_client, user):
     user.save()
     topic = TopicFactory(course=CourseFactory(user=user), name="Stoichiometry")
     MasteryRecord.objects.create(user=user, topic=topic, next_review_date=date(2026, 4, 2))
-    with freeze_time("2026-04-01 16:00:00"):  # 01:00 on April 2 in Tokyo
+    with time_machine.travel("2026-04-01T16:00:00+00:00", tick=False):  # 01:00 on April 2 in Tokyo
         body = logged_in_client.get(reverse("mastery:reviews-due")).content.decode()
     assert "Stoichiometry" in body and "April 2, 2026" in body
-    with freeze_time("2026-04-01 14:00:00"):  # 23:00 on April 1 in Tokyo
+    with time_machine.travel("2026-04-01T14:00:00+00:00", tick=False):  # 23:00 on April 1 in Tokyo
         body = logged_in_client.get(reverse("mastery:reviews-due")).content.decode()
     assert "Stoichiometry" not in body

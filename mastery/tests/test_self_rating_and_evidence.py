@@ -4,8 +4,8 @@ behind every mastery number on the pages and in the API."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
-from freezegun import freeze_time
 
 from accounts.errors import ApplicationError
 from courses.tests.factories import CourseFactory, TopicFactory
@@ -143,7 +143,7 @@ def test_the_course_page_asks_for_self_ratings_and_records_them(
     out_of_range = logged_in_client.post(path, {f"rating_{unquizzed.pk}": "7"})
     assert out_of_range.status_code == 400
     assert not PerformanceRecord.objects.exists()
-    with freeze_time(NOW):
+    with time_machine.travel(NOW, tick=False):
         done = logged_in_client.post(path, {f"rating_{unquizzed.pk}": "2"})
     assert done.status_code == 302
     record = PerformanceRecord.objects.get()
@@ -163,7 +163,7 @@ def test_pages_show_the_evidence_behind_each_number(logged_in_client, user, quiz
     _rate(user, quizzed.course, {str(unquizzed.pk): 3})
     mastery = MasteryRecord.objects.get(user=user, topic=quizzed)
     # 01:00 on April 21 in UTC is still April 20 in Los Angeles: 12 days after April 8 there.
-    with freeze_time("2026-04-21 01:00:00"):
+    with time_machine.travel("2026-04-21T01:00:00+00:00", tick=False):
         pages = [
             logged_in_client.get(reverse("mastery:overview")).content.decode(),
             logged_in_client.get(
@@ -197,7 +197,7 @@ def test_an_estimate_from_one_or_two_answers_shows_its_interval_and_count(
 ):
     give_evidence(user, quizzed, correct=1, total=1, at=NOW, source="diagnostic")
     mastery = MasteryRecord.objects.get(user=user, topic=quizzed)
-    with freeze_time(NOW):
+    with time_machine.travel(NOW, tick=False):
         page = logged_in_client.get(reverse("mastery:topic", args=[quizzed.pk])).content.decode()
     assert f"± {mastery.confidence_interval:.0f}" in page
     assert "1 answer, last today" in page and "rough estimate" in page

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from planner.testing.clock import command as clock_command
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 # Long enough for a cold `celery worker` start (Django setup, broker connect) on a busy CI box.
 START_TIMEOUT_S = 60
@@ -102,9 +104,8 @@ def start_worker(
     supervisor = [sys.executable, "-m", "planner.supervise", "--"] if supervised else []
     command = [
         *supervisor,
-        sys.executable,
-        "-m",
-        "celery",
+        # At the test session's moment, not the real time: see planner.testing.clock.
+        *clock_command("celery"),
         "-A",
         "planner",
         "worker",

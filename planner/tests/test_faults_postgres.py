@@ -38,6 +38,7 @@ from rest_framework.views import APIView
 from conftest import redis_available, redis_url, require
 from planner import views
 from planner.api import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL
+from planner.testing.clock import command as clock_command
 from planner.testing.services import free_port
 from planner.testing.workers import celery_worker
 from planner.tests.faults import FaultOutcome, report_fault
@@ -331,9 +332,7 @@ def app_server(private_postgres, django_db_setup) -> Iterator[AppServer]:
     port = free_port()
     log_path = private_postgres.root / "gunicorn.log"
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
+        *clock_command("gunicorn"),
         "planner.wsgi:application",
         f"--workers={GUNICORN_WORKERS}",
         f"--threads={GUNICORN_THREADS}",

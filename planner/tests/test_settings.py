@@ -66,7 +66,10 @@ def test_embedded_default_uses_no_broker_when_none_is_configured():
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings;"
-            "print(settings.CELERY_TASK_ALWAYS_EAGER, settings.DATABASES['default']['ENGINE'])",
+            "print(settings.CELERY_TASK_ALWAYS_EAGER, settings.DATABASES['default']['ENGINE']);"
+            # An eager task still acquires a producer: it must not reach for an AMQP host.
+            "from planner.celery import app;"
+            "print(app.connection_for_write().as_uri())",
         ],
         cwd=ROOT,
         env={
@@ -80,7 +83,10 @@ def test_embedded_default_uses_no_broker_when_none_is_configured():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+    eager, engine, broker = result.stdout.split()
+    assert (eager, engine) == ("True", "django.db.backends.sqlite3")
+    assert broker.startswith("memory://")
+    assert "No hostname was supplied" not in result.stderr
 
 
 def test_health_endpoints(client, db):

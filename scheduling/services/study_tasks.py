@@ -153,10 +153,11 @@ def study_task_reschedule(
     force: bool = False,
     now: datetime | None = None,
 ) -> StudyTask:
-    """Move a block by hand; it is pinned there. A clash with another block is refused with
-    what it clashes with; so is busy time or time outside the student's availability, unless
-    they force it (Module 3: the student's explicit choice wins over their own settings).
-    The student's `reason` is the history's change reason."""
+    """Move a block by hand; it is pinned there. A clash with another block, or an end after
+    the assessment's deadline, is refused with what it clashes with; so is busy time or time
+    outside the student's availability, unless they force it (Module 3: the student's
+    explicit choice wins over their own settings). The student's `reason` is the history's
+    change reason."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         new_start = timezone.make_aware(new_start, user_zone(task.user))
@@ -171,6 +172,16 @@ def study_task_reschedule(
                 field_errors={"new_start_time": ["Must be in the future."]},
             )
         new_end = new_start + timedelta(minutes=task.estimated_duration_min)
+        # Not even "move it anyway" puts study for an assessment after it: unlike availability
+        # and busy time, the deadline is not the student's own setting they may overrule.
+        due = task.assessment.due_date if task.assessment_id else None
+        if due is not None and new_end > due:
+            message = (
+                f"This block must end by its deadline, {task.assessment.name} on "
+                f"{_fmt_local(due, tz)}; {_fmt_local(new_start, tz)}–{_fmt_local(new_end, tz)} "
+                "is too late."
+            )
+            raise ApplicationError(message, field_errors={"new_start_time": [message]})
         clash = (
             StudyTask.objects.for_user(task.user)
             .filter(status__in=[TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED])

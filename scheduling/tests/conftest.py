@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from freezegun import freeze_time
+import time_machine
 
 from accounts.services import preferences_get_current
 from courses.models import AssessmentType
@@ -33,7 +33,7 @@ class Setup:
 
 @pytest.fixture
 def frozen():
-    with freeze_time(NOW) as clock:
+    with time_machine.travel(NOW, tick=False) as clock:
         yield clock
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
-from freezegun import freeze_time
 
 from accounts.services import preferences_get_current
 from accounts.tests.factories import UserFactory
@@ -146,7 +146,7 @@ def test_nightly_sweep_picks_users_at_two_in_their_own_zone(db):
     tokyo = UserFactory(email="tokyo@example.org", timezone="Asia/Tokyo")
     new_york = UserFactory(email="ny@example.org", timezone="America/New_York")
     # 17:05 UTC is 02:05 in Tokyo and 12:05 in New York.
-    with freeze_time(datetime(2026, 12, 1, 17, 5, tzinfo=UTC)):
+    with time_machine.travel(datetime(2026, 12, 1, 17, 5, tzinfo=UTC), tick=False):
         result = tasks.nightly_replan_sweep.delay().get()
         assert result["nightly"] == [str(tokyo.pk)]
         assert PlanSnapshot.objects.get(user=tokyo).last_nightly_date.isoformat() == "2026-12-02"
@@ -179,7 +179,7 @@ def test_mark_missed_blocks_replans_and_replaces_the_work(setup):
         .filter(status="scheduled")
         .order_by("scheduled_start")[0]
     )
-    with freeze_time(block.scheduled_end + timedelta(minutes=1)):
+    with time_machine.travel(block.scheduled_end + timedelta(minutes=1), tick=False):
         assert tasks.mark_missed_blocks.delay().get() == [str(setup.user.pk)]
     block.refresh_from_db()
     assert block.status == TaskStatus.MISSED
@@ -217,7 +217,9 @@ def test_busy_intervals_set_replans_only_on_change(setup, django_capture_on_comm
 # -- DST ---------------------------------------------------------------------------------------
 
 
-@freeze_time(datetime(2026, 10, 29, 16, 0, tzinfo=UTC))  # Thu noon EDT; DST ends Sun Nov 1
+@time_machine.travel(
+    datetime(2026, 10, 29, 16, 0, tzinfo=UTC), tick=False
+)  # Thu noon EDT; DST ends Sun Nov 1
 def test_dst_week_keeps_blocks_inside_local_availability(user):
     prefs = preferences_get_current(user=user)
     prefs.weekly_availability = {
@@ -252,7 +254,7 @@ def test_dst_week_keeps_blocks_inside_local_availability(user):
     assert offsets == {timedelta(hours=-4), timedelta(hours=-5)}
 
 
-@freeze_time(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+@time_machine.travel(datetime(2026, 11, 3, 15, 0, tzinfo=UTC), tick=False)
 def test_streak_across_the_dst_change_uses_local_days(user):
     # 23:30 local each evening: on Oct 31 that is 03:30 UTC Nov 1 (EDT), on Nov 1 it is
     # 04:30 UTC Nov 2 (EST). A UTC or fixed-offset reading would merge or split days.
@@ -296,7 +298,7 @@ def test_preferences_change_replans_within_the_new_limits(
     assert per_day and max(per_day.values()) <= 60
 
 
-@freeze_time(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
+@time_machine.travel(datetime(2026, 11, 3, 15, 0, tzinfo=UTC), tick=False)
 def test_streak_reads_each_local_day_once_whatever_the_history(user, django_assert_num_queries):
     course = CourseFactory(user=user)
     for day in (1, 2, 3):

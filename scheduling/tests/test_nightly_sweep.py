@@ -5,8 +5,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.cache import cache
-from freezegun import freeze_time
 
 from accounts.tests.factories import UserFactory
 from scheduling import services, tasks
@@ -50,7 +50,7 @@ def test_five_due_students_with_a_batch_of_two_are_each_replanned_once(db, repla
     tokyo = [UserFactory(timezone="Asia/Tokyo") for _ in range(5)]
     new_york = UserFactory(timezone="America/New_York")
 
-    with freeze_time(TOKYO_NIGHT):
+    with time_machine.travel(TOKYO_NIGHT, tick=False):
         first = tasks.nightly_replan_sweep.delay().get()
 
     assert len(first["nightly"]) == 2 and first["continues"]
@@ -62,7 +62,7 @@ def test_five_due_students_with_a_batch_of_two_are_each_replanned_once(db, repla
 
 def test_a_second_beat_in_the_same_hour_replans_nobody(db, replans, batch_of_two):
     tokyo = [UserFactory(timezone="Asia/Tokyo") for _ in range(3)]
-    with freeze_time(TOKYO_NIGHT):
+    with time_machine.travel(TOKYO_NIGHT, tick=False):
         tasks.nightly_replan_sweep.delay().get()
         again = tasks.nightly_replan_sweep.delay().get()
     assert again["nightly"] == [] and not again["continues"]
@@ -72,7 +72,7 @@ def test_a_second_beat_in_the_same_hour_replans_nobody(db, replans, batch_of_two
 def test_a_chained_batch_keeps_the_night_it_started_in(db, replans):
     # The rest of a chain may run after 03:00 in Tokyo: it still covers the 02:xx zones.
     late = [UserFactory(timezone="Asia/Tokyo") for _ in range(2)]
-    with freeze_time(datetime(2026, 12, 1, 18, 30, tzinfo=UTC)):
+    with time_machine.travel(datetime(2026, 12, 1, 18, 30, tzinfo=UTC), tick=False):
         result = tasks.nightly_replan_sweep.delay(TOKYO_NIGHT.isoformat(), BEFORE_EVERY_USER).get()
     assert sorted(result["nightly"]) == sorted(str(user.pk) for user in late)
     assert result["busy_changed"] == [] and result["missed"] == []

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
-from freezegun import freeze_time
 
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
@@ -254,7 +254,7 @@ def test_missed_block_is_marked_and_its_work_replaced_before_the_deadline(setup)
     first = placed(setup.user)[0]
     key = first.work_key
     needed = sum(t.estimated_duration_min for t in placed(setup.user) if t.work_key == key)
-    with freeze_time(first.scheduled_end + timedelta(minutes=5)):
+    with time_machine.travel(first.scheduled_end + timedelta(minutes=5), tick=False):
         outcome = services.plan_regenerate(user=setup.user, reason="missed")
     assert str(first.pk) in outcome.missed
     assert StudyTask.objects.get(pk=first.pk).status == TaskStatus.MISSED
@@ -351,7 +351,7 @@ def test_start_complete_with_self_rating_records_evidence(setup):
     task = blocks_of(setup.user, f"study:{setup.final.pk}:{setup.topic_b.pk}")[0]
     started = services.study_task_start(task=task)
     assert started.status == TaskStatus.IN_PROGRESS and started.actual_start == NOW
-    with freeze_time(NOW + timedelta(minutes=40)):
+    with time_machine.travel(NOW + timedelta(minutes=40), tick=False):
         done = services.study_task_complete(task=started, completion_percentage=80, self_rating=4)
     assert done.status == TaskStatus.COMPLETED
     assert done.actual_end == NOW + timedelta(minutes=40)

@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
-from freezegun import freeze_time
 
 from courses.tests.factories import CourseFactory, TopicFactory
 from mastery.models import EvidenceSource
@@ -45,7 +45,7 @@ def history(user):
     return math, chem
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_time_per_day_week_and_course(user, history):
     stats = stats_for(user)
     daily = dict(stats.daily)
@@ -61,14 +61,14 @@ def test_time_per_day_week_and_course(user, history):
     ]
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_adherence_is_completed_over_due_blocks(user, history):
     adherence = stats_for(user).adherence
     assert (adherence.completed, adherence.skipped, adherence.missed) == (3, 1, 1)
     assert adherence.percent == 60
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_calibration_compares_actual_with_estimated(user, history):
     stats = stats_for(user)
     assert sorted((p.estimated_min, p.actual_min) for p in stats.calibration) == [
@@ -79,7 +79,7 @@ def test_calibration_compares_actual_with_estimated(user, history):
     assert stats.calibration_ratio == pytest.approx(110 / 120, abs=0.01)
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_mastery_over_time_follows_the_evidence(user, django_capture_on_commit_callbacks):
     user.timezone = "UTC"
     user.save()
@@ -104,7 +104,7 @@ def test_mastery_over_time_follows_the_evidence(user, django_capture_on_commit_c
     assert stats_for(user).total_minutes == 20
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_the_page_draws_accessible_charts(logged_in_client, user, history):
     body = logged_in_client.get(reverse("scheduling:stats")).content.decode()
     assert body.count('role="img"') == 7  # six study charts and the forecast's calibration
