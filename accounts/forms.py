@@ -9,7 +9,14 @@ from django.conf import settings
 from accounts.availability import WEEKDAYS, availability_errors, parse_hhmm
 from accounts.errors import ApplicationError
 from accounts.hygiene import HygieneForm
-from accounts.models import AcademicLevel, ApiToken, DifficultyCurve, User, UserPreferences
+from accounts.models import (
+    AcademicLevel,
+    ApiToken,
+    DifficultyCurve,
+    TimeFormat,
+    User,
+    UserPreferences,
+)
 from accounts.services import API_TOKEN_MAX_DAYS, API_TOKEN_MIN_DAYS
 from accounts.validators import (
     available_timezones,
@@ -160,6 +167,13 @@ class PreferencesForm(HygieneForm):
     max_blocks_per_day = _bounded(
         forms.IntegerField, "max_blocks_per_day", label="Most blocks per day", required=False
     )
+    # Optional like the rules above: a form without it (the setup wizard) keeps the one in force.
+    time_format = forms.ChoiceField(
+        choices=TimeFormat.choices,
+        label="Clock times",
+        required=False,
+        help_text="How times are written on every page.",
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -179,6 +193,7 @@ OPTIONAL_RULE_FIELDS = frozenset(
         "min_break_between_courses_min",
         "calendar_buffer_min",
         "max_blocks_per_day",
+        "time_format",
     }
 )
 
@@ -306,7 +321,7 @@ class PreferencesEditor:
         fields = {
             name: value
             for name, value in self.form.cleaned_data.items()
-            if not (name in OPTIONAL_RULE_FIELDS and value is None)
+            if not (name in OPTIONAL_RULE_FIELDS and value in (None, ""))
         }
         return {
             **fields,

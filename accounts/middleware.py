@@ -1,6 +1,7 @@
 """Request middleware owned by the accounts layer."""
 
 from accounts.audit import reset_request_origin, set_request_origin
+from accounts.coalesce import coalescing
 
 
 class AuditRequestMiddleware:
@@ -18,3 +19,16 @@ class AuditRequestMiddleware:
             return self.get_response(request)
         finally:
             reset_request_origin(token)
+
+
+class CoalescingMiddleware:
+    """One request is one unit of work for `accounts.coalesce`: the follow-ups it asks for
+    (a replan per student, a dashboard retirement per student) run once each, before the
+    response leaves, however many rows asked for them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with coalescing():
+            return self.get_response(request)

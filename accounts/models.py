@@ -24,6 +24,13 @@ class DifficultyCurve(models.TextChoices):
     AGGRESSIVE = "aggressive", "Aggressive"
 
 
+class TimeFormat(models.TextChoices):
+    """How clock times are written on every page: 13:15 or 1:15 PM."""
+
+    H24 = "24h", "24-hour (13:15)"
+    H12 = "12h", "12-hour (1:15 PM)"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -159,6 +166,8 @@ class UserPreferences(models.Model):
     max_blocks_per_day = models.PositiveIntegerField(
         default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
+    # Display only: the planner never reads it, so changing it does not replan.
+    time_format = models.CharField(max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -196,6 +205,9 @@ class UserPreferences(models.Model):
             models.CheckConstraint(
                 condition=Q(min_break_between_courses_min__lte=60),
                 name="prefs_course_break_0_60",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_format__in=TimeFormat.values), name="prefs_time_format_known"
             ),
             models.CheckConstraint(
                 condition=Q(calendar_buffer_min__lte=60),

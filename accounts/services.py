@@ -16,6 +16,7 @@ from accounts.authentication import hash_token_key
 from accounts.errors import ApplicationError
 from accounts.models import AcademicLevel, ApiToken, AuditAction, User, UserPreferences
 from accounts.signals import preferences_changed
+from accounts.timeformat import forget_time_format
 from accounts.validators import validate_study_mode_preferences
 
 PROFILE_FIELDS = frozenset(
@@ -37,8 +38,11 @@ PREFERENCE_FIELDS = frozenset(
         "min_break_between_courses_min",
         "calendar_buffer_min",
         "max_blocks_per_day",
+        "time_format",
     }
 )
+# Preferences that only change how pages look; editing them alone does not replan.
+DISPLAY_ONLY_PREFERENCE_FIELDS = frozenset({"time_format"})
 
 # A token lives at least a day and at most a year, so a leaked one cannot work forever.
 API_TOKEN_MIN_DAYS = 1
@@ -172,6 +176,9 @@ def preferences_update(*, user: User, **fields: Any) -> UserPreferences:
         except ValidationError as exc:
             raise _application_error(exc, "The preferences are not valid.") from exc
         prefs.save()
+        forget_time_format(user)
+        if set(changed) <= DISPLAY_ONLY_PREFERENCE_FIELDS:
+            return prefs
         user_id = user.pk
         changed_fields = tuple(changed)
         transaction.on_commit(

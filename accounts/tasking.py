@@ -52,7 +52,7 @@ def broker_backoff_reset() -> None:
     _broker_backoff_until = 0.0
 
 
-def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
+def publish(task: Task, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
     """Send `task` now; False (and a warning) when the broker cannot take it.
 
     No result is kept: nothing waits on these tasks, and asking the Redis result backend to
@@ -67,7 +67,7 @@ def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
         reason = "broker failed recently"
     else:
         try:
-            task.apply_async(args=args, kwargs=kwargs, ignore_result=True)
+            task.apply_async(args=args, kwargs=kwargs, ignore_result=True, countdown=countdown)
         except BROKER_ERRORS as exc:
             _broker_backoff_until = time.monotonic() + BROKER_BACKOFF_S
             # The class only: a broker error's text may carry the broker URL.
@@ -80,14 +80,18 @@ def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
     return False
 
 
-def enqueue_on_commit(task: Task, *args: Any, robust: bool = False, **kwargs: Any) -> None:
+def enqueue_on_commit(
+    task: Task, *args: Any, robust: bool = False, countdown: float | None = None, **kwargs: Any
+) -> None:
     """Publish `task` once the current transaction commits (at once outside one).
 
     A rollback publishes nothing, and the worker always finds the committed rows. `robust`
     logs, instead of raising, an error of an eager (in-process) run: the cause has committed
     either way and its intent row is still there for the sweep.
     """
-    transaction.on_commit(lambda: publish(task, *args, **kwargs), robust=robust)
+    transaction.on_commit(
+        lambda: publish(task, *args, countdown=countdown, **kwargs), robust=robust
+    )
 
 
 def intent_enqueue(
@@ -96,17 +100,26 @@ def intent_enqueue(
     task: Task,
     args: Sequence[Any] = (),
     robust: bool = False,
+    countdown: float | None = None,
+    joins: models.QuerySet | None = None,
 ) -> list[models.Model]:
     """Write the intent `rows` (all of one model) and publish `task(*args)` after commit.
 
     Inside the caller's transaction the rows commit or roll back with their cause; outside
     one they get their own. Returns the rows written.
+
+    Debounce: `countdown` delays the task, so the rows of a burst collect before it runs, and
+    when `joins` (pending rows of the same intent) already holds a row, the task already on its
+    way will answer these rows too, so nothing more is published. In-process (eager) runs
+    answer at once, so there every intent publishes.
     """
     rows = list(rows)
     with transaction.atomic():
+        is_joining = joins is not None and not task.app.conf.task_always_eager and joins.exists()
         if rows:
             type(rows[0])._default_manager.bulk_create(rows)
-        enqueue_on_commit(task, *args, robust=robust)
+        if not is_joining:
+            enqueue_on_commit(task, *args, robust=robust, countdown=countdown)
     return rows
 
 

@@ -39,8 +39,10 @@ def print_endpoint_summary(results: list[dict]) -> None:
         by_endpoint.setdefault(row["endpoint"], {})[row["column"]] = str(row["value"])
     if not by_endpoint:
         return
-    print("Endpoints at 50 concurrent users (x floor = floor req/s / endpoint req/s; query")
-    print("times are PostgreSQL's EXPLAIN ANALYZE execution times of the slowest query)")
+    print("Endpoints (bench_wrk: x floor = endpoint req/s / floor req/s in the same round, at 8")
+    print(
+        "wrk connections; bench_queries: PostgreSQL's EXPLAIN ANALYZE times of the slowest query)"
+    )
     print_table(
         ("endpoint", *columns),
         [(name, *(cells.get(c, "") for c in columns)) for name, cells in by_endpoint.items()],

@@ -163,12 +163,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], *, env: dict[str, str], log_name: str) -> subprocess.Popen:
+def start(
+    command: list[str], *, env: dict[str, str], log_name: str, cwd: str | None = None
+) -> subprocess.Popen:
     """A child in its own process group, so stop() ends it together with its own children."""
     OUT_DIR.mkdir(exist_ok=True)
     log = open(OUT_DIR / log_name, "w")  # noqa: SIM115 (closed with the process in stop())
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=cwd or ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     process.log_file = log
     return process

@@ -21,17 +21,19 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from accounts.services import preferences_get_current
+from accounts.timeformat import time_format_of
 from courses.models import Assessment, Course
 from journey.models import OnboardingProgress
 from mastery import quiz_selectors
 from mastery.models import MasteryRecord
 from scheduling import rules, selectors
+from scheduling.figures import PLANNED_STATUSES, Figures, figures_for
 from scheduling.models import DailyCheckIn, PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import minutes_between
 from scheduling.work import local_midnight, user_zone
@@ -41,10 +43,6 @@ logger = logging.getLogger(__name__)
 # Enough rows to see what is coming without turning the dashboard into a list page.
 DEADLINES_SHOWN = 6
 REVIEWS_SHOWN = 6
-# Below this P(ready) an exam is flagged even when the plan has time to spare for it.
-READINESS_AT_RISK = 0.6
-# The blocks the plan counts as this week's planned study (skipped and missed are not).
-PLANNED_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
 # The cached panels, each rendered from its own include with the panel data as `board`.
 PANEL_TEMPLATES = {
     "deadlines": "journey/includes/_deadlines.html",
@@ -57,7 +55,10 @@ PANELS_CACHE_VERSION = 2
 GENERATION_KEY = "dashboard:generation:{user_id}"
 # After a failed cache call, how long the dashboard leaves the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
-PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}"
+# The clock (12/24-hour) is in the key: the panels write times in the student's format.
+PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}:{clock}"
+# An argument the caller did not give (None is a real value: no onboarding row).
+NOT_READ = object()
 
 
 @dataclass
@@ -119,6 +120,8 @@ class PanelData:
     deadlines: list[Deadline]
     reviews: list[MasteryRecord]
     reviews_due_count: int
+    at_risk_count: int
+    minutes_done_week: int
     streak: rules.Streak
     week: list[CourseWeek]
     has_courses: bool
@@ -145,6 +148,8 @@ class Dashboard(TodayBoard):
     deadlines: list[Deadline] = field(default_factory=list)
     reviews: list[MasteryRecord] = field(default_factory=list)
     reviews_due_count: int = 0
+    at_risk_count: int = 0
+    minutes_done_week: int = 0
     streak: rules.Streak | None = None
     week: list[CourseWeek] = field(default_factory=list)
 
@@ -185,56 +190,26 @@ def focus_task_of(tasks: list[StudyTask], now: datetime) -> StudyTask | None:
     return upcoming[0] if upcoming else None
 
 
-def _planned_minutes_by_assessment(user, assessment_ids: list) -> dict[str, int]:
-    """Minutes of study placed for each assessment (one query for the whole list)."""
-    tasks = (
-        StudyTask.objects.for_user(user)
-        .filter(assessment_id__in=assessment_ids, status__in=PLANNED_STATUSES)
-        .values_list("assessment_id", "estimated_duration_min")
-    )
-    minutes: dict[str, int] = defaultdict(int)
-    for assessment_id, duration in tasks:
-        minutes[str(assessment_id)] += duration
-    return minutes
-
-
-def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
-    readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
-    cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
+def deadlines_for(figures: Figures) -> list[Deadline]:
+    """The first upcoming assessments, with the risk verdict the other pages show too."""
     rows = []
-    upcoming = (
-        Assessment.objects.for_user(user)
-        .upcoming(now)
-        .select_related("course")
-        .annotate(topic_count=Count("assessment_topics"))
-    )
-    shown = list(upcoming.filter(course__is_archived=False)[:DEADLINES_SHOWN])
-    planned = _planned_minutes_by_assessment(user, [a.pk for a in shown])
-    for assessment in shown:
-        key = str(assessment.pk)
-        ready, cushion = readiness.get(key, {}), cushions.get(key, {})
+    for risk in figures.upcoming[:DEADLINES_SHOWN]:
+        cushion = risk.cushion
         row = Deadline(
-            assessment=assessment,
-            p_ready_now=ready.get("p_ready_now"),
-            p_ready_planned=ready.get("p_ready_planned"),
+            assessment=risk.assessment,
+            p_ready_now=risk.p_ready_now,
+            p_ready_planned=risk.p_ready_planned,
+            is_at_risk=risk.is_at_risk,
+            has_planned_study=risk.has_planned_study,
             summary=cushion.get("summary", ""),
             suggestions=list(cushion.get("suggestions", [])),
         )
-        low_readiness = row.p_ready_planned is not None and row.p_ready_planned < READINESS_AT_RISK
-        # "On track" means study is planned for it; with none, and no readiness to show for
-        # it, it is not on track whatever the cushion says.
-        row.has_planned_study = planned.get(key, 0) > 0
-        has_no_readiness = row.p_ready_percent == 0 or (
-            row.p_ready_percent is None and assessment.topic_count == 0
-        )
-        is_unplanned = not row.has_planned_study and has_no_readiness
-        row.is_at_risk = bool(cushion.get("is_at_risk")) or low_readiness or is_unplanned
-        if is_unplanned and not row.summary:
+        if risk.is_unplanned and not row.summary:
             row.summary = (
                 "No study is planned for it yet: add its topics, check its weight, or add "
                 "free time before the due date."
             )
-        elif low_readiness and not row.summary:
+        elif risk.is_low_readiness and not row.summary:
             row.summary = (
                 f"Predicted readiness is {row.p_ready_percent}%: practise its weakest topics "
                 "or add study time before the due date."
@@ -243,25 +218,56 @@ def deadlines_for(user, now: datetime, snapshot) -> list[Deadline]:
     return rows
 
 
-def week_by_course(user, *, today: date, tz) -> list[CourseWeek]:
-    """This local week's planned and done minutes per course (Monday to Sunday)."""
+def _week_bounds(today: date, tz) -> tuple[datetime, datetime]:
     first = selectors.week_start_for(today)
-    start, end = local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
-    rows: dict = {}
-    tasks = (
-        selectors.schedule_between(user, start, end)
-        .filter(status__in=PLANNED_STATUSES)
-        .select_related("course")
+    return local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
+
+
+def board_rows(user, *, now: datetime, tz, today: date) -> list[StudyTask]:
+    """Every block the dashboard shows, in one query: this local week's (today's among them),
+    any block still running and the next block of the whole plan."""
+    start, end = _week_bounds(today, tz)
+    next_block = (
+        StudyTask.objects.for_user(user)
+        .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
+        .order_by("scheduled_start", "id")
+        .values("pk")[:1]
     )
+    return list(
+        selectors.tasks_for(user)
+        .filter(
+            Q(scheduled_start__lt=end, scheduled_end__gt=start)
+            | Q(status=TaskStatus.IN_PROGRESS)
+            | Q(pk__in=Subquery(next_block))
+        )
+        .order_by("scheduled_start", "id")
+    )
+
+
+def _overlaps(task: StudyTask, start: datetime, end: datetime) -> bool:
+    return (
+        task.scheduled_start is not None
+        and task.scheduled_end is not None
+        and task.scheduled_start < end
+        and task.scheduled_end > start
+    )
+
+
+def week_by_course(rows: list[StudyTask], *, today: date, tz) -> list[CourseWeek]:
+    """This local week's planned and done block minutes per course (Monday to Sunday)."""
+    start, end = _week_bounds(today, tz)
+    courses: dict = {}
     per_course: dict = defaultdict(lambda: [0, 0])
-    for task in tasks:
-        rows.setdefault(task.course_id, task.course)
+    for task in rows:
+        if task.status not in PLANNED_STATUSES or not _overlaps(task, start, end):
+            continue
+        courses.setdefault(task.course_id, task.course)
         per_course[task.course_id][0] += minutes_between(task.scheduled_start, task.scheduled_end)
         if task.status == TaskStatus.COMPLETED:
             per_course[task.course_id][1] += minutes_between(task.actual_start, task.actual_end)
     return [
         CourseWeek(course=course, planned_min=per_course[pk][0], done_min=per_course[pk][1])
-        for pk, course in sorted(rows.items(), key=lambda item: item[1].code)
+        for pk, course in sorted(courses.items(), key=lambda item: item[1].code)
     ]
 
 
@@ -272,32 +278,45 @@ def _local_day(user, now: datetime | None):
 
 
 def today_board_for(
-    user, *, now: datetime, tz, today: date, has_courses: bool, has_plan: bool
+    user,
+    *,
+    now: datetime,
+    tz,
+    today: date,
+    has_courses: bool,
+    has_plan: bool,
+    setup: OnboardingProgress | object | None = NOT_READ,
+    rows: list[StudyTask] | None = None,
 ) -> TodayBoard:
+    """`setup` is the onboarding row when the caller already read it (the home page does);
+    `rows` are the blocks from `board_rows` when the caller already read them."""
     day_start, day_end = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
-    today_tasks = list(selectors.schedule_between(user, day_start, day_end))
-    in_progress = list(selectors.tasks_for(user).filter(status=TaskStatus.IN_PROGRESS))
+    if rows is None:
+        rows = board_rows(user, now=now, tz=tz, today=today)
+    today_tasks = [task for task in rows if _overlaps(task, day_start, day_end)]
     # A block started yesterday evening and still running belongs on today's dashboard too.
-    for task in in_progress:
-        if all(task.pk != other.pk for other in today_tasks):
+    for task in rows:
+        if task.status == TaskStatus.IN_PROGRESS and all(task.pk != t.pk for t in today_tasks):
             today_tasks.insert(0, task)
     preferences = preferences_get_current(user=user)
     focus = focus_task_of(today_tasks, now)
     if focus is None:
         # Nothing left today: show the next block of the plan, so the plan is never hidden.
-        focus = (
-            selectors.tasks_for(user)
-            .filter(status=TaskStatus.SCHEDULED, scheduled_start__gte=now)
-            .order_by("scheduled_start", "id")
-            .first()
-        )
+        upcoming = [
+            task
+            for task in rows
+            if task.status == TaskStatus.SCHEDULED
+            and task.scheduled_start is not None
+            and task.scheduled_start >= now
+        ]
+        focus = min(upcoming, key=lambda task: (task.scheduled_start, task.pk), default=None)
     return TodayBoard(
         today=today,
         tz_name=tz.key,
         today_tasks=today_tasks,
         focus_task=focus,
         checkin=DailyCheckIn.objects.for_user(user).filter(date=today).first(),
-        setup=OnboardingProgress.objects.for_user(user).first(),
+        setup=OnboardingProgress.objects.for_user(user).first() if setup is NOT_READ else setup,
         has_courses=has_courses,
         has_plan=has_plan,
         block_length_min=preferences.preferred_block_length_min,
@@ -306,55 +325,93 @@ def today_board_for(
     )
 
 
-def panel_data_for(user, *, now: datetime, tz, today: date) -> PanelData:
-    reviews = quiz_selectors.reviews_due(user=user, on_date=today)
-    snapshot = selectors.snapshot_for(user)
+def panel_data_for(
+    user,
+    *,
+    now: datetime,
+    tz,
+    today: date,
+    has_courses: bool | None = None,
+    rows: list[StudyTask] | None = None,
+) -> PanelData:
+    figures = figures_for(user, now=now)
+    if rows is None:
+        rows = board_rows(user, now=now, tz=tz, today=today)
     return PanelData(
         today=today,
-        deadlines=deadlines_for(user, now, snapshot),
-        reviews=list(reviews[:REVIEWS_SHOWN]),
-        reviews_due_count=reviews.count(),
+        deadlines=deadlines_for(figures),
+        reviews=list(quiz_selectors.reviews_due(user=user, on_date=today)[:REVIEWS_SHOWN]),
+        reviews_due_count=figures.reviews_due,
+        at_risk_count=figures.at_risk_count,
+        minutes_done_week=figures.minutes_done_week,
         streak=selectors.streak_for(user, now=now),
-        week=week_by_course(user, today=today, tz=tz),
-        has_courses=Course.objects.for_user(user).exists(),
-        has_plan=snapshot is not None,
+        week=week_by_course(rows, today=today, tz=tz),
+        has_courses=(
+            Course.objects.for_user(user).exists() if has_courses is None else has_courses
+        ),
+        has_plan=figures.snapshot is not None,
     )
 
 
 def dashboard_for(user, *, now: datetime | None = None) -> Dashboard:
     now, tz, today = _local_day(user, now)
-    data = panel_data_for(user, now=now, tz=tz, today=today)
+    rows = board_rows(user, now=now, tz=tz, today=today)
+    data = panel_data_for(user, now=now, tz=tz, today=today, rows=rows)
     board = today_board_for(
-        user, now=now, tz=tz, today=today, has_courses=data.has_courses, has_plan=data.has_plan
+        user,
+        now=now,
+        tz=tz,
+        today=today,
+        has_courses=data.has_courses,
+        has_plan=data.has_plan,
+        rows=rows,
     )
     return Dashboard(
         **{name: getattr(board, name) for name in TodayBoard.__dataclass_fields__},
         deadlines=data.deadlines,
         reviews=data.reviews,
         reviews_due_count=data.reviews_due_count,
+        at_risk_count=data.at_risk_count,
+        minutes_done_week=data.minutes_done_week,
         streak=data.streak,
         week=data.week,
     )
 
 
 def dashboard_page_for(
-    user, *, now: datetime | None = None, with_panels: bool = True
+    user,
+    *,
+    now: datetime | None = None,
+    with_panels: bool = True,
+    setup: OnboardingProgress | object | None = NOT_READ,
+    has_courses: bool | None = None,
 ) -> DashboardPage:
     """The dashboard page: the live Today board, and the panels from the cache when warm.
 
     Without panels (an htmx update of the Today panel alone) only the two facts the Today
-    panel needs are read.
+    panel needs are read. `setup` is the onboarding row when the caller already read it.
     """
     now, tz, today = _local_day(user, now)
+    rows = board_rows(user, now=now, tz=tz, today=today)
     if with_panels:
-        panels = dashboard_panels_for(user, now=now, tz=tz, today=today)
+        panels = dashboard_panels_for(
+            user, now=now, tz=tz, today=today, has_courses=has_courses, rows=rows
+        )
         has_courses, has_plan = panels.has_courses, panels.has_plan
     else:
         panels = None
-        has_courses = Course.objects.for_user(user).exists()
+        if has_courses is None:
+            has_courses = Course.objects.for_user(user).exists()
         has_plan = PlanSnapshot.objects.for_user(user).exists()
     board = today_board_for(
-        user, now=now, tz=tz, today=today, has_courses=has_courses, has_plan=has_plan
+        user,
+        now=now,
+        tz=tz,
+        today=today,
+        has_courses=has_courses,
+        has_plan=has_plan,
+        setup=setup,
+        rows=rows,
     )
     return DashboardPage(board=board, panels=panels)
 
@@ -362,30 +419,38 @@ def dashboard_page_for(
 # --- Panel cache --------------------------------------------------------------------------------
 
 
-def _render_panels(user, *, now: datetime, tz, today: date) -> tuple[Panels, datetime | None]:
-    data = panel_data_for(user, now=now, tz=tz, today=today)
+def _render_panels(
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None, rows=None
+) -> tuple[Panels, datetime | None]:
+    data = panel_data_for(user, now=now, tz=tz, today=today, has_courses=has_courses, rows=rows)
     # Rendered in the student's zone whatever zone is active, since the key names that zone.
     with timezone.override(tz):
         html = {
-            name: render_to_string(template, {"board": data})
+            name: render_to_string(template, {"board": data, "user": user})
             for name, template in PANEL_TEMPLATES.items()
         }
     panels = Panels(html=html, has_courses=data.has_courses, has_plan=data.has_plan)
     return panels, data.expires_at
 
 
-def dashboard_panels_for(user, *, now: datetime, tz, today: date) -> Panels:
+def dashboard_panels_for(
+    user, *, now: datetime, tz, today: date, has_courses: bool | None = None, rows=None
+) -> Panels:
+    """`has_courses` and the blocks (`board_rows`) are given when the caller already read
+    them, to spare their queries."""
+    render = {"now": now, "tz": tz, "today": today, "has_courses": has_courses, "rows": rows}
     if not settings.DASHBOARD_CACHE_ENABLED:
-        return _render_panels(user, now=now, tz=tz, today=today)[0]
+        return _render_panels(user, **render)[0]
     generation = _generation(user.pk)
     if generation is None:
-        return _render_panels(user, now=now, tz=tz, today=today)[0]
+        return _render_panels(user, **render)[0]
     key = PANELS_KEY.format(
         version=PANELS_CACHE_VERSION,
         user_id=user.pk,
         generation=generation,
         today=today.isoformat(),
         tz_name=tz.key,
+        clock=time_format_of(user),
     )
     cached = _cache_call(cache.get, key)
     # The deadline list drops an assessment the moment it falls due, with no write to retire
@@ -399,7 +464,7 @@ def dashboard_panels_for(user, *, now: datetime, tz, today: date) -> Panels:
             has_courses=cached["has_courses"],
             has_plan=cached["has_plan"],
         )
-    panels, expires_at = _render_panels(user, now=now, tz=tz, today=today)
+    panels, expires_at = _render_panels(user, **render)
     timeout = settings.DASHBOARD_CACHE_SECONDS
     if expires_at is not None:
         timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))

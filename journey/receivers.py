@@ -10,6 +10,7 @@ and a replan that only marks blocks missed (its plan snapshot is saved every tim
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.coalesce import call_once
 from accounts.models import User
 from accounts.signals import preferences_changed
 from courses.models import Assessment, Course, Topic
@@ -39,11 +40,16 @@ COURSE_OWNED_MODELS = (Assessment, Topic)
 @receiver(preferences_changed, dispatch_uid="journey.dashboard_on_preferences_changed")
 def dashboard_on_event(sender, *, user_id, **kwargs) -> None:
     # Sent on commit: this retires panels cached from the old rows while the write was open.
-    dashboard_invalidate(user_id=user_id)
+    _invalidate(user_id)
+
+
+def _invalidate(user_id) -> None:
+    # Once per student per unit of work (a replan saving hundreds of blocks, a request).
+    call_once(("dashboard_invalidate", str(user_id)), dashboard_invalidate, user_id=user_id)
 
 
 def dashboard_on_user_row(sender, instance, **kwargs) -> None:
-    dashboard_invalidate(user_id=instance.user_id)
+    _invalidate(instance.user_id)
 
 
 def dashboard_on_course_row(sender, instance, **kwargs) -> None:
@@ -54,12 +60,12 @@ def dashboard_on_course_row(sender, instance, **kwargs) -> None:
         user_id = (
             Course.objects.filter(pk=instance.course_id).values_list("user_id", flat=True).first()
         )
-    dashboard_invalidate(user_id=user_id)
+    _invalidate(user_id)
 
 
 def dashboard_on_user(sender, instance, **kwargs) -> None:
     # A new timezone moves "today"; a new account must never meet panels left under its id.
-    dashboard_invalidate(user_id=instance.pk)
+    _invalidate(instance.pk)
 
 
 for model in USER_OWNED_MODELS:

@@ -21,7 +21,7 @@ from courses import services as course_services
 from courses.models import Course, Topic
 from integrations.selectors import integration_status
 from journey import course_overview, exports, onboarding
-from journey.dashboard import dashboard_page_for
+from journey.dashboard import NOT_READ, dashboard_page_for
 from journey.forms import (
     AccountDeleteForm,
     CheckInForm,
@@ -51,13 +51,25 @@ def _with_errors_status(form) -> int:
 # --- Dashboard --------------------------------------------------------------------------------
 
 
-def dashboard_context(user, *, with_panels: bool = True, **extra) -> dict:
-    page = dashboard_page_for(user, with_panels=with_panels)
+def dashboard_context(
+    user, *, with_panels: bool = True, setup=NOT_READ, courses: list | None = None, **extra
+) -> dict:
+    """`courses` is every course of the student when the caller already read them."""
+    page = dashboard_page_for(
+        user,
+        with_panels=with_panels,
+        setup=setup,
+        has_courses=None if courses is None else bool(courses),
+    )
     board = page.board
     return {
         "board": board,
         "panels": page.panels,
-        "courses": Course.objects.for_user(user).active(),
+        "courses": (
+            Course.objects.for_user(user).active()
+            if courses is None
+            else [course for course in courses if not course.is_archived]
+        ),
         "complete_form": CompleteForm(),
         "skip_form": SkipForm(),
         "checkin_form": extra.pop("checkin_form", None) or _checkin_form_for(board.checkin),
@@ -87,17 +99,18 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         user = request.user
-        is_new = (
-            onboarding.onboarding_find(user=user) is None
-            and not Course.objects.for_user(user).exists()
-        )
-        if is_new:
+        # Read once here and handed to the dashboard, which shows the setup banner from it.
+        self.setup = onboarding.onboarding_find(user=user)
+        # Every course, archived too: "has courses" and the list of active ones both come
+        # from this one read.
+        self.courses = list(Course.objects.for_user(user))
+        if self.setup is None and not self.courses:
             return redirect("journey:onboarding")
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(dashboard_context(self.request.user))
+        context.update(dashboard_context(self.request.user, setup=self.setup, courses=self.courses))
         return context
 
 

@@ -59,6 +59,32 @@ def with_evidence(topics: QuerySet, *, user) -> QuerySet:
     )
 
 
+def attach_evidence(topics, *, user) -> list:
+    """The same counts as `with_evidence`, set on already-read topics by one grouped query:
+    each observation is read once, where the annotation's four subqueries read it four times."""
+    topics = list(topics)
+    self_rating = Q(performance_record__source=EvidenceSource.SELF_RATING)
+    rows = (
+        MasteryObservation.objects.filter(user=user, topic__in=[topic.pk for topic in topics])
+        .order_by()
+        .values("topic_id")
+        .annotate(
+            answers=Sum("question_count", filter=~self_rating),
+            grades=Count("id", filter=~self_rating & Q(question_count=0)),
+            self_ratings=Count("id", filter=self_rating),
+            last_at=Max("observed_at"),
+        )
+    )
+    by_topic = {row["topic_id"]: row for row in rows}
+    for topic in topics:
+        row = by_topic.get(topic.pk, {})
+        topic.evidence_answers = row.get("answers") or 0
+        topic.evidence_grades = row.get("grades") or 0
+        topic.evidence_self_ratings = row.get("self_ratings") or 0
+        topic.evidence_last_at = row.get("last_at")
+    return topics
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 

@@ -85,12 +85,12 @@ def grade_target_set(*, user, course: Course, target_percent: float | None) -> C
         ) from exc
 
 
-def _latest_percent_by_assessment(user, course: Course) -> dict:
+def _latest_percent_by_assessment(user, courses: list[Course]) -> dict:
     """The latest attempt counts: a retake replaces the earlier score."""
     latest = {}
     records = (
         PerformanceRecord.objects.for_user(user)
-        .filter(course=course, assessment__isnull=False)
+        .filter(course__in=courses, assessment__isnull=False)
         .order_by("completed_at", "attempt_number")
         .values_list("assessment_id", "percentage")
     )
@@ -113,20 +113,44 @@ def _predicted_percent(assessment: Assessment, mastery: dict) -> float | None:
 
 
 def grade_plan_for(*, user, course: Course, now: datetime | None = None) -> GradePlan:
+    return grade_plans_for(user=user, courses=[course], now=now)[0]
+
+
+def grade_plans_for(*, user, courses, now: datetime | None = None) -> list[GradePlan]:
+    """One plan per course, in the given order, in four queries whatever the number of courses
+    (the grades index lists every active course)."""
     now = now or timezone.now()
-    plan = GradePlan(course=course, target_percent=target_for(user=user, course=course))
-    scores = _latest_percent_by_assessment(user, course)
+    courses = list(courses)
+    scores = _latest_percent_by_assessment(user, courses)
     mastery = dict(
         MasteryRecord.objects.for_user(user)
-        .filter(topic__course=course)
+        .filter(topic__course__in=courses)
         .values_list("topic_id", "mastery_score")
     )
+    assessments_by_course: dict = {course.pk: [] for course in courses}
     assessments = (
         Assessment.objects.for_user(user)
-        .filter(course=course)
+        .filter(course__in=courses)
         .prefetch_related("assessment_topics")
         .order_by("due_date", "name")
     )
+    for assessment in assessments:
+        assessments_by_course[assessment.course_id].append(assessment)
+    return [
+        _grade_plan(
+            user=user,
+            course=course,
+            assessments=assessments_by_course[course.pk],
+            scores=scores,
+            mastery=mastery,
+            now=now,
+        )
+        for course in courses
+    ]
+
+
+def _grade_plan(*, user, course: Course, assessments, scores, mastery, now) -> GradePlan:
+    plan = GradePlan(course=course, target_percent=target_for(user=user, course=course))
     earned = 0.0
     for assessment in assessments:
         row = AssessmentGrade(assessment=assessment, percent=scores.get(assessment.pk))

@@ -242,6 +242,48 @@ class MasteryObservation(models.Model):
         return f"#{self.sequence} {self.kind} {self.score_percent:.0f}"
 
 
+class CourseMasteryDayQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class CourseMasteryDay(models.Model):
+    """A daily rollup of the mastery history: per course and local day with evidence, the mean
+    of each evidenced topic's latest mastery at the end of that day.
+
+    The stats page charts these rows instead of folding every observation ever recorded on each
+    request. The recompute keeps them in step with the history it writes (mastery.services.
+    rollups), and `manage.py rebuild_rollups` rebuilds them from the history.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="course_mastery_days",
+        db_index=False,
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="mastery_days", db_index=False
+    )
+    day = models.DateField()
+    mean_mastery = models.FloatField()
+    topic_count = models.PositiveIntegerField()
+
+    objects = CourseMasteryDayQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course", "day"], name="course_mastery_day_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "day"], name="idx_course_mastery_day")]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.day}: {self.mean_mastery:.1f}"
+
+
 class MasteryRecomputeRequestQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)

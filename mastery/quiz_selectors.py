@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import UserPreferences
@@ -99,6 +100,45 @@ def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic
     if course is not None:
         topics = topics.filter(course=course)
     return topics
+
+
+def course_mastery_summaries(*, user) -> QuerySet[Course]:
+    """Active courses, each with `topic_count` and `mean_mastery` (None before any evidence),
+    aggregated by the database in one query."""
+    own_records = Q(topics__mastery_records__user=user)
+    return (
+        Course.objects.for_user(user)
+        .active()
+        .annotate(
+            topic_count=Count("topics", distinct=True),
+            mean_mastery=Avg("topics__mastery_records__mastery_score", filter=own_records),
+        )
+        .order_by("code", "name")
+    )
+
+
+def weakest_topic_ids(*, user, per_course: int) -> QuerySet:
+    """The ids of each active course's `per_course` weakest topics: unassessed first, then by
+    mastery from the lowest, ranked by the database."""
+    score = (
+        MasteryRecord.objects.for_user(user)
+        .filter(topic=OuterRef("pk"))
+        .values("mastery_score")[:1]
+    )
+    ranked = (
+        Topic.objects.for_user(user)
+        .filter(course__is_archived=False)
+        .annotate(
+            score=Subquery(score),
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("course_id")],
+                order_by=[F("score").asc(nulls_first=True), F("order_index"), F("name")],
+            ),
+        )
+        .filter(rank__lte=per_course)
+    )
+    return ranked.values("pk")
 
 
 def mastery_of(topic: Topic) -> MasteryRecord | None:

@@ -24,7 +24,7 @@ from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
 from mastery.evidence_selectors import EvidenceSummary
 from mastery.forms import AnswerForm, GradeTargetForm, ScoreRecordForm, SelfRatingForm
-from mastery.grades import grade_plan_for, grade_target_set
+from mastery.grades import grade_plan_for, grade_plans_for, grade_target_set
 from mastery.models import EvidenceSource, MasteryRecord, QuizAttempt, QuizKind, Trend
 from mastery.services import assessment_score_record
 
@@ -61,10 +61,10 @@ class HeatCell:
 
 
 def heat_cells(topics, *, user) -> list[HeatCell]:
-    """Cells for topics from `topics_with_mastery`. A queryset gets the evidence annotations
-    here; a list must come from `evidence_selectors.with_evidence` already."""
+    """Cells for topics from `topics_with_mastery`. A queryset gets its evidence counts here
+    (one grouped query); a list must carry them already (`with_evidence`)."""
     if isinstance(topics, QuerySet):
-        topics = evidence_selectors.with_evidence(topics, user=user)
+        topics = evidence_selectors.attach_evidence(topics, user=user)
     today, zone = evidence_selectors.student_today(user)
     return [
         HeatCell(
@@ -76,19 +76,46 @@ def heat_cells(topics, *, user) -> list[HeatCell]:
     ]
 
 
+# The overview shows each course's weakest topics, not all of them: its cost stays flat as a
+# student's courses grow, and the course page holds the full heatmap.
+OVERVIEW_CELLS_PER_COURSE = 8
+
+
+@dataclass
+class CourseHeat:
+    course: Course
+    cells: list[HeatCell]
+    topic_count: int
+    mean_mastery: float | None
+
+    @property
+    def hidden_count(self) -> int:
+        return self.topic_count - len(self.cells)
+
+
 class MasteryOverviewView(LoginRequiredMixin, TemplateView):
     template_name = "mastery/overview.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        topics = quiz_selectors.topics_with_mastery(user=self.request.user).filter(
-            course__is_archived=False
-        )
-        courses: dict = {}
-        for cell in heat_cells(topics, user=self.request.user):
-            courses.setdefault(cell.topic.course, []).append(cell)
-        context["courses"] = list(courses.items())
-        context["reviews_due_count"] = quiz_selectors.reviews_due(user=self.request.user).count()
+        user = self.request.user
+        summaries = quiz_selectors.course_mastery_summaries(user=user)
+        weakest = quiz_selectors.weakest_topic_ids(user=user, per_course=OVERVIEW_CELLS_PER_COURSE)
+        topics = quiz_selectors.topics_with_mastery(user=user).filter(pk__in=weakest)
+        cells_by_course: dict = {}
+        for cell in heat_cells(topics, user=user):
+            cells_by_course.setdefault(cell.topic.course_id, []).append(cell)
+        context["courses"] = [
+            CourseHeat(
+                course=course,
+                cells=cells_by_course.get(course.pk, []),
+                topic_count=course.topic_count,
+                mean_mastery=course.mean_mastery,
+            )
+            for course in summaries
+            if course.topic_count
+        ]
+        context["reviews_due_count"] = quiz_selectors.reviews_due(user=user).count()
         return context
 
 
@@ -347,10 +374,9 @@ class GradesIndexView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context["plans"] = [
-            grade_plan_for(user=user, course=course)
-            for course in Course.objects.for_user(user).active()
-        ]
+        context["plans"] = grade_plans_for(
+            user=user, courses=Course.objects.for_user(user).active()
+        )
         return context
 
 

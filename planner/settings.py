@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "accounts.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
+    # Around everything that writes: a request's follow-ups run once per student at its end.
+    "accounts.middleware.CoalescingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "journey.context_processors.setup_resume",
             ],
         },
     },

@@ -9,6 +9,7 @@ handler500 = views.server_error
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -5,7 +5,9 @@ import logging
 import sys
 
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template import loader
+from django.templatetags.static import static
 
 from planner.api import (
     API_PATH_PREFIX,
@@ -34,3 +36,9 @@ def server_error(request):
     if is_unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico before (or without) reading the page's <link rel=icon>;
+    the icon itself is a static SVG, so this only points there."""
+    return redirect(static("favicon.svg"))

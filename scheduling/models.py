@@ -166,6 +166,14 @@ class StudyTask(models.Model):
     def can_move(self) -> bool:
         return self.can_start
 
+    @property
+    def block_length_min(self) -> int:
+        """The block's own length, which the focus timer counts down: the placed span, or the
+        estimate while it is not placed."""
+        if self.scheduled_start and self.scheduled_end:
+            return max(1, round((self.scheduled_end - self.scheduled_start).total_seconds() / 60))
+        return self.estimated_duration_min
+
 
 class DailyCheckInQuerySet(models.QuerySet):
     def for_user(self, user):

@@ -7,10 +7,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from courses.models import Course
-from mastery.models import EvidenceSource, MasteryObservation, PerformanceRecord
+from mastery.models import CourseMasteryDay, EvidenceSource, PerformanceRecord
 from scheduling.models import StudyTask, TaskStatus
 from scheduling.work import user_zone
 
@@ -23,6 +34,8 @@ STUDY_EVIDENCE_SOURCES = (EvidenceSource.QUIZ, EvidenceSource.DIAGNOSTIC)
 DUE_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.MISSED, TaskStatus.SCHEDULED)
 # Calibration only means something once there are a few blocks to compare.
 CALIBRATION_MIN_BLOCKS = 3
+# The latest completed blocks drawn and listed; the ratio still sums every one in the window.
+CALIBRATION_SHOWN = 40
 SECONDS_PER_MINUTE = 60
 
 
@@ -75,67 +88,101 @@ class Stats:
     adherence: Adherence
     weekly_adherence: list[tuple[date, Adherence]]
     calibration: list[CalibrationPoint] = field(default_factory=list)
+    # Actual over estimated minutes over every completed block in the window (not only the
+    # points shown): above 1 means blocks run long. None below CALIBRATION_MIN_BLOCKS.
+    calibration_ratio: float | None = None
 
     @property
     def total_minutes(self) -> int:
         return sum(minutes for _, minutes in self.daily)
-
-    @property
-    def calibration_ratio(self) -> float | None:
-        """Actual over estimated minutes, summed: above 1 means blocks run long."""
-        if len(self.calibration) < CALIBRATION_MIN_BLOCKS:
-            return None
-        estimated = sum(p.estimated_min for p in self.calibration)
-        return round(sum(p.actual_min for p in self.calibration) / estimated, 2)
 
 
 def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def study_sessions(user, *, since: datetime) -> list[tuple[datetime, int, Course]]:
-    """(when, minutes, course) for completed blocks and quizzes taken in the app."""
-    sessions = []
-    tasks = (
+def _minutes(duration) -> int:
+    """A summed duration (None when nothing was summed) in whole minutes."""
+    return round(duration.total_seconds() / SECONDS_PER_MINUTE) if duration else 0
+
+
+def study_minutes_by_day_and_course(user, *, since: datetime, tz) -> list[tuple[date, str, int]]:
+    """(local day, course id, minutes) of completed blocks and quizzes taken in the app.
+
+    Summed by the database, one row per day and course: the cost follows the days shown,
+    not the number of blocks and quizzes behind them.
+    """
+    block_minutes = ExpressionWrapper(F("actual_end") - F("actual_start"), DurationField())
+    blocks = (
         StudyTask.objects.for_user(user)
-        .filter(status=TaskStatus.COMPLETED, actual_end__gte=since)
-        .select_related("course")
-    )
-    for task in tasks:
-        sessions.append(
-            (task.actual_end, minutes_between(task.actual_start, task.actual_end), task.course)
+        .filter(
+            status=TaskStatus.COMPLETED, actual_end__gte=since, actual_start__lt=F("actual_end")
         )
-    records = (
+        .annotate(day=TruncDate("actual_end", tzinfo=tz))
+        .values("day", "course_id")
+        .annotate(total=Sum(block_minutes))
+        .order_by()
+    )
+    quizzes = (
         PerformanceRecord.objects.for_user(user)
         .filter(source__in=STUDY_EVIDENCE_SOURCES, completed_at__gte=since)
+        .annotate(day=TruncDate("completed_at", tzinfo=tz))
+        .values("day", "course_id")
+        .annotate(total=Sum("time_spent_min"))
+        .order_by()
+    )
+    rows = [(row["day"], str(row["course_id"]), _minutes(row["total"])) for row in blocks]
+    rows += [(row["day"], str(row["course_id"]), round(row["total"] or 0)) for row in quizzes]
+    return rows
+
+
+def mastery_over_time(user, *, since: date) -> list[tuple[Course, list[tuple[date, float]]]]:
+    """Per course and local day from `since`, the mean of each evidenced topic's latest mastery
+    then, read from the daily rollup the recompute keeps (never folded here)."""
+    days = (
+        CourseMasteryDay.objects.for_user(user)
+        .filter(day__gte=since)
         .select_related("course")
+        .order_by("course__code", "course_id", "day")
     )
-    for record in records:
-        sessions.append((record.completed_at, record.time_spent_min, record.course))
-    return sessions
+    series: dict = {}
+    for row in days:
+        series.setdefault(row.course_id, (row.course, []))[1].append((row.day, row.mean_mastery))
+    return list(series.values())
 
 
-def mastery_over_time(user, tz) -> list[tuple[Course, list[tuple[date, float]]]]:
-    """Per course and local day, the mean of each evidenced topic's latest mastery then."""
-    observations = (
-        MasteryObservation.objects.for_user(user)
-        .select_related("topic__course")
-        .order_by("observed_at", "sequence")
+def _calibration(user, *, since: datetime) -> tuple[list[CalibrationPoint], float | None]:
+    completed = StudyTask.objects.for_user(user).filter(
+        status=TaskStatus.COMPLETED, actual_start__isnull=False, actual_end__gte=since
     )
-    latest: dict = defaultdict(dict)
-    by_day: dict = defaultdict(dict)
-    courses: dict = {}
-    for observation in observations:
-        course = observation.topic.course
-        courses[course.pk] = course
-        latest[course.pk][observation.topic_id] = observation.mastery_after
-        values = latest[course.pk].values()
-        day = observation.observed_at.astimezone(tz).date()
-        by_day[course.pk][day] = round(sum(values) / len(values), 1)
-    return [
-        (courses[pk], sorted(by_day[pk].items()))
-        for pk in sorted(courses, key=lambda pk: courses[pk].code)
+    points = [
+        CalibrationPoint(
+            title=task.title,
+            estimated_min=task.estimated_duration_min,
+            actual_min=minutes_between(task.actual_start, task.actual_end),
+        )
+        for task in completed.order_by("-actual_end", "id").only(
+            "title", "estimated_duration_min", "actual_start", "actual_end"
+        )[:CALIBRATION_SHOWN]
     ]
+    totals = completed.aggregate(
+        blocks=Count("id"),
+        estimated=Sum("estimated_duration_min"),
+        actual=Sum(
+            Case(
+                When(
+                    actual_end__gt=F("actual_start"),
+                    then=ExpressionWrapper(F("actual_end") - F("actual_start"), DurationField()),
+                ),
+                default=Value(timedelta(0)),
+                output_field=DurationField(),
+            )
+        ),
+    )
+    ratio = None
+    if totals["blocks"] >= CALIBRATION_MIN_BLOCKS and totals["estimated"]:
+        ratio = round(_minutes(totals["actual"]) / totals["estimated"], 2)
+    return points, ratio
 
 
 def stats_for(user, *, now: datetime | None = None) -> Stats:
@@ -147,48 +194,50 @@ def stats_for(user, *, now: datetime | None = None) -> Stats:
     since = datetime.combine(min(first_week, first_day), datetime.min.time(), tzinfo=tz)
     daily: dict[date, int] = defaultdict(int)
     weekly: dict[date, int] = defaultdict(int)
-    per_course: dict = {}
-    for moment, minutes, course in study_sessions(user, since=since):
-        day = moment.astimezone(tz).date()
+    per_course_minutes: dict[str, int] = defaultdict(int)
+    for day, course_id, minutes in study_minutes_by_day_and_course(user, since=since, tz=tz):
         daily[day] += minutes
         weekly[_week_start(day)] += minutes
-        entry = per_course.setdefault(course.pk, CourseTime(course=course, minutes=0))
-        entry.minutes += minutes
+        per_course_minutes[course_id] += minutes
+    courses = {
+        str(pk): course
+        for pk, course in Course.objects.for_user(user).in_bulk(list(per_course_minutes)).items()
+    }
+    per_course = [
+        CourseTime(course=courses[pk], minutes=minutes)
+        for pk, minutes in per_course_minutes.items()
+        if pk in courses
+    ]
     adherence = Adherence()
     weekly_adherence: dict[date, Adherence] = defaultdict(Adherence)
     due = (
         StudyTask.objects.for_user(user)
         .filter(status__in=DUE_STATUSES, scheduled_end__lte=now, scheduled_end__gte=since)
-        .only("status", "scheduled_end")
+        .annotate(day=TruncDate("scheduled_end", tzinfo=tz))
+        .values("day", "status")
+        .annotate(blocks=Count("id"))
+        .order_by()
     )
-    for task in due:
-        week = weekly_adherence[_week_start(task.scheduled_end.astimezone(tz).date())]
+    for row in due:
+        week = weekly_adherence[_week_start(row["day"])]
         for bucket in (adherence, week):
-            if task.status == TaskStatus.COMPLETED:
-                bucket.completed += 1
-            elif task.status == TaskStatus.SKIPPED:
-                bucket.skipped += 1
+            if row["status"] == TaskStatus.COMPLETED:
+                bucket.completed += row["blocks"]
+            elif row["status"] == TaskStatus.SKIPPED:
+                bucket.skipped += row["blocks"]
             else:
                 # Scheduled and past its end is missed, even before the replan marks it.
-                bucket.missed += 1
-    calibration = [
-        CalibrationPoint(
-            title=task.title,
-            estimated_min=task.estimated_duration_min,
-            actual_min=minutes_between(task.actual_start, task.actual_end),
-        )
-        for task in StudyTask.objects.for_user(user)
-        .filter(status=TaskStatus.COMPLETED, actual_start__isnull=False, actual_end__gte=since)
-        .only("title", "estimated_duration_min", "actual_start", "actual_end")
-    ]
+                bucket.missed += row["blocks"]
+    calibration, calibration_ratio = _calibration(user, since=since)
     weeks = [first_week + timedelta(weeks=n) for n in range(WEEKS_SHOWN)]
     return Stats(
         today=today,
         daily=[(d, daily[d]) for d in (first_day + timedelta(days=n) for n in range(DAYS_SHOWN))],
         weekly=[(w, weekly[w]) for w in weeks],
-        per_course=sorted(per_course.values(), key=lambda row: (-row.minutes, row.course.code)),
-        mastery_series=mastery_over_time(user, tz),
+        per_course=sorted(per_course, key=lambda row: (-row.minutes, row.course.code)),
+        mastery_series=mastery_over_time(user, since=first_week),
         adherence=adherence,
         weekly_adherence=[(w, weekly_adherence[w]) for w in weeks],
         calibration=calibration,
+        calibration_ratio=calibration_ratio,
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.tasking import intent_sweep, publish
@@ -14,7 +15,7 @@ from scheduling.models import ReplanRequest
 
 logger = logging.getLogger(__name__)
 
-# A replan is well under a second (bench/bench_planner.py); a minute covers the largest
+# A replan is well under a second (bench/bench_planner/); a minute covers the largest
 # students with room, and the hard limit leaves the soft one time to roll back cleanly.
 REPLAN_SOFT_TIME_LIMIT_S = 60
 REPLAN_TIME_LIMIT_S = 90
@@ -28,6 +29,11 @@ SWEEP_BATCH_SIZE = 1000
 # The pending sweep leaves requests younger than settings.PENDING_SWEEP_GRACE_SECONDS to their
 # own task (still queued, or retrying behind another replan's lock).
 PENDING_SWEEP_TIME_LIMIT_S = 60
+# Evidence arrives in bursts (an import, a quiz's answers, a script posting grades): a replan
+# waits until its student's requests have been quiet this long, so a burst gets one replan.
+REPLAN_DEBOUNCE_SECONDS = 2.0
+# ... but never waits longer than this after the oldest request of the burst.
+REPLAN_MAX_DELAY_S = 20.0
 
 
 @shared_task(
@@ -47,6 +53,12 @@ def replan_user(self, user_id: str, reason: str = "") -> dict | None:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return None
+    if not self.request.is_eager:
+        wait = _debounce_wait(user)
+        if wait > 0:
+            # More requests came in meanwhile: run once they stop (their rows wait with us).
+            publish(replan_user, user_id, reason, countdown=wait)
+            return None
     try:
         outcome = services.plan_replan(user=user, reason=reason)
     except services.PlanLocked as exc:
@@ -60,11 +72,30 @@ def replan_user(self, user_id: str, reason: str = "") -> dict | None:
         # Logged with its violations by the service; the same rows would give the same plan,
         # so no retry. The request row stays, and the pending sweep tries again later.
         return None
+    if not self.request.is_eager and ReplanRequest.objects.for_user(user).exists():
+        # Requested while this one planned (they joined it, but it read the rows before them).
+        publish(replan_user, user_id, reason, countdown=REPLAN_DEBOUNCE_SECONDS)
     return {
         "created": outcome.diff.created,
         "moved": outcome.diff.moved,
         "deleted": outcome.diff.deleted,
     }
+
+
+def _debounce_wait(user) -> float:
+    """Seconds until the student's requests have been quiet for REPLAN_DEBOUNCE_SECONDS (0:
+    plan now), capped at REPLAN_MAX_DELAY_S after the oldest one."""
+    span = ReplanRequest.objects.for_user(user).aggregate(
+        oldest=Min("requested_at"), newest=Max("requested_at")
+    )
+    if span["newest"] is None:
+        return 0.0
+    now = timezone.now()
+    quiet_for = (now - span["newest"]).total_seconds()
+    waited = (now - span["oldest"]).total_seconds()
+    if waited >= REPLAN_MAX_DELAY_S:
+        return 0.0
+    return max(0.0, min(REPLAN_DEBOUNCE_SECONDS - quiet_for, REPLAN_MAX_DELAY_S - waited))
 
 
 # Refreshing the gains reads the history of a few topics: seconds at most.

@@ -16,6 +16,7 @@ from accounts.services import preferences_get_current
 from courses.models import Assessment
 from mastery.forecasting import calibration_for_stats
 from scheduling import charts, selectors, services, stats, week_grid
+from scheduling.figures import figures_for
 from scheduling.forms import (
     CheckInForm,
     CompleteForm,
@@ -41,12 +42,51 @@ def _local_today(user) -> date:
 
 
 def _snapshot_context(user) -> dict:
+    """The plan's cushions and readiness, with the at-risk verdicts and figures every page
+    shares (scheduling.figures): a row is flagged here exactly when the dashboard flags it."""
     snapshot = selectors.snapshot_for(user)
+    shared = figures_for(user, snapshot=snapshot)
+    at_risk_ids = shared.at_risk_ids
+    upcoming_ids = {str(row.assessment.pk) for row in shared.upcoming}
+    cushions = [
+        {**row, "is_at_risk": row["assessment_id"] in at_risk_ids}
+        for row in (snapshot.cushions if snapshot else [])
+        if row["assessment_id"] in upcoming_ids
+    ]
+    listed = {row["assessment_id"] for row in cushions}
+    zone = user_zone(user)
+    # At risk without a cushion: nothing of it was planned, so the plan has no row for it.
+    for risk in shared.at_risk:
+        key = str(risk.assessment.pk)
+        if key in listed:
+            continue
+        due_local = timezone.localtime(risk.assessment.due_date, zone)
+        cushions.append(
+            {
+                "assessment_id": key,
+                "assessment_name": risk.assessment.name,
+                "course_code": risk.assessment.course.code,
+                "deadline": risk.assessment.due_date.isoformat(),
+                "due_local": f"{due_local:%a %d %b %H:%M}",
+                "is_at_risk": True,
+                "needs_text": "no study planned for it yet",
+                "summary": (
+                    "Add its topics, check its weight, or add free time before the due date."
+                ),
+                "suggestions": [],
+            }
+        )
+    readiness = [
+        {**row, "figure_percent": shared.readiness_percent.get(row["assessment_id"])}
+        for row in (snapshot.readiness if snapshot else [])
+        if row["assessment_id"] in upcoming_ids
+    ]
     return {
         "snapshot": snapshot,
-        "cushions": snapshot.cushions if snapshot else [],
-        "readiness": snapshot.readiness if snapshot else [],
-        "at_risk_count": sum(1 for c in (snapshot.cushions if snapshot else []) if c["is_at_risk"]),
+        "figures": shared,
+        "cushions": cushions,
+        "readiness": readiness,
+        "at_risk_count": shared.at_risk_count,
     }
 
 
@@ -380,6 +420,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = stats.stats_for(self.request.user)
         context["stats"] = data
+        context["figures"] = figures_for(self.request.user)
         context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
@@ -401,7 +442,7 @@ class StatsView(LoginRequiredMixin, TemplateView):
         )
         context["mastery_chart"] = charts.line_chart_svg(
             [charts.Series(course.code, points) for course, points in data.mastery_series],
-            title="Mean topic mastery per course over time",
+            title=f"Mean topic mastery per course, last {stats.WEEKS_SHOWN} weeks",
             unit="mastery",
             y_max=100,
             empty="No mastery evidence yet: take a quiz or record a grade.",

@@ -75,6 +75,7 @@ class PreferencesOutputSerializer(HygieneModelSerializer):
             "min_break_between_courses_min",
             "calendar_buffer_min",
             "max_blocks_per_day",
+            "time_format",
             "created_at",
             "updated_at",
         ]
@@ -104,6 +105,7 @@ class PreferencesInputSerializer(HygieneModelSerializer):
             "min_break_between_courses_min",
             "calendar_buffer_min",
             "max_blocks_per_day",
+            "time_format",
         ]
 
 

@@ -145,6 +145,7 @@ def test_preferences_patch_updates_and_notifies_after_commit(
         ("min_review_interval_days", 0),
         ("min_review_interval_days", 366),
         ("difficulty_curve", "brutal"),
+        ("time_format", "36h"),
         ("earliest_start_time", "8am"),
         ("latest_end_time", "07:00"),
         ("study_mode_preferences", {"x": ["reading"]}),
@@ -174,6 +175,19 @@ def test_preferences_patch_rejects_each_rule_with_field_error(
     prefs.refresh_from_db()
     assert prefs.enable_spaced_repetition is True
     assert prefs.history.count() == 1
+    assert preferences_events == []
+
+
+def test_the_clock_preference_changes_by_api_without_a_replan(
+    api_client, user, preferences_events, django_capture_on_commit_callbacks
+):
+    assert api_client.get(PREFERENCES).json()["time_format"] == "24h"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.patch(PREFERENCES, {"time_format": "12h"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["time_format"] == "12h"
+    assert preferences_get_current(user=user).time_format == "12h"
+    # How times are written is not a planning input: nothing is sent to replan.
     assert preferences_events == []
 
 

@@ -35,6 +35,7 @@ from mastery.selectors import (
     topic_evidence,
     with_assessment_map,
 )
+from mastery.services.rollups import course_mastery_days_refresh
 from mastery.signals import mastery_changed
 
 logger = logging.getLogger(__name__)
@@ -347,6 +348,8 @@ def mastery_recompute_topics(*, user, topic_ids: Iterable, new_record_id=None) -
         if topic_id in topics
         and _recompute_isolated(user=user, topic=topics[topic_id], new_record_id=new_record_id)
     ]
+    # Once per batch, not per topic: the chart's daily means of the courses just folded.
+    course_mastery_days_refresh(user=user, course_ids={t.course_id for t in topics.values()})
     if moved:
         user_id = str(user.pk)
         transaction.on_commit(
@@ -380,6 +383,8 @@ def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
 
 
 def mastery_recompute_user(*, user) -> list[str]:
-    """Backfill: fold every topic of the user (the command and the admin action use this)."""
-    topic_ids = Topic.objects.for_user(user).values_list("pk", flat=True)
-    return mastery_recompute_topics(user=user, topic_ids=topic_ids)
+    """Backfill: fold every topic of the user (the command and the admin action use this),
+    in bulk: a fixed number of queries whatever the number of records."""
+    from mastery.services.bulk import mastery_recompute_bulk  # bulk builds on this module
+
+    return mastery_recompute_bulk(user=user)

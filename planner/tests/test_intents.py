@@ -43,7 +43,7 @@ def test_rows_commit_with_their_cause_and_the_task_is_published_after_commit(
         assert ReplanRequest.objects.count() == 1
         publish.assert_not_called()
     assert len(callbacks) == 1
-    publish.assert_called_once_with(replan_user, str(user.pk), "x")
+    publish.assert_called_once_with(replan_user, str(user.pk), "x", countdown=None)
 
 
 def test_a_rollback_leaves_no_row_and_publishes_nothing(user, django_capture_on_commit_callbacks):

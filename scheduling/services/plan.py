@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.coalesce import call_once, coalescing
 from accounts.errors import ApplicationError
 from accounts.locks import cache_lock
 from accounts.tasking import intent_enqueue
@@ -43,6 +44,10 @@ from scheduling.work import (
 logger = logging.getLogger(__name__)
 
 PLAN_LOCK_KEY = "scheduling:plan-lock:{user_id}"
+SNAPSHOT_WINDOW_FIELDS = ("horizon_start", "horizon_end")
+# A replan request younger than this shares the replan already published for its student; an
+# older one that is still pending means that replan failed or was lost, so it publishes again.
+REPLAN_COALESCE_WINDOW_S = 30
 # Longer than any replan takes (well under a second per plan, see bench), shorter than the
 
 # task's hard time limit, so a crashed worker's lock expires before the retry gives up.
@@ -103,14 +108,28 @@ def plan_lock(user_id):
 
 
 def plan_replan_enqueue(*, user_id, reason: str) -> None:
-    """Replan `user_id` in the planning queue once the current transaction has committed."""
-    from scheduling.tasks import replan_user  # the task module imports this one
+    """Replan `user_id` in the planning queue once the current transaction has committed.
+
+    Coalesced: within one request or task (accounts.coalesce) a student gets one request
+    however many events asked; across requests a burst shares the replan already on its way
+    (see `_replan_request_write` and the task's debounce).
+    """
+    call_once(("replan", str(user_id)), _replan_request_write, user_id=user_id, reason=reason)
+
+
+def _replan_request_write(*, user_id, reason: str) -> None:
+    from scheduling.tasks import REPLAN_DEBOUNCE_SECONDS, replan_user  # tasks import this
 
     # Durable before it is published: if the publish is lost, the pending sweep replans.
+    # A request younger than the coalescing window means a replan is already on its way and
+    # will answer this row too, so this one is only written.
+    recent = timezone.now() - timedelta(seconds=REPLAN_COALESCE_WINDOW_S)
     intent_enqueue(
         rows=[ReplanRequest(user_id=user_id, reason=reason[:40])],
         task=replan_user,
         args=(str(user_id), reason),
+        countdown=REPLAN_DEBOUNCE_SECONDS,
+        joins=ReplanRequest.objects.filter(user_id=user_id, requested_at__gte=recent),
     )
 
 
@@ -158,6 +177,12 @@ def plan_regenerate(
     end = horizon_end or default_end
     if end <= start:
         raise ApplicationError("The planning window has already ended.")
+    # Hundreds of block saves retire the dashboard once, not once per block.
+    with coalescing():
+        return _plan_regenerate(user=user, reason=reason, now=now, start=start, end=end)
+
+
+def _plan_regenerate(*, user, reason: str, now: datetime, start, end) -> PlanOutcome:
     with transaction.atomic():
         # Serializes replans of one user on the database too (rows are written in one order).
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
@@ -184,11 +209,12 @@ def plan_regenerate(
         request, movable, pending, fingerprint = _plan_request(ctx, items, rows)
         result = plan_checked(request, user_id=user.pk)
         diff = _save_plan(user=user, result=result, items=items, movable=movable, pending=pending)
-        snapshot, _ = PlanSnapshot.objects.update_or_create(
+        snapshot = _snapshot_save(
             user=user,
-            defaults={
-                "planned_at": now,
-                "reason": reason[:200],
+            unchanged_plan=diff.is_empty and not missed,
+            planned_at=now,
+            reason=reason[:200],
+            fields={
                 "horizon_start": start,
                 "horizon_end": end,
                 "cushions": cushion_rows(ctx, result, items),
@@ -228,6 +254,29 @@ def plan_regenerate(
         len(diff.deleted),
     )
     return PlanOutcome(diff=diff, result=result, items=items, snapshot=snapshot, missed=missed)
+
+
+def _snapshot_save(
+    *, user, unchanged_plan: bool, planned_at: datetime, reason: str, fields: dict
+) -> PlanSnapshot:
+    """Save the plan's snapshot, or nothing when neither the plan nor what it says changed:
+    a replan that changes nothing writes nothing. (Its time is then the last plan's time.)"""
+    snapshot = PlanSnapshot.objects.filter(user=user).first()
+    if (
+        snapshot is not None
+        and unchanged_plan
+        and all(
+            getattr(snapshot, name) == value
+            for name, value in fields.items()
+            # The window starts at "now", so it moves on every run by itself.
+            if name not in SNAPSHOT_WINDOW_FIELDS
+        )
+    ):
+        return snapshot
+    snapshot, _ = PlanSnapshot.objects.update_or_create(
+        user=user, defaults={"planned_at": planned_at, "reason": reason, **fields}
+    )
+    return snapshot
 
 
 def _send_plan_changed(*, user_id, diff: PlanDiff) -> None:

@@ -1,59 +1,62 @@
-// The dashboard's Pomodoro focus timer. The server records the real times (Start sets
-// actual_start, Complete sets actual_end); this script only shows the countdown from
-// actual_start, alternating focus and break lengths taken from the student's preferences.
-// Without JavaScript the block still starts and completes through the plain forms.
+// The dashboard's focus timer. It counts down the block's own length (a 15-minute block shows
+// 15:00) from the moment the block was started. The server records the real times (Start sets
+// actual_start, Complete sets actual_end); this script only shows the countdown, and the time
+// left in the tab's title while it runs. Without JavaScript the block still starts and
+// completes through the plain forms, and the page says when it was started.
 (function () {
   "use strict";
 
   var SECOND = 1000;
-  var timers = [];
+  var originalTitle = document.title;
 
   function pad(value) {
     return (value < 10 ? "0" : "") + value;
   }
 
-  function phaseAt(elapsedSeconds, focusSeconds, breakSeconds) {
-    var cycle = focusSeconds + breakSeconds;
-    var within = elapsedSeconds % cycle;
-    var round = Math.floor(elapsedSeconds / cycle) + 1;
-    if (within < focusSeconds) {
-      return { name: "Focus", left: focusSeconds - within, round: round };
-    }
-    return { name: "Break", left: cycle - within, round: round };
+  function clockText(seconds) {
+    return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
   }
 
   function start(element) {
     if (element.dataset.timerRunning) {
       return;
     }
-    var startedAt = Date.parse(element.dataset.startedAt);
-    var focusSeconds = parseInt(element.dataset.focusMin, 10) * 60;
-    var breakSeconds = parseInt(element.dataset.breakMin, 10) * 60;
+    var startedAt = Date.parse(element.dataset.startedAt || "");
+    var lengthSeconds = parseInt(element.dataset.lengthMin, 10) * 60;
     var display = element.querySelector("[data-timer-display]");
+    var state = element.querySelector("[data-timer-state]");
     var announcer = element.querySelector("[data-timer-phase]");
-    if (isNaN(startedAt) || !(focusSeconds > 0) || !(breakSeconds > 0) || !display) {
+    if (isNaN(startedAt) || !(lengthSeconds > 0) || !display) {
+      // Not started yet: the server already shows the block's full length.
       return;
     }
     element.dataset.timerRunning = "true";
-    display.hidden = false;
-    var lastPhase = "";
+    var announcedEnd = false;
 
     function tick() {
       if (!document.body.contains(element)) {
+        document.title = originalTitle;
         return false;
       }
       var elapsed = Math.max(0, Math.floor((Date.now() - startedAt) / SECOND));
-      var phase = phaseAt(elapsed, focusSeconds, breakSeconds);
-      var minutes = Math.floor(phase.left / 60);
-      display.textContent =
-        phase.name + " " + phase.round + ": " + pad(minutes) + ":" + pad(phase.left % 60) + " left";
-      var key = phase.name + phase.round;
-      if (key !== lastPhase && announcer) {
-        // Only phase changes are announced; the per-second countdown would be noise.
-        announcer.textContent =
-          phase.name === "Focus" ? "Focus time: keep going." : "Break time: step away for a bit.";
-        lastPhase = key;
+      var left = Math.max(0, lengthSeconds - elapsed);
+      display.textContent = clockText(left);
+      if (left > 0) {
+        if (state) {
+          state.textContent = "left";
+        }
+        document.title = clockText(left) + " left · " + originalTitle;
+        return true;
       }
+      if (state) {
+        state.textContent = "time is up";
+      }
+      document.title = "Time is up · " + originalTitle;
+      if (!announcedEnd && announcer) {
+        // Only the end is announced; the per-second countdown would be noise.
+        announcer.textContent = "Time is up: complete the block when you are ready.";
+      }
+      announcedEnd = true;
       return true;
     }
 
@@ -63,7 +66,6 @@
         window.clearInterval(handle);
       }
     }, SECOND);
-    timers.push(handle);
   }
 
   function scan(root) {

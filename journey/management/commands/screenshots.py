@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
+# A common laptop and an iPhone-sized phone, the widths the browser tests check too.
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 375, "height": 812}}
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PAGE_TIMEOUT_MS = 20_000
 # Set in the child process that runs on the throwaway database.
@@ -42,6 +43,87 @@ def prepare_demo_student():
     seed_demo_questions(user=user)
     onboarding_finish(user=user)
     return user
+
+
+# A student who signed up, added one course from a template and stopped at the availability step.
+NEW_STUDENT_EMAIL = "new.student@example.org"
+NEW_STUDENT_PASSWORD = "a-long-and-new-password-42"  # noqa: S105 - on a throwaway database
+
+
+def prepare_new_student():
+    """A fresh student mid-setup (step 3 of the wizard). Safe to run again."""
+    from accounts.models import User
+    from accounts.services import user_signup
+    from journey.onboarding import course_template_apply, onboarding_step_complete
+
+    user = User.objects.filter(email=NEW_STUDENT_EMAIL).first()
+    if user is not None:
+        return user
+    user = user_signup(
+        email=NEW_STUDENT_EMAIL,
+        password=NEW_STUDENT_PASSWORD,
+        full_name="Nia Student",
+        timezone="America/Chicago",
+    )
+    onboarding_step_complete(user=user, step="profile")
+    course_template_apply(user=user, code="MATH 2413")
+    onboarding_step_complete(user=user, step="courses")
+    return user
+
+
+def new_student_pages(user) -> list[tuple[str, str]]:
+    """The pages a student mid-setup reaches: the wizard, and the pages it sends them to."""
+    from courses.models import Course
+
+    course = Course.objects.for_user(user).order_by("code").first()
+    return [
+        ("new-dashboard", "/"),
+        ("new-onboarding", "/onboarding/availability/"),
+        ("new-course-detail", f"/courses/{course.pk}/"),
+        ("new-import-csv", "/courses/import/csv/"),
+        ("new-integrations", "/integrations/"),
+        ("new-week", "/plan/"),
+        ("new-mastery", "/mastery/"),
+    ]
+
+
+def main_pages(user) -> list[tuple[str, str]]:
+    """Every main page of a student with data, as (label, path): what the screenshots show and
+    what the browser tests walk (phone width, accessibility, a clean console). Starting a
+    practice quiz is the one write, so the quiz page has an attempt to show."""
+    from courses.models import Assessment, Course, Topic
+    from mastery import quiz_services
+
+    course = Course.objects.for_user(user).filter(code="MATH 2413").first()
+    course = course or Course.objects.for_user(user).order_by("code").first()
+    topic = Topic.objects.filter(course=course).order_by("name").first()
+    assessment = Assessment.objects.filter(course=course).order_by("due_date").first()
+    attempt = quiz_services.practice_start(user=user, topic=topic)
+    return [
+        ("dashboard", "/"),
+        ("today", "/plan/today"),
+        ("week", "/plan/"),
+        ("reviews", "/mastery/reviews/"),
+        ("courses", "/courses/"),
+        ("course-detail", f"/courses/{course.pk}/"),
+        ("course-overview", f"/courses/{course.pk}/overview"),
+        ("assessment-form", f"/courses/assessments/{assessment.pk}/edit/"),
+        ("mastery", "/mastery/"),
+        ("course-mastery", f"/mastery/courses/{course.pk}/"),
+        ("topic-mastery", f"/mastery/topics/{topic.pk}/"),
+        ("quiz", f"/mastery/quizzes/{attempt.pk}/"),
+        ("grades-index", "/grades/"),
+        ("grades", f"/grades/{course.pk}/"),
+        ("stats", "/stats/"),
+        ("at-risk", "/plan/at-risk"),
+        ("check-in", "/plan/check-in"),
+        ("integrations", "/integrations/"),
+        ("import-csv", "/courses/import/csv/"),
+        ("preferences", "/accounts/preferences/"),
+        ("profile", "/accounts/profile/"),
+        ("your-data", "/settings/data/"),
+        ("onboarding", "/onboarding/availability/"),
+    ]
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -66,13 +148,19 @@ class Command(BaseCommand):
             return
         call_command("migrate", verbosity=0, interactive=False)
         user = prepare_demo_student()
-        pages = self._pages(user)
+        newcomer = prepare_new_student()
+        from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+        students = [
+            (DEMO_EMAIL, DEMO_PASSWORD, main_pages(user)),
+            (NEW_STUDENT_EMAIL, NEW_STUDENT_PASSWORD, new_student_pages(newcomer)),
+        ]
         server = make_server("127.0.0.1", 0, self._wsgi_app(), WSGIServer, _QuietHandler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
             base_url = f"http://127.0.0.1:{server.server_port}"
-            written = self._capture(chromium, base_url, pages, out_dir)
+            written = self._capture(chromium, base_url, students, out_dir)
         finally:
             server.shutdown()
         self.stdout.write(self.style.SUCCESS(f"Wrote {written} screenshots to {out_dir}"))
@@ -101,27 +189,8 @@ class Command(BaseCommand):
 
         return StaticFilesHandler(get_wsgi_application())
 
-    @staticmethod
-    def _pages(user) -> list[tuple[str, str]]:
-        from courses.models import Course
-
-        course = Course.objects.for_user(user).order_by("code").filter(code="MATH 2413").first()
-        course = course or Course.objects.for_user(user).first()
-        return [
-            ("dashboard", "/"),
-            ("week", "/plan/"),
-            ("course", f"/courses/{course.pk}/overview"),
-            ("mastery", f"/mastery/courses/{course.pk}/"),
-            ("stats", "/stats/"),
-            ("grades", f"/grades/{course.pk}/"),
-            ("integrations", "/integrations/"),
-            ("onboarding", "/onboarding/availability/"),
-        ]
-
-    def _capture(self, chromium: str, base_url: str, pages, out_dir: Path) -> int:
+    def _capture(self, chromium: str, base_url: str, students, out_dir: Path) -> int:
         from playwright.sync_api import sync_playwright
-
-        from journey.demo import DEMO_EMAIL, DEMO_PASSWORD
 
         # Playwright's sync API runs an event loop on this thread; our ORM use is synchronous.
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -129,22 +198,30 @@ class Command(BaseCommand):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             try:
-                for name, viewport in VIEWPORTS.items():
-                    context = browser.new_context(
-                        viewport=viewport, base_url=base_url, is_mobile=name == "phone"
-                    )
-                    page = context.new_page()
-                    page.set_default_timeout(PAGE_TIMEOUT_MS)
-                    page.goto("/accounts/login/")
-                    page.get_by_label("Email").fill(DEMO_EMAIL)
-                    page.get_by_label("Password").fill(DEMO_PASSWORD)
-                    page.get_by_role("button", name="Log in").click()
-                    page.wait_for_url(f"{base_url}/")
-                    for label, path in pages:
-                        page.goto(path)
-                        page.screenshot(path=str(out_dir / f"{label}-{name}.png"), full_page=True)
+                for email, password, pages in students:
+                    for name, viewport in VIEWPORTS.items():
+                        context = browser.new_context(
+                            viewport=viewport, base_url=base_url, is_mobile=name == "phone"
+                        )
+                        page = context.new_page()
+                        page.set_default_timeout(PAGE_TIMEOUT_MS)
+                        page.goto("/accounts/login/")
+                        page.get_by_label("Email").fill(email)
+                        page.get_by_label("Password").fill(password)
+                        page.get_by_role("button", name="Log in").click()
+                        page.wait_for_load_state()
+                        for label, path in pages:
+                            page.goto(path)
+                            page.screenshot(
+                                path=str(out_dir / f"{label}-{name}.png"), full_page=True
+                            )
+                            written += 1
+                        # The "More" menu open, over the dashboard.
+                        page.goto("/")
+                        page.locator(".more-menu > summary").click()
+                        page.screenshot(path=str(out_dir / f"{pages[0][0]}-menu-{name}.png"))
                         written += 1
-                    context.close()
+                        context.close()
             finally:
                 browser.close()
         return written
