@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_module3_placement_rules'),
+        ('accounts', '0006_preferences_time_format'),
     ]
 
     operations = [
