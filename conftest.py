@@ -205,12 +205,15 @@ def fresh_rate_limits():
     from accounts.limits import CACHE_KEY_PREFIX
 
     if hasattr(cache, "delete_pattern"):
-        # Redis also holds the broker's queues in tests: remove only the counters.
+        # Redis also holds the broker's queues in tests: remove only the counters (ours and
+        # allauth's ACCOUNT_RATE_LIMITS).
         cache.delete_pattern(f"{CACHE_KEY_PREFIX}*")
+        cache.delete_pattern("allauth:rl:*")
     else:
         cache.clear()
     yield
 
 
-# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it).
-pytest_plugins = ["planner.testing.browser"]
+# The browser fixtures (one Chromium for the whole session, whichever app's tests drive it) and the
+# real SMTP server (`smtp`) that account and notification mail is delivered to.
+pytest_plugins = ["planner.testing.browser", "planner.testing.smtp"]

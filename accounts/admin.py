@@ -22,12 +22,12 @@ class UserAdmin(DjangoUserAdmin):
         "school_name",
         "academic_level",
         "timezone",
-        "is_verified",
         "is_active",
         "is_staff",
         "created_at",
     ]
-    list_filter = ["academic_level", "is_active", "is_verified", "is_staff"]
+    # Verification lives in allauth's email addresses (their own admin page, filterable there).
+    list_filter = ["academic_level", "is_active", "is_staff"]
     search_fields = ["email", "full_name", "school_name", "major"]
     readonly_fields = ["created_at", "updated_at", "last_login"]
     fieldsets = [
@@ -50,7 +50,6 @@ class UserAdmin(DjangoUserAdmin):
             {
                 "fields": [
                     "is_active",
-                    "is_verified",
                     "is_staff",
                     "is_superuser",
                     "groups",

@@ -61,30 +61,17 @@ def _timezone_field(*, with_blank: bool) -> forms.ChoiceField:
 
 
 class SignupForm(HygieneForm):
-    email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+    """The planner's own sign-up fields; allauth's sign-up form adds email and passwords to it
+    (ACCOUNT_SIGNUP_FORM_CLASS), and `accounts.allauth_adapter` saves the student."""
+
     full_name = forms.CharField(
         max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     timezone = _timezone_field(with_blank=True)
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
 
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
-        return cleaned
+    def signup(self, request, user):
+        # Everything is saved by the adapter's `save_user` through `user_signup`.
+        return None
 
 
 class ProfileForm(HygieneForm):

@@ -1,11 +1,12 @@
 """Small per-key rate limits on the Django cache, for limits every layer needs.
 
 `integrations.ratelimit` paces calls to providers; this one refuses requests a person makes too
-often (feed fetches, imports, password-reset mails). It is a fixed window counted in the cache:
-Redis in production, so every web process shares the count; the local-memory cache in
-development. `cache.add` then `cache.incr` keeps the count atomic in Redis, and a lost race in
-the local cache only lets one extra request through. If the cache is down (django-redis ignores
-its errors) nothing is limited: these limits protect capacity, not secrets.
+often (feed fetches, imports; the account flows use allauth's ACCOUNT_RATE_LIMITS). It is a
+fixed window counted in the cache: Redis in production, so every web process shares the count;
+the local-memory cache in development. `cache.add` then `cache.incr` keeps the count atomic in
+Redis, and a lost race in the local cache only lets one extra request through. If the cache is
+down (django-redis ignores its errors) nothing is limited: these limits protect capacity, not
+secrets.
 """
 
 from __future__ import annotations

@@ -48,9 +48,12 @@ def lockout_username(request, credentials=None) -> str | None:
     """AXES_USERNAME_CALLABLE: the email typed, normalised as logins compare it, so changing
     its case does not buy an attacker a fresh set of attempts."""
     credentials = credentials or {}
-    username = credentials.get("username")
+    # allauth authenticates with `email`; Django's admin login with `username`; allauth's login
+    # form posts the address as `login`.
+    username = credentials.get("username") or credentials.get("email")
     if username is None and request is not None:
-        username = getattr(request, "POST", {}).get("username")
+        post = getattr(request, "POST", {})
+        username = post.get("login") or post.get("username")
     if username is None:
         return None
     return str(username).strip().lower()

@@ -1,7 +1,8 @@
 """No log line may hold a URL with a secret in it.
 
-The calendar feed URL (/calendar/<token>.ics) is its own password, and a password-reset link
-(/accounts/password/reset/<uid>/<token>/) is one too. The request log already records the route
+The calendar feed URL (/calendar/<token>.ics) is its own password, and so are a password-reset
+link (/accounts/password/reset/key/<uid>-<token>/) and an email verification link
+(/accounts/confirm-email/<signed key>/). The request log already records the route
 pattern instead of the path, but Django's own loggers do not: "Not Found: /calendar/<token>.ics"
 is written by django.request for a revoked feed, and the record also carries the request object,
 whose repr holds the path. This filter, on the handler, rewrites every record that passes it.
@@ -14,6 +15,7 @@ REDACTED = "[redacted]"
 SECRET_PATH_PATTERNS = (
     re.compile(r"(/calendar/)[^/?#\s'\"]+?(\.ics)"),
     re.compile(r"(/password/reset/)[^/?#\s'\"]+/[^/?#\s'\"]+(/)"),
+    re.compile(r"(/confirm-email/)[^/?#\s'\"]+(/)"),
 )
 
 

@@ -50,8 +50,14 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
-        extra_fields.setdefault("is_verified", True)
-        return self._create_user(email, password, **extra_fields)
+        user = self._create_user(email, password, **extra_fields)
+        # An operator's address is theirs by definition: verified, so they can log in.
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": True}
+        )
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -70,7 +76,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
-    is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False)
 
     objects = UserManager()
@@ -96,6 +101,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether the login address is verified. allauth's EmailAddress is the one source of
+        truth (verification and email changes write only there)."""
+        from accounts.selectors import email_is_verified
+
+        return email_is_verified(self)
 
     def get_short_name(self) -> str:
         return (self.full_name or self.email).split(" ")[0]
@@ -279,6 +292,14 @@ class AuditAction(models.TextChoices):
     LOGIN_SUCCEEDED = "login_succeeded", "Login succeeded"
     LOGIN_FAILED = "login_failed", "Login failed"
     LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
+    SIGNED_UP = "signed_up", "Signed up"
+    EMAIL_VERIFIED = "email_verified", "Email address verified"
+    EMAIL_CHANGED = "email_changed", "Email address changed"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    MFA_ENABLED = "mfa_enabled", "Two-factor authentication turned on"
+    MFA_DISABLED = "mfa_disabled", "Two-factor authentication turned off"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa_recovery_codes_regenerated", "Recovery codes renewed"
     TOKEN_CREATED = "token_created", "API token created"
     TOKEN_REVOKED = "token_revoked", "API token revoked"
     INTEGRATION_CONNECTED = "integration_connected", "Integration connected"

@@ -330,6 +330,8 @@ def _open(
     watchdog: _Watchdog,
     policy: FetchPolicy,
     extra_headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
 ):
     """(connection, response) from the first checked address that answers."""
     last_error: Exception | None = None
@@ -338,7 +340,7 @@ def _open(
     for address in target.addresses:
         conn = _pinned_connection(target, address, deadline.remaining(), watchdog, policy)
         try:
-            conn.request("GET", target.path, headers=headers)
+            conn.request(method, target.path, body=body, headers=headers)
             conn.sock.settimeout(deadline.remaining())
             return conn, conn.getresponse()
         except (OSError, http.client.HTTPException, ssl.SSLError, ValueError) as exc:
@@ -402,12 +404,16 @@ def guarded_request(
     policy: FetchPolicy,
     resolver: Resolver | None = None,
     headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> GuardedResponse:
     """A GET of `url` after every check above, whatever status it ends with (redirects are
     followed), or OutboundFetchError when it could not be fetched at all.
 
     `headers` (an API token, say) are sent only to the host of `url`: a redirect to another
-    host must not carry the student's credentials there."""
+    host must not carry the student's credentials there. A POST (`method`, `body`: an OAuth
+    token request) is never redirected: its body holds secrets, so a redirect is returned
+    as the answer instead of being followed."""
     resolver = resolver or system_resolver
     deadline = _Deadline(policy.timeout_seconds)
     first_host: str | None = None
@@ -417,9 +423,11 @@ def guarded_request(
                 target = check_url(url, policy=policy, resolver=resolver, deadline=deadline)
                 first_host = first_host or target.host
                 hop_headers = headers if target.host == first_host else None
-                conn, response = _open(target, deadline, watchdog, policy, hop_headers)
+                conn, response = _open(
+                    target, deadline, watchdog, policy, hop_headers, method=method, body=body
+                )
                 try:
-                    if response.status in REDIRECT_STATUSES:
+                    if response.status in REDIRECT_STATUSES and method == "GET":
                         location = response.getheader("Location")
                         if not location:
                             raise OutboundFetchError(

@@ -1,5 +1,9 @@
-"""How the accounts layer reacts to login events, from Django's auth and from axes."""
+"""How the accounts layer reacts to login events, from Django's auth and from axes, and to the
+account flows of allauth (sign-up, verification, email and password changes, second factor)."""
 
+from allauth.account import signals as account_signals
+from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete
@@ -58,3 +62,69 @@ def audit_login_locked_out(sender, request, username=None, ip_address=None, **kw
 def audit_forget_deleted_username(sender, instance, **kwargs):
     # In the deleting transaction: if the deletion rolls back, so does the forgetting.
     audit_forget_username(email=instance.email)
+
+
+# --- allauth's account flows ----------------------------------------------------------------
+# No address is written into these rows: the trail outlives a deleted account, its email must
+# not (see audit_forget_username).
+
+
+@receiver(account_signals.user_signed_up, dispatch_uid="accounts_audit_signed_up")
+def audit_signed_up(sender, request, user, **kwargs):
+    audit_record(action=AuditAction.SIGNED_UP, user=user, detail={"path": _path(request)})
+
+
+@receiver(account_signals.email_confirmed, dispatch_uid="accounts_audit_email_verified")
+def audit_email_verified(sender, request, email_address, **kwargs):
+    audit_record(
+        action=AuditAction.EMAIL_VERIFIED,
+        user=email_address.user,
+        detail={"primary": bool(email_address.primary)},
+    )
+
+
+@receiver(account_signals.email_changed, dispatch_uid="accounts_audit_email_changed")
+def audit_email_changed(sender, request, user, from_email_address=None, **kwargs):
+    audit_record(action=AuditAction.EMAIL_CHANGED, user=user, detail={"path": _path(request)})
+
+
+@receiver(account_signals.password_changed, dispatch_uid="accounts_audit_password_changed")
+def audit_password_changed(sender, request, user, **kwargs):
+    audit_record(action=AuditAction.PASSWORD_CHANGED, user=user, detail={"path": _path(request)})
+
+
+@receiver(account_signals.password_reset, dispatch_uid="accounts_audit_password_reset")
+def audit_password_reset(sender, request, user, **kwargs):
+    audit_record(action=AuditAction.PASSWORD_RESET, user=user, detail={"path": _path(request)})
+
+
+def _authenticator_detail(authenticator) -> dict:
+    return {"type": str(authenticator.type)}
+
+
+@receiver(mfa_signals.authenticator_added, dispatch_uid="accounts_audit_mfa_added")
+def audit_mfa_added(sender, request, user, authenticator, **kwargs):
+    # Recovery codes come with the first factor; the factor itself is what turns 2FA on.
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        return
+    audit_record(
+        action=AuditAction.MFA_ENABLED, user=user, detail=_authenticator_detail(authenticator)
+    )
+
+
+@receiver(mfa_signals.authenticator_removed, dispatch_uid="accounts_audit_mfa_removed")
+def audit_mfa_removed(sender, request, user, authenticator, **kwargs):
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        return
+    audit_record(
+        action=AuditAction.MFA_DISABLED, user=user, detail=_authenticator_detail(authenticator)
+    )
+
+
+@receiver(mfa_signals.authenticator_reset, dispatch_uid="accounts_audit_mfa_reset")
+def audit_mfa_reset(sender, request, user, authenticator, **kwargs):
+    audit_record(
+        action=AuditAction.MFA_RECOVERY_CODES_REGENERATED,
+        user=user,
+        detail=_authenticator_detail(authenticator),
+    )

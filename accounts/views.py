@@ -1,7 +1,6 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.views import View
@@ -12,7 +11,6 @@ from accounts.forms import (
     ApiTokenCreateForm,
     PreferencesEditor,
     ProfileForm,
-    SignupForm,
     add_application_error,
 )
 from accounts.models import ApiToken
@@ -23,39 +21,6 @@ from accounts.services import (
     preferences_update,
     user_profile_update,
 )
-from accounts.signup import signup_request
-
-
-class SignupView(FormView):
-    template_name = "accounts/signup.html"
-    form_class = SignupForm
-    success_url = "/"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return redirect(self.success_url)
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            # None when the address already has an account: its owner is emailed instead, and
-            # the requester gets the same answer so the form does not reveal who is registered.
-            user = signup_request(
-                email=data["email"],
-                password=data["password1"],
-                full_name=data["full_name"],
-                timezone=data["timezone"],
-                site_url=self.request.build_absolute_uri("/"),
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc, field_map={"password": "password1"})
-            return self.form_invalid(form)
-        if user is not None:
-            # Named because axes' backend comes first and cannot load a user for the session.
-            login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Your account is ready.")
-        return HttpResponseRedirect(self.get_success_url())
 
 
 class ProfileView(LoginRequiredMixin, FormView):

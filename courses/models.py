@@ -170,7 +170,14 @@ class AssessmentQuerySet(models.QuerySet):
         return self.filter(course__user=user)
 
     def upcoming(self, now):
-        return self.filter(due_date__gte=now, is_completed=False).order_by("due_date")
+        return self.live().filter(due_date__gte=now, is_completed=False).order_by("due_date")
+
+    def live(self):
+        """Not removed (deleted or unpublished) in the LMS it was imported from."""
+        return self.filter(removed_in_source_at__isnull=True)
+
+    def removed_in_source(self):
+        return self.filter(removed_in_source_at__isnull=False)
 
     def weight_to_confirm(self):
         return self.filter(weight_is_estimated=True)
@@ -195,6 +202,10 @@ class Assessment(models.Model):
     # The weight was guessed from the type (an imported deadline carries none); the student is
     # asked to confirm or fix it, and setting or confirming the weight clears this.
     weight_is_estimated = models.BooleanField(default=False)
+    # When an LMS sync stopped finding this assessment (deleted or unpublished there). It is
+    # kept, with its grades and the student's evidence, but no longer planned for or weighted;
+    # it comes back as it was when the LMS lists it again.
+    removed_in_source_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -221,6 +232,16 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def source_label(self) -> str:
+        """The LMS an API import took this from ("Canvas", "Moodle"); empty otherwise."""
+        kind = self.external_uid.split(":", 1)[0] if ":" in self.external_uid else ""
+        return LMS_SOURCE_LABELS.get(kind, "")
+
+
+# The external_uid prefixes the LMS API imports write (integrations/lms/services.py).
+LMS_SOURCE_LABELS = {"canvas": "Canvas", "moodle": "Moodle"}
 
 
 class AssessmentTopic(models.Model):

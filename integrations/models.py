@@ -246,6 +246,10 @@ class LmsConnection(models.Model):
     lms_type = models.CharField(max_length=12, choices=LmsType.choices)
     base_url = models.URLField(max_length=500)
     access_token = EncryptedTextField()
+    # Canvas OAuth2 (when the site has a developer key for us): the refresh token, and when
+    # the access token (an hour, by Canvas's default) runs out. Empty for a personal token.
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
     # Moodle's numeric id of the student, read once from core_webservice_get_site_info.
     remote_user_id = models.CharField(max_length=64, blank=True, default="")
     last_sync_at = models.DateTimeField(null=True, blank=True)
@@ -254,7 +258,7 @@ class LmsConnection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["access_token"])
+    history = HistoricalRecords(excluded_fields=["access_token", "refresh_token"])
     objects = LmsConnectionQuerySet.as_manager()
 
     class Meta:
@@ -266,3 +270,7 @@ class LmsConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_lms_type_display()} at {self.base_url}"
+
+    @property
+    def uses_oauth(self) -> bool:
+        return bool(self.refresh_token)

@@ -73,6 +73,10 @@ class SyncProvider(Protocol):
     def revoke(self, *, integration: IntegrationSettings) -> None:
         """Revokes our grant at the provider, best effort (logs, never raises)."""
 
+    def forget_pulled(self, *, integration: IntegrationSettings) -> None:
+        """Deletes what was brought back from the provider for planning (busy time), so a
+        disconnected provider no longer shapes the plan; called on every disconnect."""
+
     def remove_pushed(self, *, integration: IntegrationSettings, deadline: float) -> CleanupOutcome:
         """Removes what was pushed for the student, stopping at `deadline` (a
         time.monotonic() value); never raises, says what stays instead."""

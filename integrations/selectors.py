@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from courses.models import Assessment
 from integrations import providers
-from integrations.models import IntegrationSettings
+from integrations.models import IntegrationSettings, LmsConnection
 
 # The page lists at most this many failing items per provider; the count shows the rest.
 MAX_ERRORS_SHOWN = 20
@@ -63,3 +65,42 @@ def _status_of(
 def _item(row) -> SyncErrorItem:
     title = row.study_task.title if row.study_task else "A deleted task"
     return SyncErrorItem(title=title, error=row.sync_error, when=row.updated_at)
+
+
+@dataclass
+class LmsConnectionView:
+    connection: LmsConnection
+    # Assessments this LMS no longer lists (deleted or unpublished there), flagged and kept.
+    removed: list[Assessment] = field(default_factory=list)
+
+
+def lms_source_prefix(*, lms_type: str, base_url: str) -> str:
+    """The external_uid prefix of everything imported from this LMS site."""
+    return f"{lms_type}:{(urlsplit(base_url).hostname or '').lower()}:"
+
+
+def lms_connections_overview(*, user) -> list[LmsConnectionView]:
+    """The student's LMS connections, each with its assessments removed at the source: two
+    queries however many connections and assessments there are."""
+    views = [
+        LmsConnectionView(connection=connection)
+        for connection in LmsConnection.objects.for_user(user).order_by("created_at")
+    ]
+    if not views:
+        return views
+    by_prefix = {
+        lms_source_prefix(lms_type=v.connection.lms_type, base_url=v.connection.base_url): v
+        for v in views
+    }
+    removed = (
+        Assessment.objects.for_user(user)
+        .removed_in_source()
+        .select_related("course")
+        .order_by("-removed_in_source_at", "name")
+    )
+    for assessment in removed:
+        prefix = ":".join(assessment.external_uid.split(":", 2)[:2]) + ":"
+        view = by_prefix.get(prefix)
+        if view is not None:
+            view.removed.append(assessment)
+    return views

@@ -142,8 +142,11 @@ def _run_locked(
     except RateLimitExceeded as exc:
         raise TransientSyncError(str(exc), retry_after=exc.wait_seconds) from exc
     except ProviderDisconnectedError as exc:
-        provider.disconnect(integration=integration, message=exc.message)
-        _outbox_drop(integration=integration, provider=provider.key)
+        # One commit: whoever sees the provider disconnected also sees its queue dropped.
+        with transaction.atomic():
+            provider.disconnect(integration=integration, message=exc.message)
+            provider.forget_pulled(integration=integration)
+            _outbox_drop(integration=integration, provider=provider.key)
         return
     except ProviderSyncError as exc:
         _outbox_failed(pending, exc.message)
@@ -207,6 +210,7 @@ def integration_disconnect(*, user, provider: str) -> IntegrationSettings:
     sync_provider.revoke(integration=integration)
     with transaction.atomic():
         sync_provider.disconnect(integration=integration)
+        sync_provider.forget_pulled(integration=integration)
         _outbox_drop(integration=integration, provider=provider)
     audit_record(action="integration_disconnected", user=user, detail={"provider": provider})
     return integration

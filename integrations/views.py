@@ -8,11 +8,21 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.errors import ApplicationError
 from integrations import providers, selectors, services
-from integrations.forms import MonitoredCalendarsForm, NotionConnectForm, NotionDatabaseForm
+from integrations.canvas import oauth as canvas_oauth
+from integrations.forms import (
+    CanvasOAuthForm,
+    LmsConnectForm,
+    MonitoredCalendarsForm,
+    NotionConnectForm,
+    NotionDatabaseForm,
+)
 from integrations.google import client as google
 from integrations.google import services as google_services
+from integrations.lms import connect as lms_connect
+from integrations.lms import oauth as lms_oauth
 from integrations.lms import services as lms_services
 from integrations.models import LmsConnection, Provider
+from integrations.notion import services as notion_services
 
 
 def _provider_or_404(provider: str) -> str:
@@ -25,6 +35,23 @@ def _callback_uri(request, name: str = "integrations:google_callback") -> str:
     return request.build_absolute_uri(reverse(name))
 
 
+def _notion_targets(request) -> list:
+    """What Notion shares with the authorised integration; Notion's error becomes a message."""
+    integration = services.integration_settings_get(user=request.user)
+    try:
+        targets, is_cut = notion_services.notion_targets_list(integration=integration)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return []
+    if is_cut:
+        messages.info(
+            request,
+            "Notion shares more pages with us than this list shows; "
+            "paste the id under “Paste an id instead” if yours is missing.",
+        )
+    return targets
+
+
 class IntegrationsView(LoginRequiredMixin, TemplateView):
     template_name = "integrations/integrations_detail.html"
 
@@ -32,11 +59,107 @@ class IntegrationsView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["statuses"] = selectors.integration_status(user=self.request.user)
         context["notion_form"] = kwargs.get("notion_form") or NotionConnectForm()
-        context["notion_database_form"] = kwargs.get("notion_database_form") or NotionDatabaseForm()
-        context["lms_connections"] = LmsConnection.objects.for_user(self.request.user).order_by(
-            "created_at"
-        )
+        database_form = kwargs.get("notion_database_form")
+        if database_form is None:
+            is_awaiting = any(
+                status.details.get("awaiting_database") for status in context["statuses"]
+            )
+            # Only while the student is picking: the list costs a search at Notion.
+            targets = _notion_targets(self.request) if is_awaiting else []
+            database_form = NotionDatabaseForm(targets=targets)
+        context["notion_database_form"] = database_form
+        context["lms_connections"] = selectors.lms_connections_overview(user=self.request.user)
+        context["lms_connect_form"] = kwargs.get("lms_connect_form") or LmsConnectForm()
+        context["canvas_oauth_available"] = canvas_oauth.oauth_configured()
+        context["canvas_oauth_form"] = kwargs.get("canvas_oauth_form") or CanvasOAuthForm()
         return context
+
+
+class LmsConnectView(LoginRequiredMixin, View):
+    """Step one: read the LMS (or the feed) and show what would be imported; nothing written."""
+
+    def post(self, request):
+        form = LmsConnectForm(request.POST)
+        if not form.is_valid():
+            return _lms_connect_page(request, form, status=400)
+        data = form.cleaned_data
+        try:
+            preview = lms_connect.lms_connect_preview(
+                user=request.user,
+                session=request.session,
+                lms_type=data["lms_type"],
+                base_url=data["base_url"],
+                token=data["token"].strip(),
+            )
+        except ApplicationError as exc:
+            _add_service_errors(form, exc)
+            return _lms_connect_page(request, form, status=400)
+        return _lms_connect_page(request, form, preview=preview)
+
+
+class LmsConnectConfirmView(LoginRequiredMixin, View):
+    """Step two: import what the preview showed (read again, fresh) and keep it connected."""
+
+    def post(self, request):
+        try:
+            summary = lms_connect.lms_connect_confirm(user=request.user, session=request.session)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, summary)
+        return redirect("integrations:index")
+
+
+def _lms_connect_page(request, form=None, *, preview=None, status: int = 200, **forms):
+    context = IntegrationsView(request=request).get_context_data(lms_connect_form=form, **forms)
+    context["lms_preview"] = preview
+    return render(request, "integrations/integrations_detail.html", context, status=status)
+
+
+def _canvas_callback_uri(request) -> str:
+    return _callback_uri(request, "integrations:canvas_oauth_callback")
+
+
+class CanvasOAuthStartView(LoginRequiredMixin, View):
+    """POST only, so another site cannot start an authorisation in the student's name."""
+
+    def post(self, request):
+        form = CanvasOAuthForm(request.POST)
+        if form.is_valid():
+            try:
+                url = lms_oauth.canvas_oauth_start(
+                    user=request.user,
+                    session=request.session,
+                    base_url=form.cleaned_data["base_url"],
+                    redirect_uri=_canvas_callback_uri(request),
+                )
+            except ApplicationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                return HttpResponseRedirect(url)
+        return _lms_connect_page(request, canvas_oauth_form=form, status=400)
+
+
+class CanvasOAuthCallbackView(LoginRequiredMixin, View):
+    """Canvas sends the student back here; the page then shows what would be imported."""
+
+    def get(self, request):
+        if request.GET.get("error") or not request.GET.get("code"):
+            request.session.pop(lms_oauth.NONCE_SESSION_KEY, None)
+            messages.error(request, "Canvas was not connected: access was not allowed.")
+            return redirect("integrations:index")
+        try:
+            preview = lms_oauth.canvas_oauth_finish(
+                user=request.user,
+                session=request.session,
+                state=request.GET.get("state", ""),
+                code=request.GET["code"],
+                redirect_uri=_canvas_callback_uri(request),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("integrations:index")
+        return _lms_connect_page(request, preview=preview)
 
 
 class LmsDisconnectView(LoginRequiredMixin, View):
@@ -236,6 +359,20 @@ class NotionDatabaseView(LoginRequiredMixin, FormView):
 
     def get(self, request, *args, **kwargs):
         return redirect("integrations:index")
+
+    def post(self, request, *args, **kwargs):
+        integration = services.integration_settings_get(user=request.user)
+        if not notion_services.notion_is_awaiting_database(integration):
+            # Checked before any search: there is no authorisation to search with.
+            messages.error(request, "Connect with Notion first.")
+            return redirect("integrations:index")
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        # The list is read again, so only what Notion shares now can be picked.
+        kwargs["targets"] = _notion_targets(self.request) if self.request.POST.get("target") else []
+        return kwargs
 
     def form_valid(self, form):
         try:

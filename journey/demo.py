@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from accounts.models import User, UserPreferences
+from accounts.services import user_email_mark_verified
 from courses.models import Assessment, AssessmentTopic, Course, Topic
 from mastery.demo_questions import seed_demo_questions
 from mastery.models import EvidenceSource, PerformanceRecord
@@ -202,6 +203,8 @@ def demo_student_seed(*, now: datetime, seed: int = DEMO_RANDOM_SEED) -> DemoSee
 def demo_user_get_or_create() -> tuple[User, bool]:
     user = User.objects.filter(email=DEMO_EMAIL).first()
     if user:
+        # The demo logs in with its password, which needs a verified address.
+        user_email_mark_verified(user=user)
         return user, False
     user = User.objects.create_user(
         DEMO_EMAIL,
@@ -212,8 +215,8 @@ def demo_user_get_or_create() -> tuple[User, bool]:
         major="Computer Science",
         timezone=DEMO_TIMEZONE,
         language="en",
-        is_verified=True,
     )
+    user_email_mark_verified(user=user)
     prefs = UserPreferences(
         user=user,
         weekly_availability=SEED_AVAILABILITY,

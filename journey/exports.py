@@ -7,6 +7,7 @@ later is covered without touching this module.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections import deque
 from collections.abc import Iterator
@@ -92,16 +93,33 @@ def owned_models() -> list[OwnedModel]:
     return found
 
 
+# Secrets under a generic field name, per model: a second factor's data holds the TOTP secret
+# and the recovery codes' seed; an export holding them would be a way round the second factor.
+SECRET_FIELDS_BY_MODEL = {"mfa.Authenticator": frozenset({"data"})}
+
+
 def _is_secret(field: models.Field) -> bool:
-    return field.name in SECRET_FIELD_NAMES or isinstance(field, EncryptedTextField)
+    return (
+        field.name in SECRET_FIELD_NAMES
+        or isinstance(field, EncryptedTextField)
+        or field.name in SECRET_FIELDS_BY_MODEL.get(field.model._meta.label, ())
+    )
 
 
 def _export_fields(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if not _is_secret(field)]
 
 
+def _value(instance: models.Model, field: models.Field):
+    value = field.value_from_object(instance)
+    # Bytes (a flashcard's image) have no JSON form; base64 keeps them whole and readable back.
+    if isinstance(field, models.BinaryField) and value is not None:
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
 def _row(instance: models.Model, fields: list[models.Field]) -> dict:
-    return {field.attname: field.value_from_object(instance) for field in fields}
+    return {field.attname: _value(instance, field) for field in fields}
 
 
 def user_data_export(*, user) -> dict:

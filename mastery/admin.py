@@ -167,3 +167,55 @@ class ForecastModelAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Flashcards ---------------------------------------------------------------------------------
+from mastery.models import Card, CardReview, CardStudyProfile, Deck  # noqa: E402
+from mastery.services.cards import card_parameters_fit, card_suspend  # noqa: E402
+
+
+@admin.register(Deck)
+class DeckAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "user", "topic", "created_at"]
+    search_fields = ["name", "user__email"]
+    raw_id_fields = ["user", "topic"]
+
+
+@admin.action(description="Suspend the selected cards")
+def suspend_cards(modeladmin, request, queryset):
+    for card in queryset:
+        card_suspend(card=card, is_suspended=True)
+
+
+@admin.register(Card)
+class CardAdmin(SimpleHistoryAdmin):
+    list_display = ["front", "deck", "user", "kind", "memory_state", "due", "is_suspended"]
+    list_filter = ["kind", "memory_state", "is_suspended"]
+    search_fields = ["front", "back", "tags", "user__email"]
+    raw_id_fields = ["user", "deck"]
+    exclude = ["image"]
+    actions = [suspend_cards]
+
+
+@admin.register(CardReview)
+class CardReviewAdmin(admin.ModelAdmin):
+    list_display = ["card", "user", "rating", "reviewed_at", "source"]
+    list_filter = ["source", "rating"]
+    raw_id_fields = ["user", "card", "performance_record"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the review log is append-only
+
+
+@admin.action(description="Fit FSRS parameters from the students' reviews now")
+def fit_parameters(modeladmin, request, queryset):
+    for profile in queryset.select_related("user"):
+        card_parameters_fit(user=profile.user)
+
+
+@admin.register(CardStudyProfile)
+class CardStudyProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "new_cards_per_day", "parameters_review_count", "parameters_fitted_at"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["parameters_metrics", "parameters_fitted_at", "parameters_review_count"]
+    actions = [fit_parameters]

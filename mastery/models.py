@@ -25,6 +25,7 @@ class EvidenceSource(models.TextChoices):
     DIAGNOSTIC = "diagnostic", "Diagnostic quiz"
     QUIZ = "quiz", "Practice quiz"
     SELF_RATING = "self_rating", "Self-rating after a study task"
+    FLASHCARD = "flashcard", "Flashcard review"
 
 
 class PerformanceRecordQuerySet(models.QuerySet):
@@ -349,4 +350,5 @@ class ForecastModel(models.Model):
         return f"forecast v{self.version} ({self.n} answers, {self.fitted_at:%Y-%m-%d})"
 
 
+from mastery.card_models import *  # noqa: E402,F403
 from mastery.quiz_models import *  # noqa: E402,F403

@@ -15,6 +15,8 @@ A PerformanceRecord becomes engine observations here, one per topic it covers:
   A weight of 0 means the topic was not examined: no observation.
 * A self-rating (1 to 5) becomes (rating - 1) / 4 * 100 with one question, so it moves mastery
   with the engine's low single-question alpha.
+* A flashcard review is one question, right unless graded Again, and carries the student's own
+  FSRS grade (`grade` in its breakdown entry) for the memory model.
 
 Kind: a diagnostic or a self-rating (review) by source, else the assessment's type, else
 practice (a record without an assessment).
@@ -36,10 +38,12 @@ from mastery.models import EvidenceSource, MasteryObservation, PerformanceRecord
 SELF_RATING_MIN = 1
 SELF_RATING_MAX = 5
 PERCENT = 100.0
+_GRADES = (engine.GRADE_AGAIN, engine.GRADE_HARD, engine.GRADE_GOOD, engine.GRADE_EASY)
 
 _KIND_BY_SOURCE = {
     EvidenceSource.DIAGNOSTIC: engine.Kind.DIAGNOSTIC,
     EvidenceSource.SELF_RATING: engine.Kind.REVIEW,
+    EvidenceSource.FLASHCARD: engine.Kind.FLASHCARD,
 }
 
 
@@ -141,6 +145,7 @@ def record_observation(
         # fold cannot order it: it is skipped rather than failing every recompute forever.
         return None
     breakdown = record.topic_breakdown or {}
+    recall_grade = None
     if breakdown:
         entry = breakdown.get(topic_key)
         if entry is None:
@@ -155,6 +160,8 @@ def record_observation(
             score, question_count = _self_rating_percent(record.score), 1
         else:
             score, question_count = int(entry["correct"]) / total * PERCENT, total
+        if record.source == EvidenceSource.FLASHCARD and entry.get("grade") in _GRADES:
+            recall_grade = int(entry["grade"])
     else:
         if record.assessment is None:
             return None
@@ -184,6 +191,7 @@ def record_observation(
         difficulty_level=topic.estimated_difficulty,
         kind=kind,
         observed_at=observed_at,
+        recall_grade=recall_grade,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from mastery import views
+from mastery import card_views, views
 
 app_name = "mastery"
 
@@ -25,6 +25,13 @@ mastery_patterns = [
     path("quizzes/<uuid:pk>/", views.QuizTakeView.as_view(), name="quiz"),
     path("quizzes/<uuid:pk>/finish/", views.QuizFinishView.as_view(), name="quiz-finish"),
     path("quizzes/<uuid:pk>/result/", views.QuizResultView.as_view(), name="quiz-result"),
+    path("cards/", card_views.DeckListView.as_view(), name="decks"),
+    path("cards/review/", card_views.ReviewSessionView.as_view(), name="card-review"),
+    path("cards/decks/<uuid:pk>/", card_views.DeckDetailView.as_view(), name="deck"),
+    path("cards/decks/<uuid:pk>/export/", card_views.DeckExportView.as_view(), name="deck-export"),
+    path("cards/<uuid:pk>/edit/", card_views.CardEditView.as_view(), name="card-edit"),
+    path("cards/<uuid:pk>/suspend/", card_views.CardSuspendView.as_view(), name="card-suspend"),
+    path("cards/<uuid:pk>/image/", card_views.CardImageView.as_view(), name="card-image"),
 ]
 
 urlpatterns = [

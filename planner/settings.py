@@ -44,6 +44,11 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Account flows: sign-up with email verification, login by email, password reset, email
+    # change, and an optional TOTP second factor with recovery codes.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "planner",
     "accounts",
     "courses",
@@ -77,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "planner.middleware.StudentTimezoneMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as axes documents: it turns a lockout raised by any login path into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,9 +118,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Axes first: it refuses a locked-out username+IP before any password is checked.
+# Axes first: it refuses a locked-out username+IP before any password is checked. allauth's
+# backend logs students in by email (and refuses an unverified one); Django's stays for the admin.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -162,6 +170,77 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Study Planner <noreply@localhost>")
+# Production mail: either EMAIL_URL (smtp+tls://user:password@host:587, see the README) or the
+# separate EMAIL_HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS/USE_SSL settings.
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_HOST = env("EMAIL_HOST", default="") or "localhost"
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A relay that stops answering must not hold a web thread for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Account flows (django-allauth) ----------------------------------------------------------
+# The address is the login; a student logs in only once it is verified, so nobody can sign up
+# with someone else's address and use it. Sign-up with a taken address answers exactly as a new
+# one and mails its owner instead (ACCOUNT_PREVENT_ENUMERATION), so the form tells nobody who
+# is registered.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+# A reset asked for an address with no account sends nothing: the planner mails only addresses
+# that signed up (and the sign-up verification), never one typed by a stranger.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# One address per student: a change is made by verifying the new address, which then replaces
+# the old one; the old one is told (ACCOUNT_EMAIL_NOTIFICATIONS).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Logins last as Django's sessions do (SESSION_COOKIE_AGE), as before allauth; no checkbox.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Study Planner] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in account mail are signed and expire: verification after this many days (and works
+# once: a verified address no longer matches the signed key), password reset after
+# PASSWORD_RESET_TIMEOUT (the token hashes the password, so it works once too).
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int(
+    "ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
+# Requests a person may make, counted in the cache (Redis in production, shared by every web
+# process). Password-reset mails: per address ("key") and per client IP, so a burst cannot flood
+# a mailbox; past either limit the form refuses with the same answer for any address.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
+ACCOUNT_RATE_LIMITS = {
+    "reset_password": (
+        f"{PASSWORD_RESET_PER_IP_PER_HOUR}/h/ip,{PASSWORD_RESET_PER_ADDRESS_PER_HOUR}/h/key"
+    ),
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+    # Verification mails (sign-up, resend, a changed address): one per address per 3 minutes.
+    "confirm_email": "1/3m/key",
+    "change_email": "5/h/user",
+    "manage_email": "10/m/user",
+    "change_password": "5/m/user",
+    # Axes locks a username+IP after AXES_FAILURE_LIMIT failures; this bounds one IP trying
+    # many usernames.
+    "login_failed": "10/m/ip",
+    "login": "30/m/ip",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Study Planner")
 
 REDIS_URL = env("REDIS_URL", default="")
 
@@ -294,6 +373,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
         "options": PERIODIC_OPTIONS,
     },
+    "gain-refresh-pending-sweep": {
+        "task": "scheduling.tasks.gain_refresh_pending_sweep",
+        "schedule": PENDING_SWEEP_INTERVAL_SECONDS,
+        "options": PERIODIC_OPTIONS,
+    },
     # The forecast learns from a week of new evidence; Monday night, when few students work.
     "mastery-fit-forecast": {
         "task": "mastery.tasks.fit_forecast",
@@ -314,6 +398,13 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1000)
 # An LMS calendar covers a few terms of a few courses; more events is not a student's feed.
 IMPORT_MAX_EVENTS = env.int("IMPORT_MAX_EVENTS", default=2000)
+# A flashcard image is a diagram or a photo of one, shown at card size: 512 KB is plenty and keeps
+# a deck of hundreds of images within tens of megabytes in the database.
+CARD_IMAGE_MAX_BYTES = env.int("CARD_IMAGE_MAX_BYTES", default=512 * 1024)
+# An Anki package of 10,000 text cards with their review history is a few megabytes; 50 MB
+# bounds the upload and the collection unpacked from it (a zip bomb cannot fill the disk).
+APKG_MAX_BYTES = env.int("APKG_MAX_BYTES", default=50 * 1024 * 1024)
+APKG_MAX_CARDS = env.int("APKG_MAX_CARDS", default=20_000)
 
 REST_FRAMEWORK = {
     # Token first: a bad Bearer token then answers 401 with a WWW-Authenticate challenge.
@@ -379,6 +470,10 @@ GOOGLE_REVOKE_URI = env("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.
 GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
 NOTION_BASE_URL = env("NOTION_BASE_URL", default="https://api.notion.com")
+# Canvas OAuth2 (docs/integrations.md): a developer key issued by the school's Canvas admin.
+# Without it, students connect Canvas with a personal access token.
+CANVAS_CLIENT_ID = env("CANVAS_CLIENT_ID", default="")
+CANVAS_CLIENT_SECRET = env("CANVAS_CLIENT_SECRET", default="")
 # Notion OAuth (a public integration); with no client id only a pasted token connects.
 NOTION_CLIENT_ID = env("NOTION_CLIENT_ID", default="")
 NOTION_CLIENT_SECRET = env("NOTION_CLIENT_SECRET", default="")
@@ -402,11 +497,6 @@ LMS_FEED_TIMEOUT_SECONDS = env.float("LMS_FEED_TIMEOUT_SECONDS", default=10.0)
 LMS_FEED_MAX_BYTES = env.int("LMS_FEED_MAX_BYTES", default=2 * 1024 * 1024)
 # Each fetch can hold a web thread for the whole timeout, so fetches are limited per student.
 LMS_FEED_FETCHES_PER_HOUR = env.int("LMS_FEED_FETCHES_PER_HOUR", default=30)
-
-# Password-reset mails per address and per client IP an hour; past either, nothing is sent
-# (the answer is the same), so a burst cannot flood a mailbox.
-PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
-PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=20)
 
 # Per-student quotas (courses.quotas): far above a real degree, low enough that a script or a
 # hostile feed cannot fill the tables the planner and the mastery fold read on every run.

@@ -14,6 +14,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(("planner.api_urls", "api"), namespace="api")),
+    # allauth's account and two-factor pages first: the earlier reset-link path in accounts.urls
+    # would otherwise also match allauth's reset links.
+    path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("courses/", include("courses.urls")),
     # Mounted at the root: each holds its app's pages under /mastery/ or /plan/ and the

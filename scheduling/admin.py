@@ -6,6 +6,7 @@ from scheduling.models import (
     BusyInterval,
     CalendarFeedToken,
     DailyCheckIn,
+    GainRefreshRequest,
     PlanAdjustment,
     PlanNotice,
     PlanSnapshot,
@@ -76,6 +77,22 @@ class ReplanRequestAdmin(admin.ModelAdmin):
     list_filter = ["reason"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
+    date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GainRefreshRequest)
+class GainRefreshRequestAdmin(admin.ModelAdmin):
+    """Pending gain refreshes, resent by the sweep when their publish was lost; read-only."""
+
+    list_display = ["user", "topic", "requested_at"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "topic"]
     date_hierarchy = "requested_at"
 
     def has_add_permission(self, request):

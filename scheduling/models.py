@@ -326,6 +326,38 @@ class ReplanRequest(models.Model):
         return f"replan {self.user_id} ({self.reason}) requested {self.requested_at:%H:%M:%S}"
 
 
+class GainRefreshRequest(models.Model):
+    """A topic whose blocks' `actual_mastery_gain` must be measured again, written when its
+    mastery moved and before the refresh is published.
+
+    The refresh deletes the rows it saw, in the transaction that writes the gains, so a row
+    only outlives its task when the publish was lost (broker down) or the worker died; the
+    pending sweep resends those. One row per request, like the replan and recompute requests,
+    so a refresh already running cannot delete a newer request for the same topic.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="gain_refresh_requests",
+        db_index=False,
+    )
+    topic = models.ForeignKey(
+        "courses.Topic", on_delete=models.CASCADE, related_name="gain_refresh_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user"], name="idx_gain_refresh_user"),
+            models.Index(fields=["requested_at"], name="idx_gain_refresh_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"gain refresh {self.user_id} topic {self.topic_id}"
+
+
 class BusyIntervalQuerySet(models.QuerySet):
     def for_user(self, user_or_id):
         return self.filter(user=user_or_id)

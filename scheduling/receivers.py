@@ -3,10 +3,10 @@
 from django.dispatch import receiver
 
 from accounts.signals import preferences_changed
-from accounts.tasking import publish
 from courses.signals import assessment_changed
 from mastery.signals import mastery_changed
 from scheduling.services import plan_replan_enqueue
+from scheduling.services.gains import study_task_gains_refresh_enqueue
 
 
 @receiver(mastery_changed, dispatch_uid="scheduling.replan_on_mastery_changed")
@@ -26,9 +26,5 @@ def replan_on_preferences_changed(sender, user_id, **kwargs):
 
 @receiver(mastery_changed, dispatch_uid="scheduling.refresh_gains_on_mastery_changed")
 def refresh_gains_on_mastery_changed(sender, user_id, topic_ids=(), **kwargs):
-    from scheduling.tasks import refresh_mastery_gains  # tasks import the services
-
-    # Sent on commit already. Not an intent row: the gain is recomputed from the history on
-    # the topic's next mastery change, so a lost publish only delays it.
-    if topic_ids:
-        publish(refresh_mastery_gains, str(user_id), [str(topic_id) for topic_id in topic_ids])
+    # Durable like the replan: a lost publish is resent by the gain refresh sweep.
+    study_task_gains_refresh_enqueue(user_id=user_id, topic_ids=topic_ids)

@@ -162,6 +162,11 @@ def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
+def card_review_minutes(card_count: int, seconds_per_card: float) -> int:
+    """Minutes for `card_count` flashcards at the student's pace, in whole plan steps."""
+    return max(ROUND_TO_MINUTES, round_up(card_count * seconds_per_card / 60))
+
+
 def round_up(minutes: float, step: int = ROUND_TO_MINUTES) -> int:
     return int(math.ceil(minutes / step - 1e-9) * step)
 
@@ -432,23 +437,45 @@ def state_after_reviews(
     return state
 
 
+# How many reviewed cards make a topic's card recall count as much as the topic's forecast: a
+# deck of 20 cards is about one quiz's worth of answers (rules of thumb; the share grows as
+# n / (n + 20), so a topic with 2 cards leans on the forecast and one with 200 on its cards).
+CARD_RECALL_EQUAL_WEIGHT_CARDS = 20
+
+
 def readiness(
     topics: Sequence[ExamTopic],
     exam_at: datetime,
     reviews: dict[str, list],
     weights: Sequence[float] = engine.PREDICT_WEIGHTS,
+    card_recall: dict[str, tuple[float, int]] | None = None,
 ) -> float:
     """Weighted mean over the exam's topics of the forecast's P(correct) at the exam, with
-    the forecast's fitted `weights` (mastery.forecasting.forecast_weights)."""
+    the forecast's fitted `weights` (mastery.forecasting.forecast_weights).
+
+    `card_recall` (topic id -> mean predicted recall of its flashcards on the exam date, card
+    count) joins each topic's forecast with a share n / (n + CARD_RECALL_EQUAL_WEIGHT_CARDS);
+    a topic known only from its cards counts by its cards alone.
+    """
     total_weight = sum(t.weight for t in topics)
     if total_weight <= 0:
         return 0.0
+    card_recall = card_recall or {}
     score = 0.0
     for topic in topics:
-        if topic.state is None:
-            continue
-        state = state_after_reviews(topic.state, reviews.get(topic.topic_id, ()))
-        score += topic.weight * engine.predict(state, exam_at, weights, topic.context)
+        probability = None
+        if topic.state is not None:
+            state = state_after_reviews(topic.state, reviews.get(topic.topic_id, ()))
+            probability = engine.predict(state, exam_at, weights, topic.context)
+        cards = card_recall.get(topic.topic_id)
+        if cards is not None and cards[1] > 0:
+            recall, count = cards
+            share = count / (count + CARD_RECALL_EQUAL_WEIGHT_CARDS)
+            probability = (
+                recall if probability is None else (1 - share) * probability + share * recall
+            )
+        if probability is not None:
+            score += topic.weight * probability
     return score / total_weight
 
 

@@ -1,6 +1,7 @@
 """Thin Celery tasks of the `planning` queue: ids in, one service call, quiet when rows are gone."""
 
 import logging
+from collections import defaultdict
 from datetime import datetime
 
 from celery import shared_task
@@ -9,9 +10,9 @@ from django.db import OperationalError
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from accounts.tasking import intent_sweep, publish
+from accounts.tasking import intent_sweep, intents_due, publish
 from scheduling import services
-from scheduling.models import ReplanRequest
+from scheduling.models import GainRefreshRequest, ReplanRequest
 
 logger = logging.getLogger(__name__)
 
@@ -192,3 +193,27 @@ def replan_pending_sweep() -> list[str]:
         args_for=lambda row: (str(row[0]), "pending"),
     )
     return [str(user_id) for (user_id,) in resent]
+
+
+@shared_task(
+    name="scheduling.tasks.gain_refresh_pending_sweep",
+    acks_late=True,
+    soft_time_limit=PENDING_SWEEP_TIME_LIMIT_S - 10,
+    time_limit=PENDING_SWEEP_TIME_LIMIT_S,
+)
+def gain_refresh_pending_sweep() -> list[str]:
+    """Resends the gain refreshes a lost publish or a dead worker left behind, one task per
+    user with all their due topics. A duplicate is harmless: the gain is a pure function of
+    the history."""
+    due = intents_due(
+        GainRefreshRequest.objects.all(),
+        age_field="requested_at",
+        fields=("user_id", "topic_id"),
+        batch=SWEEP_BATCH_SIZE,
+    )
+    topics_by_user: dict[str, set[str]] = defaultdict(set)
+    for user_id, topic_id in due:
+        topics_by_user[str(user_id)].add(str(topic_id))
+    for user_id, topic_ids in topics_by_user.items():
+        publish(refresh_mastery_gains, user_id, sorted(topic_ids))
+    return sorted(topics_by_user)

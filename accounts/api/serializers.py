@@ -22,6 +22,9 @@ class HourMinuteField(serializers.TimeField):
 
 
 class MeOutputSerializer(HygieneModelSerializer):
+    # Read from the verified primary email address (allauth's EmailAddress).
+    is_verified = serializers.BooleanField(read_only=True)
+
     class Meta:
         model = User
         fields = [

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.authentication import hash_token_key
@@ -18,6 +19,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     school_name = "State University"
     timezone = "America/New_York"
     password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def verified(user, create, extracted, **kwargs):
+        """A primary address, verified unless `verified=False`: most tests are about students
+        who finished sign-up; the sign-up tests make their own through the pages."""
+        if not create:
+            return
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email=user.email,
+            defaults={"primary": True, "verified": extracted is None or bool(extracted)},
+        )
 
 
 class UserPreferencesFactory(factory.django.DjangoModelFactory):

@@ -52,6 +52,16 @@ def test_me_shows_own_profile(api_client, user, other_user):
     assert body["id"] == str(user.pk)
     assert body["timezone"] == "America/New_York"
     assert "password" not in body
+    assert body["is_verified"] is True
+
+
+def test_me_is_verified_follows_the_verified_primary_address(api_client, user):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    assert api_client.get(ME).json()["is_verified"] is False
+    EmailAddress.objects.filter(user=user).update(verified=True)
+    assert api_client.get(ME).json()["is_verified"] is True
 
 
 def test_me_patch_changes_profile_and_ignores_email(api_client, user):

@@ -31,8 +31,8 @@ def test_a_secret_key_in_the_detail_is_refused(user):
 
 def test_login_failure_and_success_are_recorded_with_ip_and_user_agent(client, user):
     login = reverse("accounts:login")
-    client.post(login, {"username": user.email, "password": "wrong-guess"}, **BROWSER)
-    response = client.post(login, {"username": user.email, "password": PASSWORD}, **BROWSER)
+    client.post(login, {"login": user.email, "password": "wrong-guess"}, **BROWSER)
+    response = client.post(login, {"login": user.email, "password": PASSWORD}, **BROWSER)
     assert response.status_code == 302
     failed, succeeded = AuditEvent.objects.order_by("id")
     assert failed.action == AuditAction.LOGIN_FAILED and failed.user is None
@@ -47,7 +47,7 @@ def test_login_failure_and_success_are_recorded_with_ip_and_user_agent(client, u
 def test_the_user_agent_is_cut_to_the_column(client, user):
     client.post(
         reverse("accounts:login"),
-        {"username": user.email, "password": PASSWORD},
+        {"login": user.email, "password": PASSWORD},
         HTTP_USER_AGENT="x" * 5000,
     )
     assert len(AuditEvent.objects.get().user_agent) == 256
@@ -60,7 +60,7 @@ def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(
     settings.AUDIT_TRUST_X_FORWARDED_FOR = trusted
     client.post(
         reverse("accounts:login"),
-        {"username": user.email, "password": PASSWORD},
+        {"login": user.email, "password": PASSWORD},
         REMOTE_ADDR="10.0.0.9",
         HTTP_X_FORWARDED_FOR="198.51.100.4, 10.0.0.1",
     )

@@ -421,6 +421,8 @@ class LmsApiImportCountsSerializer(HygieneSerializer):
     updated = serializers.IntegerField(required=False)
     unchanged = serializers.IntegerField(required=False)
     skipped = serializers.IntegerField(required=False)
+    removed = serializers.IntegerField(required=False)
+    restored = serializers.IntegerField(required=False)
     matched = serializers.IntegerField(required=False)
 
 
@@ -432,7 +434,9 @@ class LmsApiImportReportSerializer(HygieneSerializer):
     last_sync_at = serializers.DateTimeField()
     courses = LmsApiImportCountsSerializer(help_text="created, matched (by course code)")
     assessments = LmsApiImportCountsSerializer(
-        help_text="created, updated, unchanged, skipped (no due date)"
+        help_text="created, updated, unchanged, skipped (no due date), removed (no longer "
+        "listed by the LMS: kept with its grades, flagged and no longer planned), restored "
+        "(listed again)"
     )
     grades = LmsApiImportCountsSerializer(help_text="performance records created, updated")
     course_ids = serializers.ListField(child=serializers.UUIDField())

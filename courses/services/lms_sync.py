@@ -9,8 +9,11 @@ pass through a total above 100% and be refused half-way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from django.utils import timezone
 
 from courses import quotas
 from courses.models import Assessment, Course
@@ -36,6 +39,9 @@ class LmsAssessmentsOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Gone from the LMS since the last sync (flagged), and back after being gone (restored).
+    removed: int = 0
+    restored: int = 0
     # external_uid -> the assessment, for the grades that follow.
     by_uid: dict[str, Assessment] | None = None
 
@@ -62,11 +68,22 @@ def lms_course_get_or_create(
 
 
 def lms_assessments_sync(
-    *, course: Course, items: list[LmsAssessmentItem]
+    *,
+    course: Course,
+    items: list[LmsAssessmentItem],
+    source_prefix: str = "",
+    listed_uids: Iterable[str] = (),
+    now: datetime | None = None,
 ) -> LmsAssessmentsOutcome:
     """Create or update the course's assessments from the LMS; call inside a transaction.
 
-    Assessments the student added by hand keep their weights; the LMS's are rewritten."""
+    Assessments the student added by hand keep their weights; the LMS's are rewritten.
+    With `source_prefix` (the external_uid prefix of this LMS course), an assessment of that
+    source that the LMS no longer lists (`listed_uids`: every item it lists, dated or not) is
+    flagged `removed_in_source_at` instead of deleted: its grades and the student's evidence
+    stay, but it is no longer planned for and its weight is set aside. Listed again, it is
+    restored."""
+    now = now or timezone.now()
     course = _lock_course(course)
     existing = {
         assessment.external_uid: assessment
@@ -79,6 +96,25 @@ def lms_assessments_sync(
     Assessment.objects.filter(pk__in=[a.pk for a in existing.values()]).update(weight_percent=0)
     outcome = LmsAssessmentsOutcome(by_uid={})
     changed_ids: list = []
+    if source_prefix:
+        listed = set(listed_uids) | set(existing)
+        gone = [
+            assessment
+            for assessment in Assessment.objects.filter(
+                course=course,
+                external_uid__startswith=source_prefix,
+                removed_in_source_at__isnull=True,
+            )
+            if assessment.external_uid not in listed
+        ]
+        for assessment in gone:
+            # Its weight is the LMS's and the LMS no longer counts it: set aside, so the
+            # weights of what is still listed sum to 100 again.
+            assessment.removed_in_source_at = now
+            assessment.weight_percent = 0
+            assessment.save(update_fields=["removed_in_source_at", "weight_percent", "updated_at"])
+            changed_ids.append(assessment.pk)
+        outcome.removed = len(gone)
     for item in items:
         current = existing.get(item.external_uid)
         values = {
@@ -106,6 +142,11 @@ def lms_assessments_sync(
                 )
                 and abs(current.weight_percent - item.weight_percent) < 1e-6
             )
+            is_restored = current.removed_in_source_at is not None
+            if is_restored:
+                current.removed_in_source_at = None
+                outcome.restored += 1
+                is_unchanged = False
             # The weight was zeroed above in the database; write it back even when unchanged.
             assessment = _assessment_update(assessment=current, course=course, fields=values)
             if is_unchanged:

@@ -164,6 +164,10 @@ class CanvasClient:
                 group_id = str(group.get("id"))
                 course.group_weights[group_id] = float(group.get("group_weight") or 0.0)
                 for assignment in group.get("assignments") or []:
+                    # Canvas hides unpublished work from students; a token that still sees it
+                    # (a TA's) must not make it a deadline either.
+                    if isinstance(assignment, dict) and assignment.get("published") is False:
+                        continue
                     course.assignments.append(_assignment(assignment, group_id))
             courses.append(course)
         return LmsSnapshot(remote_user_id="self", courses=courses)

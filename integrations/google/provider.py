@@ -70,6 +70,9 @@ class GoogleCalendarProvider:
     def disconnect(self, *, integration: IntegrationSettings, message: str = "") -> None:
         google_services.google_disconnect(integration=integration, message=message)
 
+    def forget_pulled(self, *, integration: IntegrationSettings) -> None:
+        google_services.google_busy_forget(integration=integration)
+
     def revoke(self, *, integration: IntegrationSettings) -> None:
         try:
             google_services.google_revoke(integration=integration)

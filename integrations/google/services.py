@@ -487,6 +487,10 @@ def google_changes_pull(
 
 
 # --- busy time -----------------------------------------------------------------------------------
+# The source of the busy rows this provider writes into scheduling's store.
+GOOGLE_BUSY_SOURCE = "google"
+
+
 def busy_cache_key(user_id) -> str:
     """Where the planner finds the student's busy intervals (ISO start/end pairs)."""
     return f"calendar-busy:{user_id}"
@@ -525,12 +529,24 @@ def google_busy_refresh(
     # The planner reads busy time from scheduling's store, which replans when it changed.
     scheduling_services.busy_intervals_replace(
         user=integration.user,
-        source="google",
+        source=GOOGLE_BUSY_SOURCE,
         intervals=intervals,
         window_start=now,
         window_end=now + timedelta(days=settings.PLANNING_HORIZON_DAYS),
     )
     return intervals
+
+
+def google_busy_forget(*, integration: IntegrationSettings) -> None:
+    """After a disconnect: the busy time pulled from the student's calendars goes, so the plan
+    stops avoiding events it can no longer see change (a replan follows when it had any)."""
+    scheduling_services.busy_intervals_replace(
+        user=integration.user, source=GOOGLE_BUSY_SOURCE, intervals=[]
+    )
+    cache.delete(busy_cache_key(integration.user_id))
+    if integration.google_busy_hash:
+        integration.google_busy_hash = ""
+        integration.save(update_fields=["google_busy_hash", "updated_at"])
 
 
 def busy_intervals_get(*, integration: IntegrationSettings) -> list[tuple[datetime, datetime]]:

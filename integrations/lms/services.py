@@ -35,6 +35,9 @@ LMS_SYNC_INTERVAL = timedelta(hours=6)
 # A course with no dates in the LMS is given a term of this length from today.
 DEFAULT_TERM_LENGTH = timedelta(days=120)
 GRADE_SCORE_TOLERANCE = 1e-9
+# An OAuth2 access token (an hour, on Canvas) is refreshed when it has less than this left,
+# so a sync never starts with a token that dies half-way through its pages.
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 
 
 @dataclass
@@ -47,6 +50,8 @@ class LmsImportResult:
     assessments_updated: int = 0
     assessments_unchanged: int = 0
     assessments_skipped: int = 0
+    assessments_removed: int = 0
+    assessments_restored: int = 0
     grades_created: int = 0
     grades_updated: int = 0
     course_ids: list[str] = field(default_factory=list)
@@ -62,6 +67,8 @@ class LmsImportResult:
                 "updated": self.assessments_updated,
                 "unchanged": self.assessments_unchanged,
                 "skipped": self.assessments_skipped,
+                "removed": self.assessments_removed,
+                "restored": self.assessments_restored,
             },
             "grades": {"created": self.grades_created, "updated": self.grades_updated},
             "course_ids": self.course_ids,
@@ -145,10 +152,19 @@ def _apply(
             )
             for a in dated
         ]
-        outcome = course_services.lms_assessments_sync(course=course, items=items)
+        outcome = course_services.lms_assessments_sync(
+            course=course,
+            items=items,
+            source_prefix=f"{lms_type}:{host}:{lms_course.external_id}:",
+            # Undated items are listed too: losing its due date does not remove an item.
+            listed_uids=[uid(a) for a in lms_course.assignments],
+            now=now,
+        )
         result.assessments_created += outcome.created
         result.assessments_updated += outcome.updated
         result.assessments_unchanged += outcome.unchanged
+        result.assessments_removed += outcome.removed
+        result.assessments_restored += outcome.restored
         for assignment in dated:
             if assignment.grade is not None:
                 _upsert_grade(
@@ -259,19 +275,64 @@ def lms_import(*, user, lms_type: str, credentials) -> LmsImportResult:
     )
 
 
-def lms_connection_sync(*, connection: LmsConnection) -> LmsImportResult:
-    """Re-read a connected LMS. A refused token or a broken rule is noted on the connection
-    for the student to see (and ApplicationError raised); a transient failure raises
-    LmsReadError for the task to retry later."""
-    source = sources.get(connection.lms_type)
+def _fresh_access_token(*, connection: LmsConnection, source, force: bool = False) -> str:
+    """The connection's access token, refreshed first through OAuth2 when it expires within
+    the margin (or `force`, after the LMS refused it). A personal token is used as it is."""
+    if not connection.uses_oauth:
+        return connection.access_token
+    expires_at = connection.token_expires_at
+    if not force and expires_at is not None and expires_at > timezone.now() + TOKEN_REFRESH_MARGIN:
+        return connection.access_token
     try:
+        tokens = source.refresh(
+            base_url=connection.base_url, refresh_token=connection.refresh_token
+        )
+    except sources.LmsReadError as exc:
+        if exc.kind == "auth":
+            message = f"{source.label} no longer accepts this app's access; connect again."
+            raise ApplicationError(message) from exc
+        raise ApplicationError(exc.message) from exc
+    connection.access_token = tokens.access_token
+    # Canvas keeps the refresh token it gave first; a new one replaces it when given.
+    connection.refresh_token = tokens.refresh_token or connection.refresh_token
+    connection.token_expires_at = tokens.expires_at
+    connection.save(
+        update_fields=["access_token", "refresh_token", "token_expires_at", "updated_at"]
+    )
+    return tokens.access_token
+
+
+def _sync_read_and_write(*, connection: LmsConnection, source) -> LmsImportResult:
+    def run(token: str) -> LmsImportResult:
         return _import(
             user=connection.user,
             source=source,
             base_url=connection.base_url,
-            token=connection.access_token,
+            token=token,
             connection=connection,
         )
+
+    # A refused refresh is final (raised from here, outside the retry below).
+    token = _fresh_access_token(connection=connection, source=source)
+    try:
+        return run(token)
+    except ApplicationError as exc:
+        cause = exc.__cause__
+        is_refused = isinstance(cause, sources.LmsReadError) and cause.kind == "auth"
+        if not (connection.uses_oauth and is_refused):
+            raise
+    # Refused before its expiry (revoked and re-granted, or a clock apart): one refresh.
+    return run(_fresh_access_token(connection=connection, source=source, force=True))
+
+
+def lms_connection_sync(*, connection: LmsConnection) -> LmsImportResult:
+    """Re-read a connected LMS. A refused token or a broken rule is noted on the connection
+    for the student to see (and ApplicationError raised); a transient failure raises
+    LmsReadError for the task to retry later. An OAuth2 access token is refreshed when it
+    expires, or once when the LMS refuses it."""
+    source = sources.get(connection.lms_type)
+    try:
+        return _sync_read_and_write(connection=connection, source=source)
     except ApplicationError as exc:
         cause = exc.__cause__
         is_transient = isinstance(cause, sources.LmsReadError) and cause.is_transient
@@ -282,6 +343,17 @@ def lms_connection_sync(*, connection: LmsConnection) -> LmsImportResult:
         if is_transient:
             raise cause from exc
         raise
+
+
+def lms_connection_oauth_set(
+    *, connection: LmsConnection, refresh_token: str, expires_at: datetime | None
+) -> LmsConnection:
+    """Keeps the OAuth2 refresh token (encrypted) and the access token's expiry, so the sync
+    can refresh it instead of asking the student to connect again."""
+    connection.refresh_token = refresh_token
+    connection.token_expires_at = expires_at
+    connection.save(update_fields=["refresh_token", "token_expires_at", "updated_at"])
+    return connection
 
 
 @transaction.atomic

@@ -43,6 +43,16 @@ class LmsCourse:
     assignments: list[LmsAssignment] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OAuthTokens:
+    """What an LMS's OAuth2 token endpoint gave: the refresh token may be empty on a refresh
+    (Canvas keeps the one it gave first)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None
+
+
 @dataclass
 class LmsSnapshot:
     remote_user_id: str

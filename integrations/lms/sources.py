@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from integrations.canvas import oauth as canvas_oauth
 from integrations.canvas.client import CanvasClient, CanvasError
-from integrations.lms.snapshot import LmsSnapshot
+from integrations.lms.snapshot import LmsSnapshot, OAuthTokens
 from integrations.models import LmsType
 from integrations.moodle.client import MoodleClient, MoodleError
 
@@ -35,6 +36,10 @@ class LmsSource(Protocol):
 
     def read(self, *, base_url: str, token: str) -> LmsSnapshot: ...
 
+    def refresh(self, *, base_url: str, refresh_token: str) -> OAuthTokens:
+        """A new access token from an OAuth2 refresh token; LmsReadError(kind="auth") when
+        the LMS has no OAuth here or refused it."""
+
 
 @dataclass(frozen=True)
 class CanvasSource:
@@ -45,6 +50,17 @@ class CanvasSource:
     def read(self, *, base_url: str, token: str) -> LmsSnapshot:
         try:
             return CanvasClient(base_url=base_url, access_token=token).snapshot()
+        except CanvasError as exc:
+            raise LmsReadError(exc.message, kind=exc.kind, retry_after=exc.retry_after) from exc
+
+    def refresh(self, *, base_url: str, refresh_token: str) -> OAuthTokens:
+        if not canvas_oauth.oauth_configured():
+            raise LmsReadError(
+                "Canvas sign-in is no longer set up here; connect with an access token.",
+                kind="auth",
+            )
+        try:
+            return canvas_oauth.refresh(base_url=base_url, refresh_token=refresh_token)
         except CanvasError as exc:
             raise LmsReadError(exc.message, kind=exc.kind, retry_after=exc.retry_after) from exc
 
@@ -60,6 +76,10 @@ class MoodleSource:
             return MoodleClient(base_url=base_url, token=token).snapshot()
         except MoodleError as exc:
             raise LmsReadError(exc.message, kind=exc.kind, retry_after=exc.retry_after) from exc
+
+    def refresh(self, *, base_url: str, refresh_token: str) -> OAuthTokens:
+        # Moodle web-service tokens do not expire and have no OAuth2 flow.
+        raise LmsReadError("Moodle refused the token; create a new one.", kind="auth")
 
 
 _registry: dict[str, LmsSource] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from accounts import netguard
 from courses import feeds
@@ -59,6 +60,32 @@ def lms_get(
             policy=policy,
             resolver=resolver,
             headers={"Accept": "application/json", **(headers or {})},
+        )
+    except netguard.OutboundFetchError as exc:
+        raise LmsTransportError(exc.message) from exc
+    return LmsResponse(status=response.status, headers=response.headers, body=response.body)
+
+
+def lms_post_form(
+    url: str, *, fields: dict[str, str], resolver: netguard.Resolver | None = None
+) -> LmsResponse:
+    """A form POST (an OAuth2 token request) through the same guard; never redirected."""
+    policy = netguard.FetchPolicy(
+        timeout_seconds=feeds.feed_timeout(),
+        max_bytes=LMS_RESPONSE_MAX_BYTES,
+        allow_private=feeds.private_hosts_allowed(),
+    )
+    try:
+        response = netguard.guarded_request(
+            url,
+            policy=policy,
+            resolver=resolver,
+            method="POST",
+            body=urlencode(fields).encode("ascii"),
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
         )
     except netguard.OutboundFetchError as exc:
         raise LmsTransportError(exc.message) from exc

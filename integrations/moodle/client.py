@@ -147,6 +147,9 @@ class MoodleClient:
                 )
         quizzes = self.call("mod_quiz_get_quizzes_by_courses", courseids=ids)
         for raw in quizzes.get("quizzes") or []:
+            # A quiz hidden from students is not a deadline (Moodle still lists it to some).
+            if raw.get("visible") in (False, 0):
+                continue
             items[(str(raw.get("course")), "quiz", str(raw["id"]))] = LmsAssignment(
                 external_id=f"quiz:{raw['id']}",
                 name=str(raw.get("name") or "Quiz")[:200],

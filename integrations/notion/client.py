@@ -134,6 +134,25 @@ class NotionClient:
             if not page.get("has_more") or not cursor:
                 return rows
 
+    def search_all(self, *, object_type: str, max_pages: int) -> tuple[list[dict], bool]:
+        """Everything of `object_type` ("page" or "data_source") shared with the integration,
+        following the cursor for at most `max_pages` pages; True when more were left."""
+        found: list[dict] = []
+        cursor = None
+        for _ in range(max_pages):
+            params: dict[str, Any] = {
+                "filter": {"property": "object", "value": object_type},
+                "page_size": QUERY_PAGE_SIZE,
+            }
+            if cursor:
+                params["start_cursor"] = cursor
+            page = self._call(self.sdk.search, **params)
+            found.extend(page.get("results", []))
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return found, False
+        return found, True
+
     def create_page(self, *, data_source_id: str, properties: dict) -> dict:
         return self._call(
             self.sdk.pages.create,

@@ -72,6 +72,10 @@ class NotionProvider:
         # deleting our copy (disconnect) is all this app can do there.
         return None
 
+    def forget_pulled(self, *, integration: IntegrationSettings) -> None:
+        # Notion only brings back task statuses, which stay true after a disconnect.
+        return None
+
     def remove_pushed(self, *, integration: IntegrationSettings, deadline: float) -> CleanupOutcome:
         return notion_services.notion_pushed_remove(integration=integration, deadline=deadline)
 

@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -156,6 +157,74 @@ def notion_oauth_finish(*, user, state: str, code: str, redirect_uri: str) -> In
     integration.notion_error = ""
     integration.save()
     return integration
+
+
+# A student shares a handful of pages with one integration; ten pages of a hundred results
+# cover any real workspace and bound the time the page waits on Notion.
+NOTION_SEARCH_MAX_PAGES = 10
+
+
+@dataclass(frozen=True)
+class NotionTarget:
+    """Somewhere the tasks can go: a database (its id), or a page to create one in."""
+
+    kind: str  # "database" or "page"
+    id: str
+    title: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def _plain(parts) -> str:
+    return "".join(
+        str(part.get("plain_text") or (part.get("text") or {}).get("content") or "")
+        for part in parts or []
+        if isinstance(part, dict)
+    ).strip()
+
+
+def _page_title(page: dict) -> str:
+    for value in (page.get("properties") or {}).values():
+        if isinstance(value, dict) and value.get("type") == "title":
+            return _plain(value.get("title"))
+    return ""
+
+
+def notion_targets_list(*, integration: IntegrationSettings) -> tuple[list[NotionTarget], bool]:
+    """The databases and pages shared with the integration, as Notion's search returns them,
+    databases first, each sorted by title; True when the list was cut at the search limit.
+    Rows of databases are not offered: a "Study Tasks" database belongs under a page.
+    Raises ApplicationError with Notion's reason when it cannot be read."""
+    client = notion_client_for(integration)
+    try:
+        sources, more_sources = client.search_all(
+            object_type="data_source", max_pages=NOTION_SEARCH_MAX_PAGES
+        )
+        pages, more_pages = client.search_all(object_type="page", max_pages=NOTION_SEARCH_MAX_PAGES)
+    except notion.NotionError as exc:
+        message = f"Notion could not list what is shared with this app: {exc.message}"
+        raise ApplicationError(message) from exc
+    databases: dict[str, NotionTarget] = {}
+    for source in sources:
+        parent = source.get("parent") or {}
+        database_id = parent.get("database_id")
+        if not database_id or source.get("in_trash") or database_id in databases:
+            continue
+        title = _plain(source.get("title")) or "Untitled database"
+        databases[database_id] = NotionTarget(kind="database", id=database_id, title=title)
+    parents = [
+        NotionTarget(kind="page", id=page["id"], title=_page_title(page) or "Untitled page")
+        for page in pages
+        if page.get("id")
+        and not (page.get("in_trash") or page.get("archived"))
+        and (page.get("parent") or {}).get("type") not in ("data_source_id", "database_id")
+    ]
+    ordered = sorted(databases.values(), key=lambda t: t.title.casefold()) + sorted(
+        parents, key=lambda t: t.title.casefold()
+    )
+    return ordered, more_sources or more_pages
 
 
 def notion_is_awaiting_database(integration: IntegrationSettings) -> bool:

@@ -5,17 +5,31 @@ include[]=assignments and include[]=submission); lists are paginated with a `Lin
 (rel="current", "next", "first", "last") honouring `per_page`, capped by `max_per_page` as
 Canvas caps it. A wrong token gets Canvas's 401 body; throttling is a 403 "Rate Limit
 Exceeded" with X-Rate-Limit-Remaining, injected with `inject_rate_limit`.
+
+OAuth2 as in https://canvas.instructure.com/doc/api/file.oauth.html: GET /login/oauth2/auth
+shows a consent page (Authorize / Cancel; `auto_approve` skips it), POST /login/oauth2/token
+takes the client id and secret in the form body and answers `authorization_code` (with a
+refresh token and `expires_in`) and `refresh_token` grants; errors are Canvas's
+`{"error": "invalid_grant", "error_description": ...}`. `expire_access_tokens` makes every
+access token answer 401, as after its hour.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import re
+import secrets
 from urllib.parse import urlencode
 
 from integrations.testing._http import FakeServer, Request, Response
 
 _COURSE_GROUPS = re.compile(r"^/api/v1/courses/(\d+)/assignment_groups$")
+OAUTH_AUTHORIZE_PATH = "/login/oauth2/auth"
+OAUTH_DECIDE_PATH = "/login/oauth2/decide"
+OAUTH_TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 - a path
+# Canvas's access tokens live an hour.
+ACCESS_TOKEN_SECONDS = 3600
 
 
 class FakeCanvas(FakeServer):
@@ -35,6 +49,13 @@ class FakeCanvas(FakeServer):
         # Canvas caps per_page (at 100 on most instances); tests lower it to force pages.
         self.max_per_page = 100
         self._next_id = 1000
+        # OAuth2: developer keys (client id -> secret), codes waiting for their exchange,
+        # refresh tokens (-> the user id), and what the token endpoint was asked.
+        self.oauth_clients: dict[str, str] = {}
+        self.codes: dict[str, dict] = {}
+        self.refresh_tokens: dict[str, int] = {}
+        self.auto_approve = False
+        self.token_requests: list[dict] = []
 
     # --- helpers for tests and the demo ----------------------------------------------------
     def add_token(self, token: str, *, user_id: int = 501) -> None:
@@ -147,6 +168,12 @@ class FakeCanvas(FakeServer):
         with self.lock:
             self._assignment(course_id, assignment_id).update(changes)
 
+    def delete_assignment(self, course_id: int, assignment_id: int) -> None:
+        """A teacher deletes the assignment: Canvas lists it no more."""
+        with self.lock:
+            for group in self.groups[course_id]:
+                group["assignments"] = [a for a in group["assignments"] if a["id"] != assignment_id]
+
     def grade(self, course_id: int, assignment_id: int, *, score: float, graded_at: str) -> None:
         with self.lock:
             assignment = self._assignment(course_id, assignment_id)
@@ -178,6 +205,19 @@ class FakeCanvas(FakeServer):
                     return assignment
         raise KeyError(assignment_id)
 
+    def add_oauth_client(self, client_id: str, client_secret: str) -> None:
+        with self.lock:
+            self.oauth_clients[client_id] = client_secret
+
+    def expire_access_tokens(self) -> None:
+        """Every access token is past its hour: the API answers 401 until a refresh."""
+        with self.lock:
+            self.tokens.clear()
+
+    def revoke_refresh_tokens(self) -> None:
+        with self.lock:
+            self.refresh_tokens.clear()
+
     def inject_rate_limit(self, *, times: int = 1) -> None:
         self.inject_fault(
             method="GET",
@@ -188,8 +228,91 @@ class FakeCanvas(FakeServer):
             times=times,
         )
 
+    # --- OAuth2 ------------------------------------------------------------------------------
+    def _authorize(self, request: Request) -> Response:
+        query = request.query
+        if query.get("client_id") not in self.oauth_clients or not query.get("redirect_uri"):
+            return Response(400, "unknown client_id or no redirect_uri", content_type="text/plain")
+        if query.get("response_type") != "code":
+            return Response(400, "response_type must be code", content_type="text/plain")
+        allow = OAUTH_DECIDE_PATH + "?" + urlencode({**query, "decision": "allow"})
+        deny = OAUTH_DECIDE_PATH + "?" + urlencode({**query, "decision": "deny"})
+        if self.auto_approve:
+            return Response(302, b"", {"Location": allow})
+        page = (
+            "<!doctype html><html lang='en'><head><title>Fake Canvas: authorize</title></head>"
+            "<body><h1>Study Planner is requesting access to your account</h1>"
+            f"<p><a id='authorize' href='{html.escape(allow)}'>Authorize</a> "
+            f"<a id='cancel' href='{html.escape(deny)}'>Cancel</a></p></body></html>"
+        )
+        return Response(200, page, content_type="text/html; charset=utf-8")
+
+    def _decide(self, request: Request) -> Response:
+        query = request.query
+        params = {"state": query["state"]} if "state" in query else {}
+        if query.get("decision") != "allow":
+            params["error"] = "access_denied"
+        else:
+            code = secrets.token_urlsafe(12)
+            self.codes[code] = {
+                "client_id": query.get("client_id", ""),
+                "redirect_uri": query.get("redirect_uri", ""),
+            }
+            params["code"] = code
+        location = query.get("redirect_uri", "") + "?" + urlencode(params)
+        return Response(302, b"", {"Location": location})
+
+    def _issue(self, user_id: int, *, refresh_token: str | None) -> dict:
+        access = f"7~oauth-{secrets.token_urlsafe(12)}"
+        self.tokens[access] = user_id
+        answer = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "user": {"id": user_id, "name": "Sam Student", "global_id": f"1000000{user_id}"},
+            "expires_in": ACCESS_TOKEN_SECONDS,
+        }
+        if refresh_token is not None:
+            answer["refresh_token"] = refresh_token
+        return answer
+
+    def _token(self, request: Request) -> Response:
+        form = request.form()
+        self.token_requests.append(form)
+        client_id = form.get("client_id", "")
+        if self.oauth_clients.get(client_id) != form.get("client_secret") or not client_id:
+            return Response(401, {"error": "invalid_client", "error_description": "unknown client"})
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            issued = self.codes.pop(form.get("code", ""), None)
+            if (
+                issued is None
+                or issued["client_id"] != client_id
+                or issued["redirect_uri"] != form.get("redirect_uri")
+            ):
+                return Response(
+                    400, {"error": "invalid_grant", "error_description": "code is invalid"}
+                )
+            refresh = f"7~refresh-{secrets.token_urlsafe(12)}"
+            self.refresh_tokens[refresh] = 501
+            return Response(200, self._issue(501, refresh_token=refresh))
+        if grant == "refresh_token":
+            user_id = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if user_id is None:
+                return Response(
+                    400, {"error": "invalid_grant", "error_description": "refresh_token not found"}
+                )
+            # Canvas keeps the refresh token: the answer carries only a new access token.
+            return Response(200, self._issue(user_id, refresh_token=None))
+        return Response(400, {"error": "unsupported_grant_type"})
+
     # --- the API -----------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
+        if request.path == OAUTH_AUTHORIZE_PATH and request.method == "GET":
+            return self._authorize(request)
+        if request.path == OAUTH_DECIDE_PATH and request.method == "GET":
+            return self._decide(request)
+        if request.path == OAUTH_TOKEN_PATH and request.method == "POST":
+            return self._token(request)
         if request.method != "GET":
             return Response(
                 404, {"errors": [{"message": "The specified resource does not exist."}]}

@@ -177,6 +177,21 @@ class FakeMoodle(FakeServer):
         with self.lock:
             next(a for a in self.assignments[course_id] if a["id"] == assign_id).update(changes)
 
+    def delete_module(self, course_id: int, module: str, instance: int) -> None:
+        """A teacher deletes the activity: its module and its grade item go."""
+        with self.lock:
+            store = self.assignments if module == "assign" else self.quizzes
+            store[course_id] = [item for item in store[course_id] if item["id"] != instance]
+            self.grade_items[course_id] = [
+                item
+                for item in self.grade_items[course_id]
+                if not (item["itemmodule"] == module and item["iteminstance"] == instance)
+            ]
+
+    def set_quiz(self, course_id: int, quiz_id: int, **changes) -> None:
+        with self.lock:
+            next(q for q in self.quizzes[course_id] if q["id"] == quiz_id).update(changes)
+
     # --- the API -----------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
         if request.path != REST_PATH:

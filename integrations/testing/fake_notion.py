@@ -40,6 +40,15 @@ def _plain_text(value: dict) -> str:
     return ""
 
 
+def _search_title(item: dict) -> str:
+    if item.get("object") == "data_source":
+        return "".join(part.get("plain_text", "") for part in item.get("title") or [])
+    for value in (item.get("properties") or {}).values():
+        if value.get("type") == "title":
+            return "".join(part.get("plain_text", "") for part in value.get("title") or [])
+    return ""
+
+
 class FakeNotion(FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
@@ -58,6 +67,9 @@ class FakeNotion(FakeServer):
         self.auto_approve = False
         self.tokens: set[str] = set()
         self.parent_pages: set[str] = set()
+        self.page_titles: dict[str, str] = {}
+        # Notion caps a search page at 100 results; tests lower it to force pagination.
+        self.max_search_page_size = 100
         self.databases: dict[str, dict] = {}
         self.data_sources: dict[str, dict] = {}
         self.pages: dict[str, dict] = {}
@@ -68,10 +80,11 @@ class FakeNotion(FakeServer):
         with self.lock:
             self.tokens.add(token)
 
-    def add_parent_page(self) -> str:
+    def add_parent_page(self, title: str = "Untitled") -> str:
         page_id = str(uuid.uuid4())
         with self.lock:
             self.parent_pages.add(page_id)
+            self.page_titles[page_id] = title
         return page_id
 
     def rows(self, data_source_id: str, *, include_trashed: bool = False) -> list[dict]:
@@ -133,6 +146,8 @@ class FakeNotion(FakeServer):
                 return self._update_schema(source, request.json())
             if parts[2:] == ["query"] and method == "POST":
                 return self._query(source, request.json())
+        if parts == ["search"] and method == "POST":
+            return self._search(request.json())
         if parts == ["pages"] and method == "POST":
             return self._create_page(request.json())
         if parts[0] == "pages" and len(parts) == 2:
@@ -160,12 +175,20 @@ class FakeNotion(FakeServer):
         properties = (body.get("initial_data_source") or {}).get("properties") or {}
         if sum(1 for spec in properties.values() if "title" in spec) != 1:
             return _error(400, "validation_error", "A database needs one title property.")
+        # Notion answers rich text with its plain_text filled in.
+        title = [
+            dict(part, plain_text=part.get("plain_text") or (part.get("text") or {}).get("content"))
+            for part in body.get("title") or []
+        ]
+        body = dict(body, title=title)
         database_id, source_id = str(uuid.uuid4()), str(uuid.uuid4())
         self.data_sources[source_id] = {
             "object": "data_source",
             "id": source_id,
+            "title": body.get("title", []),
             "parent": {"type": "database_id", "database_id": database_id},
             "properties": self._typed(properties),
+            "in_trash": False,
         }
         self.databases[database_id] = {
             "object": "database",
@@ -176,12 +199,16 @@ class FakeNotion(FakeServer):
         }
         return Response(200, self.databases[database_id])
 
-    def add_database(self, properties: dict) -> str:
+    def add_database(self, properties: dict, title: str = "Untitled database") -> str:
         """A database the student made by hand, shared with the integration."""
         parent = self.add_parent_page()
         with self.lock:
             response = self._create_database(
-                {"parent": {"page_id": parent}, "initial_data_source": {"properties": properties}}
+                {
+                    "parent": {"page_id": parent},
+                    "title": [{"type": "text", "text": {"content": title}, "plain_text": title}],
+                    "initial_data_source": {"properties": properties},
+                }
             )
         return response.body["id"]
 
@@ -286,6 +313,57 @@ class FakeNotion(FakeServer):
                 "results": window,
                 "has_more": has_more,
                 "next_cursor": str(offset + size) if has_more else None,
+            },
+        )
+
+    # --- search ---------------------------------------------------------------------------
+    def _shared_page(self, page_id: str) -> dict:
+        title = self.page_titles.get(page_id, "")
+        return {
+            "object": "page",
+            "id": page_id,
+            "parent": {"type": "workspace", "workspace": True},
+            "in_trash": False,
+            "archived": False,
+            "last_edited_time": "2026-09-01T10:00:00.000Z",
+            "url": f"https://www.notion.so/{page_id.replace('-', '')}",
+            "properties": {
+                "title": {
+                    "id": "title",
+                    "type": "title",
+                    "title": [{"type": "text", "text": {"content": title}, "plain_text": title}],
+                }
+            },
+        }
+
+    def _search(self, body: dict) -> Response:
+        """POST /v1/search as of 2025-09-03: what is shared with the integration (pages,
+        database rows among them, and data sources), filtered by `object`, cursor-paginated."""
+        wanted = (body.get("filter") or {}).get("value")
+        if wanted not in (None, "page", "data_source"):
+            return _error(400, "validation_error", "filter.value should be page or data_source.")
+        found: list[dict] = []
+        if wanted in (None, "page"):
+            found += [self._shared_page(page_id) for page_id in sorted(self.parent_pages)]
+            found += [page for page in self.pages.values() if not page["in_trash"]]
+        if wanted in (None, "data_source"):
+            found += list(self.data_sources.values())
+        query = str(body.get("query") or "").casefold()
+        if query:
+            found = [item for item in found if query in _search_title(item).casefold()]
+        offset = int(body.get("start_cursor") or 0)
+        size = min(int(body.get("page_size") or 100), self.max_search_page_size)
+        window = found[offset : offset + size]
+        has_more = offset + size < len(found)
+        return Response(
+            200,
+            {
+                "object": "list",
+                "results": window,
+                "has_more": has_more,
+                "next_cursor": str(offset + size) if has_more else None,
+                "type": "page_or_data_source",
+                "page_or_data_source": {},
             },
         )
 

@@ -382,3 +382,69 @@ def test_a_move_to_year_9999_is_not_applied(google_connected, fake_google, repla
     task.refresh_from_db()
     assert (task.scheduled_start, task.scheduled_end) == before
     assert not task.is_pinned
+
+
+def _busy_pulled(integration, fake_google):
+    start = google_services.timezone.now() + timedelta(days=2)
+    fake_google.add_calendar("work@example.org", "Work")
+    fake_google.add_busy_event("work@example.org", start, start + timedelta(hours=2))
+    google_services.google_monitored_calendars_set(
+        integration=integration, calendar_ids=["work@example.org"]
+    )
+    busy = google_services.busy_intervals_get(integration=integration)
+    assert [(b.start, b.end) for b in scheduling_services.busy_intervals_for(integration.user_id)]
+    return busy
+
+
+@pytest.mark.parametrize("how", ["by the student", "by a revoked grant"])
+def test_a_google_disconnect_clears_its_busy_time_and_replans(
+    google_connected, fake_google, other_user, how
+):
+    import time_machine
+    from django.core.cache import cache
+
+    with time_machine.travel(BUSY_NOW, tick=False):
+        _disconnect_clears_busy(google_connected, fake_google, other_user, how, cache)
+
+
+# A Monday morning, so the pulled busy time lies inside the planning horizon.
+BUSY_NOW = "2026-09-07T10:00:00+00:00"
+
+
+def _disconnect_clears_busy(google_connected, fake_google, other_user, how, cache):
+    from scheduling.models import BusyInterval, ReplanRequest
+
+    _busy_pulled(google_connected, fake_google)
+    # Another student's busy time, and busy time of another source, are not the provider's.
+    other = BusyInterval.objects.create(
+        user=other_user,
+        source="google",
+        start=google_services.timezone.now(),
+        end=google_services.timezone.now() + timedelta(hours=1),
+    )
+    timetable = BusyInterval.objects.create(
+        user=google_connected.user,
+        source="ics:timetable",
+        start=google_services.timezone.now(),
+        end=google_services.timezone.now() + timedelta(hours=1),
+    )
+    ReplanRequest.objects.all().delete()
+    if how == "by the student":
+        services.integration_disconnect(user=google_connected.user, provider=Provider.GOOGLE)
+    else:
+        fake_google.revoke_refresh_tokens()
+        services.provider_sync(
+            user_id=google_connected.user_id, provider=Provider.GOOGLE, pull=True
+        )
+
+    stored = IntegrationSettings.objects.get(pk=google_connected.pk)
+    assert not stored.google_calendar_enabled and stored.google_busy_hash == ""
+    assert list(
+        BusyInterval.objects.filter(user=google_connected.user).values_list("source", flat=True)
+    ) == ["ics:timetable"]
+    assert BusyInterval.objects.filter(pk=other.pk).exists()
+    assert cache.get(google_services.busy_cache_key(google_connected.user_id)) is None
+    assert [(b.start, b.end) for b in scheduling_services.busy_intervals_for(stored.user_id)] == [
+        (timetable.start, timetable.end)
+    ]
+    assert ReplanRequest.objects.filter(user=google_connected.user).exists()

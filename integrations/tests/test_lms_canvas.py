@@ -155,7 +155,14 @@ def test_reimport_updates_in_place_and_never_duplicates(api_client, user, canvas
     assert response.status_code == 200, response.json()
     data = response.json()
     assert data["courses"] == {"created": 0, "matched": 1}
-    assert data["assessments"] == {"created": 0, "updated": 1, "unchanged": 2, "skipped": 0}
+    assert data["assessments"] == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 2,
+        "skipped": 0,
+        "removed": 0,
+        "restored": 0,
+    }
     assert data["grades"] == {"created": 1, "updated": 1}
     assert Assessment.objects.filter(course__user=user).count() == 3
     lab2 = Assessment.objects.get(course__user=user, name="Lab 2")

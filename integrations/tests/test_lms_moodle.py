@@ -106,7 +106,14 @@ def test_reimport_updates_what_changed_only(api_client, user, moodle):
 
     assert response.status_code == 200, response.json()
     data = response.json()
-    assert data["assessments"] == {"created": 0, "updated": 1, "unchanged": 1, "skipped": 0}
+    assert data["assessments"] == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "skipped": 0,
+        "removed": 0,
+        "restored": 0,
+    }
     assert data["grades"] == {"created": 1, "updated": 0}
     assert Assessment.objects.filter(course__user=user).count() == 2
     assert PerformanceRecord.objects.filter(user=user).count() == 2

@@ -146,3 +146,104 @@ def test_denied_consent_connects_nothing(logged_in_client, user, notion_oauth):
     )
     assert "Notion was not connected" in response.content.decode()
     assert not IntegrationSettings.objects.filter(user=user).exclude(notion_access_token="")
+
+
+# --- picking the database from what Notion shares (issue 15, item 5) ----------------------------
+
+
+def _shared_workspace(fake_notion):
+    """Two databases and three pages shared with the app, with a row in one database; a search
+    page holds two results, so the list takes several pages."""
+    fake_notion.max_search_page_size = 2
+    courses = fake_notion.add_database({"Name": {"title": {}}}, title="Courses")
+    tasks = fake_notion.add_database({"Name": {"title": {}}}, title="Assignments")
+    home = fake_notion.add_parent_page("Semester home")
+    fake_notion.add_parent_page("Reading notes")
+    source = fake_notion.databases[courses]["data_sources"][0]["id"]
+    fake_notion.pages["row-1"] = {
+        "object": "page",
+        "id": "row-1",
+        "parent": {"type": "data_source_id", "data_source_id": source},
+        "in_trash": False,
+        "properties": {"Name": {"type": "title", "title": [{"plain_text": "A row"}]}},
+        "last_edited_time": "2026-09-01T10:00:00.000Z",
+    }
+    return {"courses": courses, "tasks": tasks, "home": home}
+
+
+def test_after_oauth_the_student_picks_a_shared_database_from_the_list(
+    logged_in_client, user, notion_oauth
+):
+    shared = _shared_workspace(notion_oauth)
+    page = logged_in_client.get(authorise(logged_in_client, notion_oauth), follow=True)
+    html = page.content.decode()
+    assert "Use the database “Assignments”" in html and "Use the database “Courses”" in html
+    assert "in the page “Semester home”" in html and "in the page “Reading notes”" in html
+    assert "A row" not in html  # a database row is not somewhere tasks can go
+    searches = [path for method, path in notion_oauth.request_log if path == "/v1/search"]
+    assert len(searches) > 2  # every page of the search was followed
+
+    response = logged_in_client.post(
+        "/integrations/notion/database", {"target": f"database:{shared['tasks']}"}
+    )
+
+    assert response.status_code == 302
+    stored = IntegrationSettings.objects.get(user=user)
+    assert stored.notion_enabled and stored.notion_database_id == shared["tasks"]
+
+
+def test_picking_a_page_creates_the_study_tasks_database_in_it(
+    logged_in_client, user, notion_oauth
+):
+    shared = _shared_workspace(notion_oauth)
+    logged_in_client.get(authorise(logged_in_client, notion_oauth))
+    response = logged_in_client.post(
+        "/integrations/notion/database", {"target": f"page:{shared['home']}"}
+    )
+    assert response.status_code == 302
+    stored = IntegrationSettings.objects.get(user=user)
+    database = notion_oauth.databases[stored.notion_database_id]
+    assert database["parent"]["page_id"] == shared["home"]
+
+
+def test_a_target_notion_does_not_share_is_refused_as_a_form_error(
+    logged_in_client, user, notion_oauth
+):
+    _shared_workspace(notion_oauth)
+    logged_in_client.get(authorise(logged_in_client, notion_oauth))
+    response = logged_in_client.post(
+        "/integrations/notion/database", {"target": "database:not-shared-with-us"}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not IntegrationSettings.objects.get(user=user).notion_enabled
+
+
+def test_a_notion_error_while_listing_is_shown_and_the_id_fallback_stays(
+    logged_in_client, user, notion_oauth
+):
+    logged_in_client.get(authorise(logged_in_client, notion_oauth))
+    notion_oauth.inject_fault(
+        method="POST",
+        path_contains="/v1/search",
+        status=503,
+        body={"object": "error", "status": 503, "code": "service_unavailable", "message": "down"},
+    )
+    html = logged_in_client.get(INDEX).content.decode()
+    assert "Notion could not list what is shared with this app" in html
+    assert "Paste an id instead" in html and 'name="parent_page_id"' in html
+    assert not IntegrationSettings.objects.get(user=user).notion_enabled
+
+
+def test_the_list_is_only_the_students_own_authorisation(client, user, other_user, notion_oauth):
+    _shared_workspace(notion_oauth)
+    client.force_login(user)
+    client.get(authorise(client, notion_oauth))
+    client.force_login(other_user)
+    html = client.get(INDEX).content.decode()
+    assert "Semester home" not in html and "Use the database" not in html
+    searches = len(notion_oauth.request_log)
+    response = client.post("/integrations/notion/database", {"target": "page:x"}, follow=True)
+    assert "Connect with Notion first" in response.content.decode()
+    assert len(notion_oauth.request_log) == searches  # nothing asked of Notion in their name
+    assert not IntegrationSettings.objects.filter(notion_enabled=True).exists()

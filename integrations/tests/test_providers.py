@@ -32,6 +32,7 @@ class DummyBoard:
         self.cards: dict[object, set[str]] = {}
         self.runs: list[tuple] = []
         self.revoked: list = []
+        self.forgotten: list = []
         self.fail_with: Exception | None = None
 
     def is_connected(self, integration):
@@ -73,6 +74,9 @@ class DummyBoard:
 
     def revoke(self, *, integration):
         self.revoked.append(integration.user_id)
+
+    def forget_pulled(self, *, integration):
+        self.forgotten.append(integration.user_id)
 
     def remove_pushed(self, *, integration, deadline):
         cards = self.cards.pop(integration.user_id, set())
@@ -192,6 +196,7 @@ def test_lost_access_disconnects_and_drops_the_pending_changes(board, connected)
 
     assert not board.is_connected(connected)
     assert board.error(connected) == "Reconnect the board."
+    assert board.forgotten == [connected.user_id]
     assert not OutboxEntry.objects.pending().exists()
 
 
@@ -210,6 +215,7 @@ def test_disconnect_revokes_and_forgets(board, connected, api_client):
     assert response.status_code == 200
     assert response.json()["is_connected"] is False
     assert board.revoked == [connected.user_id]
+    assert board.forgotten == [connected.user_id]
 
 
 def test_account_removal_cleans_up_then_disconnects_and_says_what_stays(board, connected):

@@ -37,7 +37,7 @@ def test_wrong_password_shows_a_clear_error(page):
     log_in_page.get_by_label("Password").fill("not-the-password")
     log_in_page.get_by_role("button", name="Log in").click()
     assert "/accounts/login/" in log_in_page.url
-    assert log_in_page.get_by_text("correct email").first.is_visible()
+    assert log_in_page.get_by_text("are not correct").first.is_visible()
 
 
 def test_phone_width_has_no_horizontal_scroll(phone_page):

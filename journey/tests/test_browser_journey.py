@@ -24,15 +24,23 @@ MAX_QUIZ_QUESTIONS = 25
 NEW_PASSWORD = "a-long-and-new-password-42"
 
 
-def test_sign_up_then_onboarding_end_to_end_shows_the_first_plan(page):
+def test_sign_up_then_onboarding_end_to_end_shows_the_first_plan(page, smtp):
     page.goto("/accounts/signup/")
+    assert unlabelled_controls(page) == []
     page.get_by_label("Email").fill("new.student@example.org")
     page.get_by_label("Full name").fill("Nia Student")
     page.get_by_label("Timezone").select_option("America/Chicago")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("Password again").fill(NEW_PASSWORD)
+    page.get_by_label("Password (again)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    page.wait_for_url("**/onboarding/profile/")
+    page.wait_for_url("**/accounts/confirm-email/")
+    # The address is verified by the link in the mail before the first login.
+    (message,) = smtp.sent_to("new.student@example.org")
+    (link,) = [link for link in smtp.links(message) if "/accounts/confirm-email/" in link]
+    page.goto(re.sub(r"^https?://[^/]+", "", link))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/accounts/login/")
+    log_in(page, "new.student@example.org", NEW_PASSWORD, landing="**/onboarding/profile/")
     assert page.get_by_text("Step 1 of 6").is_visible()
     assert unlabelled_controls(page) == []
     page.get_by_role("button", name="Confirm and continue").click()

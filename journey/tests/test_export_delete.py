@@ -215,3 +215,25 @@ def test_owner_paths_reach_the_user_through_relations():
     assert exports.owner_path(AssessmentTopic) == "assessment__course__user"
     assert exports.owner_path(AttemptQuestion) == "attempt__user"
     assert exports.owner_path(get_user_model()) == "pk"
+
+
+def test_the_export_leaves_out_the_second_factor_and_deletion_removes_addresses(user):
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    seed = RecoveryCodes.activate(user).instance.data["seed"]
+    text = json.dumps(exports.user_data_export(user=user), cls=exports.EXPORT_ENCODER)
+    # The rows are listed (the student sees a second factor exists), their secrets are not.
+    assert "mfa.Authenticator" in json.loads(text)["tables"]
+    assert secret not in text and seed not in text
+    assert "account.EmailAddress" in json.loads(text)["tables"]
+
+    user.set_password(PASSWORD)
+    user.save()
+    exports.account_delete(user=user, password=PASSWORD)
+    assert not EmailAddress.objects.filter(email__iexact="ada@example.org").exists()
+    assert not Authenticator.objects.filter(user_id=user.pk).exists()

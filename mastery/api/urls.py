@@ -87,3 +87,19 @@ urlpatterns += [
         name="seed-mastery-update",
     ),
 ]
+
+# --- Flashcards (card_views) ------------------------------------------------------------------
+from mastery.api import card_views  # noqa: E402
+
+urlpatterns += [
+    path("decks", card_views.DeckListCreateApi.as_view(), name="deck-list"),
+    path("decks/<str:pk>", card_views.DeckDetailApi.as_view(), name="deck-detail"),
+    path("decks/<str:pk>/cards", card_views.DeckCardListCreateApi.as_view(), name="deck-cards"),
+    path("decks/<str:pk>/cards/bulk", card_views.DeckBulkAddApi.as_view(), name="deck-cards-bulk"),
+    path("decks/<str:pk>/import", card_views.DeckApkgImportApi.as_view(), name="deck-import"),
+    path("decks/<str:pk>/export", card_views.DeckApkgExportApi.as_view(), name="deck-export"),
+    path("cards/due", card_views.DueCardsApi.as_view(), name="cards-due"),
+    path("cards/settings", card_views.CardProfileApi.as_view(), name="cards-settings"),
+    path("cards/<str:pk>", card_views.CardDetailApi.as_view(), name="card-detail"),
+    path("cards/<str:pk>/review", card_views.CardReviewApi.as_view(), name="card-review"),
+]

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     MIDTERM = "midterm"
     FINAL = "final"
     REVIEW = "review"
+    FLASHCARD = "flashcard"
 
 
 class Difficulty(StrEnum):

@@ -22,6 +22,7 @@ from accounts.failed_tasks import failed_task_record
 from accounts.timezones import user_zone
 from courses.models import Topic
 from mastery import engine
+from mastery.card_selectors import student_parameters
 from mastery.models import (
     MasteryObservation,
     MasteryRecomputeRequest,
@@ -128,6 +129,7 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
         )
         zone = user_zone(user)
         min_interval_days = _shortest_interval(user)
+        parameters = student_parameters(user=user)
         course_ids = {topic.course_id for topic in topics}
         # One pass over the records, in fold order, files each under the topics it may inform,
         # so every topic's list is already in fold order.
@@ -175,7 +177,9 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                     is not None
                 ]
                 states = engine.replay(
-                    (observation for _, observation in steps), min_interval_days=min_interval_days
+                    (observation for _, observation in steps),
+                    min_interval_days=min_interval_days,
+                    parameters=parameters,
                 )
             except TRANSIENT_ERRORS:
                 raise

@@ -23,6 +23,7 @@ from accounts.tasking import intent_enqueue
 from accounts.timezones import user_zone
 from courses.models import AssessmentTopic, Topic
 from mastery import engine
+from mastery.card_selectors import student_parameters
 from mastery.models import (
     MasteryObservation,
     MasteryRecomputeRequest,
@@ -228,7 +229,9 @@ def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecor
         if (observation := record_observation(record, topic=topic, zone=zone)) is not None
     ]
     states = engine.replay(
-        (observation for _, observation in steps), min_interval_days=_shortest_interval(user)
+        (observation for _, observation in steps),
+        min_interval_days=_shortest_interval(user),
+        parameters=student_parameters(user=user),
     )
     history = [
         _observation_row(
@@ -278,7 +281,12 @@ def _fast_path(*, user, topic: Topic, row: MasteryRecord, new_record_id) -> Mast
     if observation is None:
         return None
     before = _state_from_row(row)
-    after = engine.update(before, observation, min_interval_days=_shortest_interval(user))
+    after = engine.update(
+        before,
+        observation,
+        min_interval_days=_shortest_interval(user),
+        parameters=student_parameters(user=user),
+    )
     sequence = row.observation_count + 1
     _observation_row(
         user=user,

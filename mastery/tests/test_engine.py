@@ -147,12 +147,24 @@ def test_alpha_by_kind(kind, expected):
     assert alpha_for(obs(kind=kind, questions=10), is_first=False) == expected
 
 
+def test_flashcard_review_has_its_own_rate_whatever_its_question_count():
+    """One card review is one question, yet weaker evidence than a single quiz question: its
+    rate is FLASHCARD_ALPHA (chosen on the Anki review log, docs/mastery.md), first or not."""
+    from mastery.engine.rules import FLASHCARD_ALPHA
+
+    assert FLASHCARD_ALPHA < 0.1
+    for is_first in (True, False):
+        assert alpha_for(obs(kind=Kind.FLASHCARD, questions=1), is_first=is_first) == (
+            FLASHCARD_ALPHA
+        )
+
+
 def test_alpha_first_diagnostic_is_one():
     assert alpha_for(obs(kind=Kind.DIAGNOSTIC, questions=10), is_first=True) == 1.0
     assert alpha_for(obs(kind=Kind.DIAGNOSTIC, questions=1), is_first=True) == 1.0
 
 
-@pytest.mark.parametrize("kind", [k for k in Kind if k is not Kind.DIAGNOSTIC])
+@pytest.mark.parametrize("kind", [k for k in Kind if k not in (Kind.DIAGNOSTIC, Kind.FLASHCARD)])
 def test_alpha_single_question_beats_kind(kind):
     assert alpha_for(obs(kind=kind, questions=1), is_first=False) == 0.1
     assert alpha_for(obs(kind=kind, questions=1), is_first=True) == 0.1

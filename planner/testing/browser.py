@@ -91,9 +91,9 @@ def demo_student(transactional_db, browser_now):
     return prepare_demo_student()
 
 
-def log_in(page, email, password):
+def log_in(page, email, password, landing="**/"):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(landing)

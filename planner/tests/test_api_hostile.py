@@ -24,7 +24,8 @@ from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
 from courses.models import Assessment, Course, Topic
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
-from mastery.models import PerformanceRecord
+from mastery.models import Card, Deck, PerformanceRecord
+from mastery.services import cards as card_services
 from scheduling.models import StudyTask
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,8 @@ OWN_OBJECTS = {
     "tasks": StudyTask,
     "task": StudyTask,  # Module 3's /api/schedule/task/{task_id}/reschedule
     "tokens": ApiToken,
+    "decks": Deck,
+    "cards": Card,
 }
 
 
@@ -137,6 +140,10 @@ def student(db):
         task_type="reading",
         estimated_duration_min=30,
     )
+    deck = card_services.deck_create(
+        user=student, topic=Topic.objects.for_user(student).first(), name="Hostile deck"
+    )
+    card_services.card_create(user=student, deck=deck, front="q", back="a")
     ApiToken.objects.create(
         user=student,
         name="t",

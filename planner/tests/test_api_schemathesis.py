@@ -43,9 +43,11 @@ from werkzeug.test import Client as WerkzeugClient
 from accounts.authentication import hash_token_key
 from accounts.models import ApiToken, TeacherRole
 from accounts.tests.factories import UserFactory
+from courses.models import Topic
 from journey.classes.services import class_join
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
 from journey.tests.class_factories import make_class
+from mastery.services import cards as card_services
 from planner.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
@@ -194,6 +196,11 @@ def students(db):
         demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
         classroom = make_class(make_teacher_role(student))
         class_join(student=UserFactory(), join_code=classroom.join_code, has_consented=True)
+        # A deck with a card each, so the flashcard paths are probed with the other's ids too.
+        deck = card_services.deck_create(
+            user=student, topic=Topic.objects.for_user(student).first(), name="Campaign deck"
+        )
+        card_services.card_create(user=student, deck=deck, front="q", back="a")
     return alice, bob
 
 

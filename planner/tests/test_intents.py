@@ -152,7 +152,7 @@ def test_beat_sends_every_periodic_task_without_a_result_to_wait_on():
     # Beat subscribes to the result backend for any task whose result is kept.
     for name, entry in app.conf.beat_schedule.items():
         assert entry["options"]["ignore_result"] is True, name
-    pending = ("mastery-pending-sweep", "replan-pending-sweep")
+    pending = ("mastery-pending-sweep", "replan-pending-sweep", "gain-refresh-pending-sweep")
     for name in pending:
         schedule = settings.CELERY_BEAT_SCHEDULE[name]["schedule"]
         assert schedule == settings.PENDING_SWEEP_INTERVAL_SECONDS

@@ -77,8 +77,8 @@ def test_every_action_is_recorded_with_its_origin_and_no_secret(
     client, student, fake_google, fake_notion, django_capture_on_commit_callbacks
 ):
     login = reverse("accounts:login")
-    client.post(login, {"username": student.email, "password": WRONG_PASSWORD}, **BROWSER)
-    client.post(login, {"username": student.email, "password": PASSWORD}, **BROWSER)
+    client.post(login, {"login": student.email, "password": WRONG_PASSWORD}, **BROWSER)
+    client.post(login, {"login": student.email, "password": PASSWORD}, **BROWSER)
     created = client.post(
         "/api/tokens", {"name": "cli"}, content_type="application/json", **BROWSER
     )
@@ -138,8 +138,8 @@ def test_deletion_keeps_the_trail_and_removes_the_students_login_attempts(client
     other = UserFactory(email="stays@example.org", password=PASSWORD)
     login = reverse("accounts:login")
     for email in ("Gone@Example.org", other.email):
-        client.post(login, {"username": email, "password": WRONG_PASSWORD}, **BROWSER)
-    client.post(login, {"username": student.email, "password": PASSWORD}, **BROWSER)
+        client.post(login, {"login": email, "password": WRONG_PASSWORD}, **BROWSER)
+    client.post(login, {"login": student.email, "password": PASSWORD}, **BROWSER)
     assert AccessLog.objects.filter(username=student.email).exists()
     student_id = student.pk
 

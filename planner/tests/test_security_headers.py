@@ -85,7 +85,7 @@ def test_cookies_are_httponly_and_samesite_lax(client, user):
     csrf = login.cookies["csrftoken"]
     assert csrf["httponly"] and csrf["samesite"] == "Lax"
     response = client.post(
-        reverse("accounts:login"), {"username": user.email, "password": "correct-horse-battery"}
+        reverse("accounts:login"), {"login": user.email, "password": "correct-horse-battery"}
     )
     session = response.cookies["sessionid"]
     assert session["httponly"] and session["samesite"] == "Lax"

@@ -26,7 +26,7 @@ def student(db):
 
 
 def attempt(client, email, password, **extra):
-    return client.post(LOGIN, {"username": email, "password": password}, **extra)
+    return client.post(LOGIN, {"login": email, "password": password}, **extra)
 
 
 def fail_until_locked(client, email, settings, **extra):
@@ -92,7 +92,7 @@ def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_login(client, settings):
     assert student.check_password(PASSWORD)
 
 
-def test_signup_still_logs_the_new_student_in(client):
+def test_a_new_student_logs_in_through_the_lockout_once_verified(client, smtp):
     response = client.post(
         reverse("accounts:signup"),
         {
@@ -104,6 +104,11 @@ def test_signup_still_logs_the_new_student_in(client):
         },
     )
     assert response.status_code == 302
+    # Not before the address is verified (accounts/tests/test_account_flows.py has the flow).
+    assert client.get(reverse("accounts:profile")).status_code == 302
+    (link,) = [link for link in smtp.links(smtp.messages[0]) if "/confirm-email/" in link]
+    client.post(link.split("testserver", 1)[1])
+    assert attempt(client, "new@example.org", "a-long-unusual-passphrase").status_code == 302
     assert client.get(reverse("accounts:profile")).status_code == 200
 
 

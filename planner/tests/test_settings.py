@@ -103,7 +103,7 @@ def test_login_page_and_dashboard_redirect(client, db):
     assert response.url.startswith("/accounts/login/")
     login = client.get(response.url)
     assert login.status_code == 200
-    assert b'name="username"' in login.content or b'name="email"' in login.content
+    assert b'name="login"' in login.content
 
 
 def test_admin_shows_history_for_demo_data(admin_client):
@@ -139,3 +139,40 @@ def test_pages_render_times_in_the_students_timezone(logged_in_client, user):
     StudentTimezoneMiddleware(view)(request)
     assert seen["zone"] == user.timezone == "America/New_York"
     assert str(dj_timezone.get_current_timezone()) == "UTC"
+
+
+def _email_settings(**env_overrides) -> list[str]:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, "
+        "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL, sep='|')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
+    result = subprocess.run(  # noqa: S603 (fixed interpreter and code)
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, **env_overrides, "DJANGO_SETTINGS_MODULE": "planner.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().split("|")
+
+
+def test_development_prints_mail_and_production_reads_the_relay_from_email_url():
+    assert _email_settings(DEBUG="true")[0] == "django.core.mail.backends.console.EmailBackend"
+    assert _email_settings(
+        DEBUG="true", EMAIL_URL="smtp+tls://planner:s3cret@smtp.example.org:587"
+    ) == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.org",
+        "587",
+        "planner",
+        "True",
+        "False",
+    ]
+    assert _email_settings(
+        DEBUG="true", EMAIL_HOST="relay.example.org", EMAIL_PORT="465", EMAIL_USE_SSL="true"
+    )[1:] == ["relay.example.org", "465", "", "False", "True"]

@@ -151,6 +151,14 @@ class ReadinessSerializer(HygieneSerializer):
     p_ready_planned = serializers.FloatField(
         help_text="Predicted recall on the exam date after the planned blocks."
     )
+    card_count = serializers.IntegerField(
+        required=False, help_text="Reviewed flashcards of the exam's topics counted in P(ready)."
+    )
+    card_recall = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Their mean predicted recall on the exam date (FSRS), if there are any.",
+    )
 
 
 class PlanDiffSerializer(HygieneSerializer):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from accounts.errors import ApplicationError
 from courses.models import Course, Topic
-from mastery import engine
+from mastery import card_selectors, engine
 from mastery.forecasting import forecast_contexts, forecast_weights
 from scheduling import planner, rules
 from scheduling.models import (
@@ -351,6 +351,11 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
             planned[str(topic_id)].append(end)
     readiness = []
     weights = forecast_weights()
+    card_rows = card_selectors.card_recall_rows(
+        user=user,
+        topic_ids={str(link.topic_id) for exam in exams for link in exam.assessment_topics.all()},
+    )
+    parameters = card_selectors.student_parameters(user=user) if card_rows else None
     for exam in exams:
         topics = exam_topics(ctx, exam)
         if not topics:
@@ -365,15 +370,28 @@ def readiness_for(ctx: PlanningContext, user) -> list[dict]:
             t.topic_id: [m for m in planned.get(t.topic_id, []) if m <= exam.due_date]
             for t in topics
         }
+        card_recall = (
+            card_selectors.mean_card_recall(card_rows, at=exam.due_date, parameters=parameters)
+            if card_rows
+            else {}
+        )
+        exam_cards = [card_recall[t.topic_id] for t in topics if t.topic_id in card_recall]
+        card_count = sum(count for _, count in exam_cards)
         readiness.append(
             {
                 "assessment_id": str(exam.pk),
                 "assessment_name": exam.name,
                 "course_code": exam.course.code,
                 "due_date": exam.due_date.isoformat(),
-                "p_ready_now": round(rules.readiness(topics, exam.due_date, {}, weights), 4),
+                "p_ready_now": round(
+                    rules.readiness(topics, exam.due_date, {}, weights, card_recall), 4
+                ),
                 "p_ready_planned": round(
-                    rules.readiness(topics, exam.due_date, reviews, weights), 4
+                    rules.readiness(topics, exam.due_date, reviews, weights, card_recall), 4
+                ),
+                "card_count": card_count,
+                "card_recall": (
+                    round(sum(r * n for r, n in exam_cards) / card_count, 4) if card_count else None
                 ),
             }
         )

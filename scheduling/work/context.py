@@ -14,7 +14,7 @@ from django.db.models import F, Prefetch
 from accounts.models import UserPreferences
 from accounts.timezones import user_zone as user_zone
 from courses.models import Assessment, AssessmentTopic, Topic
-from mastery import engine
+from mastery import card_selectors, engine
 from mastery.models import EvidenceSource, MasteryRecord, PerformanceRecord
 from scheduling import rules
 from scheduling.models import DailyCheckIn, PlanAdjustment, StudyTask, TaskStatus
@@ -27,6 +27,7 @@ class WorkKind:
     EXAM_REVIEW = "examreview"
     PRACTICE = "practice"
     PREPARATION = "prep"
+    CARDS = "cards"
 
 
 # Assessments due up to this many horizons ahead get work now, pro-rated to the share of the
@@ -37,6 +38,8 @@ UNKNOWN_MASTERY = 0.0
 UNKNOWN_CI = 50.0
 # Spaced-repetition reviews may be done on their day or the day after.
 REVIEW_WINDOW_DAYS = 2
+# Due flashcards may be reviewed on their day or the next (FSRS loses little recall in a day).
+CARD_REVIEW_WINDOW_DAYS = 2
 # A review of a topic no assessment weighs counts as this much of a grade.
 REVIEW_WEIGHT = 0.2
 
@@ -91,6 +94,10 @@ class PlanningContext:
     skipped_keys: frozenset[str] = frozenset()
     # Topic id -> when its latest recent result scored under 60% (Module 3: remedial work).
     poor_results: dict[str, datetime] = field(default_factory=dict)
+    # Topic id -> {local date: flashcards due that day} (overdue ones on their own past date).
+    card_due: dict[str, dict[date, int]] = field(default_factory=dict)
+    # The student's measured seconds per flashcard (mastery.card_selectors.seconds_per_card).
+    seconds_per_card: float = 10.0
 
     @property
     def curve(self) -> str:
@@ -276,6 +283,8 @@ def load_context(*, user, now: datetime, horizon_start: datetime, horizon_end: d
             .values_list("work_key", flat=True)
         ),
         poor_results=poor_results_for(user, now=now),
+        card_due=card_selectors.due_cards_by_topic_day(user=user, until=horizon_end),
+        seconds_per_card=card_selectors.seconds_per_card(user=user),
         adjustments={
             a.work_key: a
             for a in PlanAdjustment.objects.for_user(user).select_related("for_assessment__course")

@@ -10,6 +10,7 @@ from mastery import engine
 from scheduling import rules
 from scheduling.models import AdjustmentAction
 from scheduling.work.context import (
+    CARD_REVIEW_WINDOW_DAYS,
     REVIEW_WEIGHT,
     REVIEW_WINDOW_DAYS,
     UNKNOWN_CI,
@@ -104,6 +105,7 @@ def build_work_items(ctx: PlanningContext) -> list[WorkItem]:
     _add_prerequisites(ctx, items, dependants)
     _add_practice(ctx, items)
     _add_reviews(ctx, items)
+    _add_card_reviews(ctx, items)
     _add_exam_reviews(ctx, items)
     for item in items.values():
         if item.key in ctx.skipped_keys:
@@ -446,6 +448,60 @@ def _add_reviews(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
             is_splittable=False,
         )
         items[item.key] = item
+
+
+def _add_card_reviews(ctx: PlanningContext, items: dict[str, WorkItem]) -> None:
+    """One flashcard block per topic and day with cards due, sized by the due count times the
+    student's measured seconds per card; overdue cards join today's block."""
+    today = ctx.local_date(ctx.now)
+    last_day = ctx.local_date(ctx.horizon_end)
+    for topic_id in sorted(ctx.card_due):
+        topic = ctx.topics.get(topic_id)
+        if topic is None:
+            continue
+        per_day: dict[date, int] = defaultdict(int)
+        for day, count in ctx.card_due[topic_id].items():
+            per_day[max(day, today)] += count
+        for day in sorted(per_day):
+            if day > last_day:
+                continue
+            count = per_day[day]
+            minutes = rules.card_review_minutes(count, ctx.seconds_per_card)
+            release = max(ctx.now, local_midnight(day, ctx.tz))
+            deadline = local_midnight(day + timedelta(days=CARD_REVIEW_WINDOW_DAYS), ctx.tz)
+            mastery, ci, has_record = ctx.mastery_of(topic_id)
+            item = WorkItem(
+                key=f"{WorkKind.CARDS}:{topic_id}:{day.isoformat()}",
+                kind=WorkKind.CARDS,
+                course_id=str(topic.course_id),
+                title=_title(topic, rules.FLASHCARDS, f" ({count} cards due)"),
+                task_type=rules.FLASHCARDS,
+                difficulty=ctx.difficulty(topic_id, None),
+                minutes=minutes,
+                release=release,
+                deadline=deadline,
+                priority=rules.priority(
+                    rules.PriorityInputs(
+                        weight=_topic_weight(ctx, topic_id),
+                        mastery=mastery,
+                        days_until_due=_days_until(ctx, deadline),
+                        confidence_interval=ci,
+                        days_since_practice=ctx.days_since_practice(topic_id),
+                    )
+                ),
+                reason=" · ".join(
+                    [
+                        f"{count} flashcards due {rules.short_date(day)}",
+                        f"{ctx.seconds_per_card:.0f} s a card (your pace)",
+                        rules.mastery_text(mastery, ci, has_record=has_record),
+                    ]
+                ),
+                topic_ids=[topic_id],
+                mastery=mastery,
+                target=mastery,
+                is_splittable=False,
+            )
+            items[item.key] = item
 
 
 def exam_topics(ctx: PlanningContext, assessment: Assessment) -> list[rules.ExamTopic]:
