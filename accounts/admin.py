@@ -8,6 +8,7 @@ from accounts.models import (
     AuditEvent,
     FailedTask,
     NotificationSettings,
+    TeacherRole,
     User,
     UserPreferences,
 )
@@ -179,3 +180,13 @@ class FailedTaskAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TeacherRole)
+class TeacherRoleAdmin(SimpleHistoryAdmin):
+    """The only place a teacher role is granted or revoked; its history says by whom."""
+
+    list_display = ["user", "is_active", "approved_at", "note"]
+    list_filter = ["is_active"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]

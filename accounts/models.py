@@ -411,6 +411,10 @@ class AuditAction(models.TextChoices):
     INTEGRATION_DISCONNECTED = "integration_disconnected", "Integration disconnected"
     DATA_EXPORTED = "data_exported", "Data exported"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
+    # A teacher's actions on class data (issue 19): the students' trail of who saw what.
+    CLASS_PUBLISHED = "class_published", "Class published"
+    CLASS_UPDATE_OFFERED = "class_update_offered", "Class update offered"
+    CLASS_PROGRESS_VIEWED = "class_progress_viewed", "Class progress viewed"
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -446,6 +450,31 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.user_id_snapshot or '-'} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TeacherRole(models.Model):
+    """Staff approval to author course templates and run classes.
+
+    Granted and revoked only in the admin, never by the user: a teacher sees class data of
+    consenting students, so the role is a staff decision, and the history table keeps who
+    held it when. A row with `is_active` false is a revoked approval kept for that history."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="teacher_role")
+    is_active = models.BooleanField(default=True)
+    approved_at = models.DateTimeField(default=dj_timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Teacher role of {self.user_id}"
+
+
+def is_teacher(user) -> bool:
+    """Whether `user` holds an active, staff-approved teacher role."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return TeacherRole.objects.filter(user=user, is_active=True).exists()
 
 
 from accounts.failed_tasks import FailedTask  # noqa: E402,F401

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from courses.models import Assessment, AssessmentTopic, Course, Topic
+from courses.models import (
+    Assessment,
+    AssessmentTopic,
+    ClassMembership,
+    Classroom,
+    Course,
+    CourseTemplate,
+    TemplateAssessment,
+    TemplateTopic,
+    Topic,
+)
 
 
 class AssessmentTopicInline(admin.TabularInline):
@@ -60,3 +70,48 @@ class AssessmentTopicAdmin(admin.ModelAdmin):
     search_fields = ["assessment__name", "topic__name"]
     list_select_related = ["assessment", "topic"]
     raw_id_fields = ["assessment", "topic"]
+
+
+@admin.register(CourseTemplate)
+class CourseTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "owner", "version", "start_date", "end_date"]
+    search_fields = ["code", "name", "owner__email"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(TemplateTopic)
+class TemplateTopicAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "template", "estimated_difficulty", "order_index"]
+    search_fields = ["name", "template__code"]
+    list_select_related = ["template"]
+    raw_id_fields = ["template"]
+
+
+@admin.register(TemplateAssessment)
+class TemplateAssessmentAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "template", "type", "weight_percent", "due_date"]
+    search_fields = ["name", "template__code"]
+    list_select_related = ["template"]
+    raw_id_fields = ["template"]
+    filter_horizontal = ["topics"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "template", "join_code", "is_open", "created_at"]
+    search_fields = ["name", "join_code", "template__code"]
+    list_select_related = ["template"]
+    raw_id_fields = ["template"]
+
+
+@admin.register(ClassMembership)
+class ClassMembershipAdmin(SimpleHistoryAdmin):
+    """Consent is the student's to give: staff read it here and its history, never set it."""
+
+    list_display = ["student", "classroom", "status", "has_consented", "joined_at", "left_at"]
+    list_filter = ["status", "has_consented"]
+    search_fields = ["student__email", "classroom__name", "classroom__join_code"]
+    list_select_related = ["student", "classroom"]
+    raw_id_fields = ["student", "classroom", "course"]
+    readonly_fields = ["has_consented", "consent_changed_at"]

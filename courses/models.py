@@ -267,3 +267,13 @@ class AssessmentTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id} → {self.topic_id}"
+
+
+from courses.template_models import (  # noqa: E402,F401
+    ClassMembership,
+    Classroom,
+    CourseTemplate,
+    MembershipStatus,
+    TemplateAssessment,
+    TemplateTopic,
+)

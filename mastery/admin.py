@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from mastery.models import (
+    CourseMasteryDay,
     ForecastModel,
     MasteryObservation,
     MasteryRecomputeRequest,
@@ -11,6 +12,7 @@ from mastery.models import (
 from mastery.quiz_models import AttemptQuestion, Question, QuizAttempt
 from mastery.selectors import record_topic_ids
 from mastery.services import mastery_recompute_topics
+from mastery.services.rollups import course_mastery_days_rebuild
 
 
 @admin.action(description="Recompute mastery of the selected rows' topics")
@@ -161,6 +163,32 @@ class ForecastModelAdmin(admin.ModelAdmin):
 
     list_display = ["version", "fitted_at", "n"]
     readonly_fields = ["version", "feature_names", "weights", "fitted_at", "n", "metrics"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Rebuild the selected students' daily mastery rollups")
+def rebuild_rollups(modeladmin, request, queryset):
+    """The same rebuild as `manage.py rebuild_rollups`, once per student."""
+    users = {row.user for row in queryset.select_related("user")}
+    for user in users:
+        course_mastery_days_rebuild(user=user)
+
+
+@admin.register(CourseMasteryDay)
+class CourseMasteryDayAdmin(admin.ModelAdmin):
+    """Read-only and without history: a rollup derived from the mastery history, which has its
+    own; it is corrected by rebuilding it, never by hand."""
+
+    list_display = ["user", "course", "day", "mean_mastery", "topic_count"]
+    search_fields = ["user__email", "course__code"]
+    list_select_related = ["user", "course"]
+    date_hierarchy = "day"
+    actions = [rebuild_rollups]
 
     def has_add_permission(self, request):
         return False

@@ -101,14 +101,10 @@ def _document_questions(document: Any) -> list:
     return questions
 
 
-def question_bank_import(*, user, topic: Topic, document: Any) -> ImportResult:
-    """Import a quiz document into the topic's bank: all questions or none.
-
-    A question whose `question_id` already exists in the topic is updated in place; others are
-    created. Every question is validated first and every problem reported, one line each.
-    """
-    if topic.course.user_id != user.pk:
-        raise ApplicationError("Topic not found.")
+def question_document_clean(document: Any) -> list[dict[str, Any]]:
+    """Every question of an import document, validated: the clean fields in file order, or an
+    ApplicationError listing every problem, one line each. Course templates check their banks
+    with it before storing them."""
     raw_questions = _document_questions(document)
     cleaned: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -129,6 +125,19 @@ def question_bank_import(*, user, topic: Topic, document: Any) -> ImportResult:
             f"Nothing was imported: {len(problems)} problem(s) found.",
             field_errors={"questions": problems},
         )
+    return cleaned
+
+
+def question_bank_import(*, user, topic: Topic, document: Any) -> ImportResult:
+    """Import a quiz document into the topic's bank: all questions or none.
+
+    A question whose `question_id` already exists in the topic is updated in place; others are
+    created. Every question is validated first and every problem reported, one line each.
+    """
+    if topic.course.user_id != user.pk:
+        raise ApplicationError("Topic not found.")
+    cleaned = question_document_clean(document)
+    seen_ids = {fields["external_id"] for fields in cleaned}
     with transaction.atomic():
         existing = {
             question.external_id: question

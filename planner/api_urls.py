@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("scheduling.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("journey.api.urls")),
+    path("", include("journey.classes.api_urls")),
 ]

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("integrations/", include("integrations.urls")),
     path("", include("journey.urls")),
+    path("", include("journey.classes.urls")),
     path("", include("scheduling.feed_urls")),
 ]

@@ -41,10 +41,12 @@ from schemathesis import checks as st_checks
 from werkzeug.test import Client as WerkzeugClient
 
 from accounts.authentication import hash_token_key
-from accounts.models import ApiToken
+from accounts.models import ApiToken, TeacherRole
 from accounts.tests.factories import UserFactory
 from courses.models import Topic
+from journey.classes.services import class_join
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
+from journey.tests.class_factories import make_class
 from mastery.services import cards as card_services
 from planner.wsgi import application
 
@@ -76,6 +78,10 @@ def owned_rows(user) -> dict[str, list[dict]]:
             rows = model.objects.filter(user=user)
         elif "course" in names:
             rows = model.objects.filter(course__user=user)
+        elif "owner" in names:
+            rows = model.objects.filter(owner=user)
+        elif "template" in names:
+            rows = model.objects.filter(template__owner=user)
         else:
             continue
         snapshot[model._meta.label] = [
@@ -83,6 +89,11 @@ def owned_rows(user) -> dict[str, list[dict]]:
             for row in rows.order_by("pk").values()
         ]
     return snapshot
+
+
+def make_teacher_role(user):
+    TeacherRole.objects.create(user=user)
+    return user
 
 
 def bearer_for(user) -> dict[str, str]:
@@ -177,10 +188,14 @@ class Campaign:
 
 @pytest.fixture
 def students(db):
+    """Two students who are also teachers (so the teacher operations run too), each with a
+    published class that a third student joined and shares their progress with."""
     alice = UserFactory(email="alice@example.org")
     bob = UserFactory(email="bob@example.org")
     for student in (alice, bob):
         demo_courses_create(user=student, now=timezone.now(), rng=random.Random(DEMO_RANDOM_SEED))
+        classroom = make_class(make_teacher_role(student))
+        class_join(student=UserFactory(), join_code=classroom.join_code, has_consented=True)
         # A deck with a card each, so the flashcard paths are probed with the other's ids too.
         deck = card_services.deck_create(
             user=student, topic=Topic.objects.for_user(student).first(), name="Campaign deck"

@@ -1,0 +1,30 @@
+"""Routes of the teacher pages (/teach/) and the student's class pages (/classes/)."""
+
+from django.urls import path
+
+from journey.classes import views
+
+app_name = "classes"
+
+urlpatterns = [
+    path("teach/", views.TeachIndexView.as_view(), name="teach"),
+    path("teach/templates/new", views.TemplateCreateView.as_view(), name="template_create"),
+    path("teach/templates/<uuid:pk>/", views.TemplateDetailView.as_view(), name="template_detail"),
+    path("teach/topics/<uuid:pk>/", views.TemplateTopicEditView.as_view(), name="topic_edit"),
+    path(
+        "teach/assessments/<uuid:pk>/",
+        views.TemplateAssessmentEditView.as_view(),
+        name="assessment_edit",
+    ),
+    path("teach/classes/<uuid:pk>/", views.ClassProgressView.as_view(), name="class_progress"),
+    path("classes/", views.ClassListView.as_view(), name="list"),
+    path("classes/join", views.JoinView.as_view(), name="join"),
+    path("classes/join/<str:code>", views.JoinConsentView.as_view(), name="join_code"),
+    path("classes/<uuid:pk>/consent", views.MembershipConsentView.as_view(), name="consent"),
+    path("classes/<uuid:pk>/leave", views.MembershipLeaveView.as_view(), name="leave"),
+    path(
+        "classes/<uuid:pk>/accept-update",
+        views.MembershipUpdateAcceptView.as_view(),
+        name="accept_update",
+    ),
+]
