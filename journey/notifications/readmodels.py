@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.timezones import user_zone
 from courses.models import Assessment
-from journey.dashboard import READINESS_AT_RISK, week_by_course
+from journey.dashboard import board_rows, week_by_course
 from journey.notifications.builders import (
     AtRiskModel,
     BlockLine,
@@ -29,6 +29,7 @@ from journey.notifications.builders import (
 )
 from mastery.models import MasteryObservation, MasteryRecord
 from scheduling import selectors
+from scheduling.figures import READINESS_AT_RISK
 from scheduling.models import PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.work import local_midnight
 
@@ -203,7 +204,8 @@ def at_risk_models(user: User, *, now: datetime) -> list[tuple[Assessment, AtRis
 def weekly_model(user: User, *, week_start: date) -> WeeklyModel:
     """The local week starting `week_start` (a Monday): hours, mastery gained, the streak."""
     zone = user_zone(user)
-    week = week_by_course(user, today=week_start, tz=zone)
+    rows = board_rows(user, now=local_midnight(week_start, zone), tz=zone, today=week_start)
+    week = week_by_course(rows, today=week_start, tz=zone)
     start = local_midnight(week_start, zone)
     end = local_midnight(week_start + timedelta(days=7), zone)
     # Per topic: the mastery before the week's first observation and after its last one.

@@ -1,8 +1,10 @@
 import uuid
 from datetime import timedelta
+from io import StringIO
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -145,3 +147,38 @@ def test_admin_action_recomputes_through_the_service(admin_client, user, topic):
         follow=True,
     )
     assert MasteryRecord.objects.get(pk=mastery.pk).mastery_score < mastery.mastery_score
+
+
+def test_daily_rollups_rebuild_by_command_and_admin_action(admin_client, user, other_user, topic):
+    """The stats chart's rollup is derived data: lost or damaged, it is rebuilt from the history,
+    one student at a time."""
+    from django.urls import reverse
+
+    from mastery.models import CourseMasteryDay
+
+    other_topic = TopicFactory(course=CourseFactory(user=other_user))
+    for student, student_topic in ((user, topic), (other_user, other_topic)):
+        make_record(student, student_topic)
+        call_command("recompute_mastery", "--user", student.email, stdout=StringIO())
+    rollup = CourseMasteryDay.objects.get(user=user)
+    expected = (rollup.day, rollup.mean_mastery, rollup.topic_count)
+    other_before = list(CourseMasteryDay.objects.filter(user=other_user).values_list("pk", "day"))
+
+    CourseMasteryDay.objects.filter(user=user).update(mean_mastery=3.0)
+    call_command("rebuild_rollups", "--user", user.email, stdout=StringIO())
+    rebuilt = CourseMasteryDay.objects.get(user=user)
+    assert (rebuilt.day, rebuilt.mean_mastery, rebuilt.topic_count) == expected
+
+    CourseMasteryDay.objects.filter(user=user).update(mean_mastery=3.0)
+    response = admin_client.post(
+        reverse("admin:mastery_coursemasteryday_changelist"),
+        {"action": "rebuild_rollups", "_selected_action": [str(rebuilt.pk)]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert CourseMasteryDay.objects.get(user=user).mean_mastery == expected[1]
+    # The other student's rows were neither read into nor rewritten.
+    assert (
+        list(CourseMasteryDay.objects.filter(user=other_user).values_list("pk", "day"))
+        == other_before
+    )
