@@ -386,3 +386,15 @@ def test_another_students_block_cannot_be_dragged(client, other_user, movable):
     movable.refresh_from_db()
     assert movable.scheduled_start == local(2026, 12, 3, 9, 0) and not movable.is_pinned
     assert str(movable.pk) not in page and movable.title not in page
+
+
+def test_the_grid_writes_times_in_the_students_clock(client, student):
+    """The week follows the 12/24-hour preference like every other page."""
+    from accounts.models import TimeFormat
+    from accounts.services import preferences_update
+
+    assert "Available 08:00–20:00" in week_html(client, student)
+    preferences_update(user=student, time_format=TimeFormat.H12)
+    body = week_html(client, student)
+    assert "Available 8:00 AM–8:00 PM" in body
+    assert "Available 08:00" not in body

@@ -123,6 +123,12 @@ def main_pages(user) -> list[tuple[str, str]]:
         ("profile", "/accounts/profile/"),
         ("your-data", "/settings/data/"),
         ("onboarding", "/onboarding/availability/"),
+        ("flashcards", "/mastery/cards/"),
+        ("card-review", "/mastery/cards/review/"),
+        ("notifications", "/notifications/"),
+        ("notification-settings", "/accounts/preferences/notifications/"),
+        ("classes", "/classes/"),
+        ("join-class", "/classes/join"),
     ]
 
 
