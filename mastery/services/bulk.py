@@ -11,14 +11,12 @@ grade that arrives on its own.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from accounts.failed_tasks import failed_task_record
 from accounts.timezones import user_zone
 from courses.models import Topic
 from mastery import engine
@@ -36,11 +34,10 @@ from mastery.services.recompute import (
     _observation_row,
     _shortest_interval,
     _state_columns,
+    fold_failure_record,
 )
 from mastery.services.rollups import course_mastery_days_refresh
 from mastery.signals import mastery_changed
-
-logger = logging.getLogger(__name__)
 
 # Rows per INSERT/UPDATE/DELETE statement: large enough that 10,000 records take a handful of
 # statements, small enough to stay far below PostgreSQL's 65,535 bind parameters a statement.
@@ -184,14 +181,9 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:
-                failed_task_record(
-                    task_name="mastery.recompute_bulk",
-                    task_id="",
-                    args=[str(user.pk), str(topic.pk)],
-                    kwargs={},
-                    exc=exc,
+                fold_failure_record(
+                    user=user, topic=topic, exc=exc, task_name="mastery.recompute_bulk"
                 )
-                logger.exception("mastery fold failed for one topic; skipped")
                 continue
             wanted = [
                 _step_identity(

@@ -378,16 +378,17 @@ def _recompute_isolated(*, user, topic: Topic, new_record_id) -> bool:
     except TRANSIENT_ERRORS:
         raise
     except Exception as exc:
-        failed_task_record(
-            task_name="mastery.recompute_topic",
-            task_id="",
-            args=[str(user.pk), str(topic.pk)],
-            kwargs={},
-            exc=exc,
-        )
-        logger.exception("mastery fold failed for one topic; skipped")
+        fold_failure_record(user=user, topic=topic, exc=exc, task_name="mastery.recompute_topic")
         MasteryRecomputeRequest.objects.filter(user=user, topic=topic).delete()
         return False
+
+
+def fold_failure_record(*, user, topic: Topic, exc: Exception, task_name: str) -> None:
+    """A topic whose fold fails for good: kept as a FailedTask for staff, and skipped."""
+    failed_task_record(
+        task_name=task_name, task_id="", args=[str(user.pk), str(topic.pk)], kwargs={}, exc=exc
+    )
+    logger.exception("mastery fold failed for one topic; skipped")
 
 
 def mastery_recompute_user(*, user) -> list[str]:
