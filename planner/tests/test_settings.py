@@ -53,10 +53,12 @@ def test_celery_is_configured_for_safe_delivery():
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit
+    # Mail has its own queue, so a slow SMTP relay never holds back a recompute or a replan.
     assert {route["queue"] for route in conf.task_routes.values()} == {
         "mastery",
         "planning",
         "sync",
+        "notify",
     }
 
 
