@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from journey import onboarding
 
-SETUP_DONE_SESSION_KEY = "journey_setup_done"
 # The view did not read the wizard row (None is a real answer: no row).
 NOT_READ = object()
 
@@ -27,9 +26,6 @@ def _setup_resume_for(request) -> SetupResume | None:
     if match is not None and match.view_name.startswith("journey:onboarding"):
         # The wizard shows its own progress; a link back to itself would only repeat it.
         return None
-    session = getattr(request, "session", None)
-    if session is not None and session.get(SETUP_DONE_SESSION_KEY):
-        return None
     progress = getattr(request, "onboarding_progress", NOT_READ)
     if progress is NOT_READ:
         progress = onboarding.onboarding_find(user=user)
@@ -38,9 +34,6 @@ def _setup_resume_for(request) -> SetupResume | None:
     if progress is None:
         return None
     if progress.is_complete:
-        # A finished setup stays finished: the session remembers it, so later pages pay no query.
-        if session is not None:
-            session[SETUP_DONE_SESSION_KEY] = True
         return None
     return SetupResume(
         number=onboarding.STEPS.index(progress.current_step) + 1, total=len(onboarding.STEPS)

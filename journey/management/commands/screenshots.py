@@ -53,7 +53,7 @@ NEW_STUDENT_PASSWORD = "a-long-and-new-password-42"  # noqa: S105 - on a throwaw
 def prepare_new_student():
     """A fresh student mid-setup (step 3 of the wizard). Safe to run again."""
     from accounts.models import User
-    from accounts.services import user_signup
+    from accounts.services import user_email_mark_verified, user_signup
     from journey.onboarding import course_template_apply, onboarding_step_complete
 
     user = User.objects.filter(email=NEW_STUDENT_EMAIL).first()
@@ -65,6 +65,8 @@ def prepare_new_student():
         full_name="Nia Student",
         timezone="America/Chicago",
     )
+    # Logging in needs a verified address; this student has followed the verification link.
+    user_email_mark_verified(user=user)
     onboarding_step_complete(user=user, step="profile")
     course_template_apply(user=user, code="MATH 2413")
     onboarding_step_complete(user=user, step="courses")
