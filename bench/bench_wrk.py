@@ -19,6 +19,7 @@ pages >= 0.1, p99 < 300 ms at 8 connections.
 
 Run: `.venv/bin/python -m bench bench_wrk` (needs PostgreSQL, Redis and wrk).
 BENCH_WRK_SECONDS (default 5) and BENCH_WRK_ROUNDS (default 3) size the run.
+BENCH_WRK_ONLY=<text> keeps the endpoints whose label contains that text (the floor always runs).
 BENCH_COMPARE_ROOT=<a checkout of another revision> serves that revision too, on the same
 database, and measures it in the same rounds ("before" rows): a before/after table whose two
 sides and floor share every minute of the run.
@@ -45,6 +46,7 @@ ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 GUNICORN_THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
 COMPARE_ROOT = os.environ.get("BENCH_COMPARE_ROOT", "")
+ONLY = os.environ.get("BENCH_WRK_ONLY", "")
 BEFORE = " (before)"
 P99_TARGET_MS = 300.0
 
@@ -239,7 +241,7 @@ def measure() -> tuple[dict, dict[str, list[Run]], list[Run]]:
     try:
         loadkit.wait_http_ok(project_base + "/healthz", process=project)
         loadkit.wait_http_ok(floor_base + FLOOR.path, process=floor)
-        targets = endpoints(seed)
+        targets = [e for e in endpoints(seed) if ONLY in e.label]
         servers = [("", project_base)]
         if before is not None:
             loadkit.wait_http_ok(before_base + "/healthz", process=before)
