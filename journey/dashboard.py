@@ -10,11 +10,7 @@ change by the minute and carry forms, so they are always rendered live.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
-import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from accounts.page_cache import cache_call, student_generation, student_pages_invalidate
 from accounts.services import preferences_get_current
 from accounts.timeformat import time_format_of
 from courses.models import Assessment, Course
@@ -37,8 +34,6 @@ from scheduling.figures import PLANNED_STATUSES, Figures, figures_for
 from scheduling.models import DailyCheckIn, PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import minutes_between
 from scheduling.work import local_midnight, user_zone
-
-logger = logging.getLogger(__name__)
 
 # Enough rows to see what is coming without turning the dashboard into a list page.
 DEADLINES_SHOWN = 6
@@ -52,9 +47,6 @@ PANEL_TEMPLATES = {
 # Bump the version when the cached shape or the panel markup changes, so a deploy never
 # serves panels rendered by the previous release.
 PANELS_CACHE_VERSION = 2
-GENERATION_KEY = "dashboard:generation:{user_id}"
-# After a failed cache call, how long the dashboard leaves the cache alone.
-CACHE_RETRY_AFTER_SECONDS = 5.0
 # The clock (12/24-hour) is in the key: the panels write times in the student's format.
 PANELS_KEY = "dashboard:panels:v{version}:{user_id}:{generation}:{today}:{tz_name}:{clock}"
 # An argument the caller did not give (None is a real value: no onboarding row).
@@ -441,7 +433,7 @@ def dashboard_panels_for(
     render = {"now": now, "tz": tz, "today": today, "has_courses": has_courses, "rows": rows}
     if not settings.DASHBOARD_CACHE_ENABLED:
         return _render_panels(user, **render)[0]
-    generation = _generation(user.pk)
+    generation = student_generation(user.pk)
     if generation is None:
         return _render_panels(user, **render)[0]
     key = PANELS_KEY.format(
@@ -452,7 +444,7 @@ def dashboard_panels_for(
         tz_name=tz.key,
         clock=time_format_of(user),
     )
-    cached = _cache_call(cache.get, key)
+    cached = cache_call(cache.get, key)
     # The deadline list drops an assessment the moment it falls due, with no write to retire
     # the panels: past that moment they are rebuilt (the lifetime below ends there too).
     expired = (
@@ -474,52 +466,13 @@ def dashboard_panels_for(
         "has_plan": panels.has_plan,
         "expires_at": expires_at,
     }
-    _cache_call(cache.set, key, stored, timeout)
+    cache_call(cache.set, key, stored, timeout)
     return panels
 
 
-def _cache_call(method, *args, answers: bool = False):
-    """A cache call that never fails the page or the write around it.
-
-    The cache only saves work: with Redis down the dashboard renders live. After a failure the
-    cache is left alone for a few seconds, so a replan saving many blocks does not wait out one
-    socket timeout per block.
-    """
-    if time.monotonic() < _cache_state.down_until:
-        return None
-    try:
-        result = method(*args)
-    except ValueError:
-        raise
-    except Exception:
-        logger.warning("dashboard cache unavailable", exc_info=True)
-        result = None
-    if result is None and answers:
-        # This call answers a value when it works; None means the backend swallowed an error.
-        _cache_state.down_until = time.monotonic() + CACHE_RETRY_AFTER_SECONDS
-    return result
-
-
-class _CacheState:
-    down_until = 0.0
-
-
-_cache_state = _CacheState()
-
-
-def _generation(user_id) -> int | None:
-    key = GENERATION_KEY.format(user_id=user_id)
-    generation = _cache_call(cache.get, key)
-    if generation is None:
-        # A random start, not 1: if the counter was evicted, panels stored under its old values
-        # may still be alive, and restarting the count could meet one of them.
-        _cache_call(cache.add, key, secrets.randbits(62), None, answers=True)
-        generation = _cache_call(cache.get, key)
-    return generation
-
-
 def dashboard_invalidate(*, user_id) -> None:
-    """Retire every cached panel of one student in O(1): their keys name the old generation.
+    """Retire every cached panel of one student in O(1) (with every other cached part of their
+    pages: see accounts.page_cache).
 
     Called at the write itself, so reads on the same connection, inside the transaction, see
     the change at once. The events sent on commit (plan, mastery, assessment, preferences)
@@ -527,9 +480,4 @@ def dashboard_invalidate(*, user_id) -> None:
     another process during a long transaction; the short ones (starting or completing a block)
     leave that window at a few milliseconds.
     """
-    if not settings.DASHBOARD_CACHE_ENABLED or user_id is None:
-        return
-    # Without a counter (ValueError) nothing was cached under it, and a new one starts at a
-    # random number.
-    with contextlib.suppress(ValueError):
-        _cache_call(cache.incr, GENERATION_KEY.format(user_id=user_id), answers=True)
+    student_pages_invalidate(user_id=user_id)

@@ -1,5 +1,6 @@
 """How the journey reacts to changes below it: it retires the student's cached dashboard
-panels (see journey.dashboard). Each receiver only increments a counter in the cache.
+panels and the cached parts of their other pages (see accounts.page_cache). Each receiver only
+increments a counter in the cache.
 
 The four domain events cover replans, mastery recomputes, assessment edits and preference
 changes. Row saves and deletes cover the writes that send no event: starting, completing or
@@ -11,14 +12,15 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.coalesce import call_once
-from accounts.models import User
+from accounts.models import User, UserPreferences
 from accounts.signals import preferences_changed
 from courses.models import Assessment, Course, Topic
 from courses.signals import assessment_changed
 from journey.dashboard import dashboard_invalidate
-from mastery.models import MasteryRecord, PerformanceRecord
+from mastery.models import CourseMasteryDay, MasteryObservation, MasteryRecord, PerformanceRecord
+from mastery.quiz_models import QuizAttempt
 from mastery.signals import mastery_changed
-from scheduling.models import DailyCheckIn, PlanSnapshot, StudyTask
+from scheduling.models import BusyInterval, DailyCheckIn, PlanSnapshot, StudyTask
 from scheduling.signals import plan_changed
 
 # Rows that carry their student directly.
@@ -29,6 +31,13 @@ USER_OWNED_MODELS = (
     MasteryRecord,
     PerformanceRecord,
     Course,
+    # What the week, stats and mastery pages show besides: busy time, availability and clock,
+    # quizzes taken, the mastery history and its daily rollup.
+    BusyInterval,
+    UserPreferences,
+    QuizAttempt,
+    MasteryObservation,
+    CourseMasteryDay,
 )
 # Rows that belong to a student through their course.
 COURSE_OWNED_MODELS = (Assessment, Topic)

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import ApplicationError
 from accounts.forms import add_application_error
+from accounts.page_cache import CachedBodyMixin
 from courses.models import Assessment, Course, Topic
 from mastery import evidence_selectors, grading, quiz_selectors, quiz_services
 from mastery.charts import ChartPoint, mastery_chart_svg
@@ -93,11 +94,13 @@ class CourseHeat:
         return self.topic_count - len(self.cells)
 
 
-class MasteryOverviewView(LoginRequiredMixin, TemplateView):
+class MasteryOverviewView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     template_name = "mastery/overview.html"
+    body_template = "mastery/includes/_overview_body.html"
+    body_cache_name = "mastery_overview"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def body_context(self, *, now):
+        context = {}
         user = self.request.user
         summaries = quiz_selectors.course_mastery_summaries(user=user)
         weakest = quiz_selectors.weakest_topic_ids(user=user, per_course=OVERVIEW_CELLS_PER_COURSE)
@@ -116,7 +119,7 @@ class MasteryOverviewView(LoginRequiredMixin, TemplateView):
             if course.topic_count
         ]
         context["reviews_due_count"] = quiz_selectors.reviews_due(user=user).count()
-        return context
+        return context, None
 
 
 class CourseMasteryView(LoginRequiredMixin, TemplateView):
@@ -368,16 +371,15 @@ class QuizResultView(LoginRequiredMixin, TemplateView):
 # --- Grade planner ----------------------------------------------------------------------------
 
 
-class GradesIndexView(LoginRequiredMixin, TemplateView):
+class GradesIndexView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     template_name = "mastery/grades_index.html"
+    body_template = "mastery/includes/_grades_index_body.html"
+    body_cache_name = "grades_index"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def body_context(self, *, now):
         user = self.request.user
-        context["plans"] = grade_plans_for(
-            user=user, courses=Course.objects.for_user(user).active()
-        )
-        return context
+        plans = grade_plans_for(user=user, courses=Course.objects.for_user(user).active())
+        return {"plans": plans}, None
 
 
 class GradePlannerView(LoginRequiredMixin, TemplateView):

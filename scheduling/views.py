@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,9 +12,10 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import hygiene
 from accounts.errors import ApplicationError
+from accounts.page_cache import CachedBodyMixin
 from accounts.services import preferences_get_current
 from courses.models import Assessment
-from mastery.forecasting import calibration_for_stats
+from mastery.forecasting import calibration_for_stats, current_forecast
 from scheduling import charts, selectors, services, stats, week_grid
 from scheduling.figures import figures_for
 from scheduling.forms import (
@@ -90,24 +91,38 @@ def _snapshot_context(user) -> dict:
     }
 
 
+def _plan_context(user) -> dict:
+    context = {
+        "tz_name": user_zone(user).key,
+        "complete_form": CompleteForm(),
+        "skip_form": SkipForm(),
+    }
+    context.update(_snapshot_context(user))
+    return context
+
+
+def _stale_at(figures) -> datetime | None:
+    """When the at-risk list changes by itself: the first upcoming assessment falls due."""
+    return min((row.assessment.due_date for row in figures.upcoming), default=None)
+
+
 class _PlanPage(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        context["tz_name"] = user_zone(user).key
-        context["complete_form"] = CompleteForm()
-        context["skip_form"] = SkipForm()
-        context.update(_snapshot_context(user))
+        context.update(_plan_context(self.request.user))
         return context
 
 
-class WeekView(_PlanPage):
+class WeekView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     """Seven days as a time grid, from today by default (so a Sunday shows the days ahead).
 
     `?start=YYYY-MM-DD` starts at that day; `?week=YYYY-MM-DD`, from older links and
-    bookmarks, still shows the Monday-to-Sunday week holding that day."""
+    bookmarks, still shows the Monday-to-Sunday week holding that day. The body is cached per
+    student (accounts.page_cache): it is the costliest page, with a card for every block."""
 
     template_name = "scheduling/week.html"
+    body_template = "scheduling/includes/_week_body.html"
+    body_cache_name = "week"
 
     def first_day(self, today: date) -> date:
         start = hygiene.query_date(self.request.GET.get("start"))
@@ -118,10 +133,9 @@ class WeekView(_PlanPage):
             return selectors.week_start_for(week_of)
         return today
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def body_context(self, *, now):
         user = self.request.user
-        now = timezone.now()
+        context = _plan_context(user)
         today = now.astimezone(user_zone(user)).date()
         with timezone.override(user_zone(user)):
             context["week"] = week_grid.week_grid(
@@ -131,9 +145,9 @@ class WeekView(_PlanPage):
                 now=now,
             )
         context["today"] = today
-        context["streak"] = selectors.streak_for(user)
+        context["streak"] = selectors.streak_for(user, now=now)
         context["back"] = self.request.get_full_path()
-        return context
+        return context, _stale_at(context["figures"])
 
 
 class TodayView(_PlanPage):
@@ -155,13 +169,15 @@ class TodayView(_PlanPage):
         return context
 
 
-class AtRiskView(_PlanPage):
+class AtRiskView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     template_name = "scheduling/at_risk.html"
+    body_template = "scheduling/includes/_at_risk_body.html"
+    body_cache_name = "at_risk"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def body_context(self, *, now):
+        context = _plan_context(self.request.user)
         context["unscheduled"] = list(selectors.unscheduled_for(self.request.user))
-        return context
+        return context, _stale_at(context["figures"])
 
 
 class ReplanView(LoginRequiredMixin, View):
@@ -413,14 +429,21 @@ class FeedSettingsView(LoginRequiredMixin, TemplateView):
 # --- Stats ------------------------------------------------------------------------------------
 
 
-class StatsView(LoginRequiredMixin, TemplateView):
+class StatsView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     template_name = "scheduling/stats.html"
+    body_template = "scheduling/includes/_stats_body.html"
+    body_cache_name = "stats"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def body_key(self, *, now) -> str:
+        # The calibration plot is everyone's: a new fit is a new key.
+        model = current_forecast()
+        return f"{super().body_key(now=now)}|{model.pk if model else ''}"
+
+    def body_context(self, *, now):
+        context = {}
         data = stats.stats_for(self.request.user)
         context["stats"] = data
-        context["figures"] = figures_for(self.request.user)
+        context["figures"] = figures_for(self.request.user, now=now)
         context["forecast_calibration"] = calibration_for_stats()
         context["daily_chart"] = charts.bar_chart_svg(
             [charts.Bar(f"{day:%b %d}", minutes) for day, minutes in data.daily],
@@ -466,4 +489,4 @@ class StatsView(LoginRequiredMixin, TemplateView):
             unit="min",
             empty="Complete a few blocks to see how long they really take.",
         )
-        return context
+        return context, _stale_at(context["figures"])

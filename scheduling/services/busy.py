@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from accounts.errors import ApplicationError
+from accounts.page_cache import student_pages_invalidate
 from scheduling import planner
 from scheduling.models import BusyInterval, PlanSnapshot
 from scheduling.selectors import BUSY_CACHE_KEY, busy_fingerprint
@@ -74,8 +75,11 @@ def busy_intervals_replace(
         )
         key = BUSY_CACHE_KEY.format(user_id=user.pk)
         cache.delete(key)
+        # The week page shows busy time; bulk writes send no row signals to retire it.
+        student_pages_invalidate(user_id=user.pk)
         # A reader between the delete above and the commit may cache the old rows again.
         transaction.on_commit(lambda: cache.delete(key))
+        transaction.on_commit(lambda: student_pages_invalidate(user_id=user.pk))
         fingerprint = busy_fingerprint(_committed_view(user))
         snapshot = PlanSnapshot.objects.filter(user=user).first()
         if snapshot is not None and snapshot.busy_fingerprint == fingerprint:

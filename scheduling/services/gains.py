@@ -27,6 +27,7 @@ from statistics import fmean
 
 from django.db import transaction
 
+from accounts.page_cache import student_pages_invalidate
 from accounts.tasking import intent_enqueue
 from courses.models import Topic
 from mastery.models import MasteryObservation
@@ -115,4 +116,8 @@ def study_task_gains_refresh(*, user, topic_ids: Iterable[str]) -> list[str]:
                 actual_mastery_gain=task.actual_mastery_gain
             )
         GainRefreshRequest.objects.filter(pk__in=answered).delete()
+    if changed:
+        # Column updates send no row signals: retire the cached pages that show the gains.
+        student_pages_invalidate(user_id=user.pk)
+        transaction.on_commit(lambda: student_pages_invalidate(user_id=user.pk))
     return [str(task.pk) for task in changed]

@@ -1,0 +1,186 @@
+"""Rendered parts of a student's pages, cached per student and retired on every change to them.
+
+Each student has one generation number in the cache. Every key of a cached part names it, so
+any write that could change what a page shows retires all of that student's cached parts with
+one increment (`student_pages_invalidate`): the old keys are never read again and expire. The
+writes reach it through journey/receivers.py (the domain events, and saves and deletes of the
+rows the pages show) and, for writes that bypass row signals, from the service itself.
+
+A key also names the student's timezone and clock (12/24-hour), since the parts write times in
+them, and whatever the page adds (its local date or minute, its query string). Forms inside a
+cached part carry a placeholder instead of the CSRF token; each response puts the request's own
+token in its place, so a part cached from one browser works in another.
+
+The cache only saves work: with Redis unreachable the pages render live, and
+DASHBOARD_CACHE_ENABLED=false turns every cached part off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.timeformat import time_format_of
+from accounts.timezones import user_zone
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "pages:generation:{user_id}"
+# Bump when the shape of a stored part changes, so a deploy never serves the previous release's.
+PAGE_CACHE_VERSION = 1
+PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{clock}:{extra}"
+# After a failed cache call, how long the pages leave the cache alone.
+CACHE_RETRY_AFTER_SECONDS = 5.0
+# Unguessable per process, so no text a student typed can ever be taken for it.
+CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
+
+
+class _CacheState:
+    down_until = 0.0
+
+
+_cache_state = _CacheState()
+
+
+def cache_call(method, *args, answers: bool = False):
+    """A cache call that never fails the page or the write around it.
+
+    After a failure the cache is left alone for a few seconds, so a replan saving many blocks
+    does not wait out one socket timeout per block.
+    """
+    if time.monotonic() < _cache_state.down_until:
+        return None
+    try:
+        result = method(*args)
+    except ValueError:
+        raise
+    except Exception:
+        logger.warning("page cache unavailable", exc_info=True)
+        result = None
+    if result is None and answers:
+        # This call answers a value when it works; None means the backend swallowed an error.
+        _cache_state.down_until = time.monotonic() + CACHE_RETRY_AFTER_SECONDS
+    return result
+
+
+def student_generation(user_id) -> int | None:
+    """The student's current generation, or None when the cache cannot be used."""
+    key = GENERATION_KEY.format(user_id=user_id)
+    generation = cache_call(cache.get, key)
+    if generation is None:
+        # A random start, not 1: if the counter was evicted, parts stored under its old values
+        # may still be alive, and restarting the count could meet one of them.
+        cache_call(cache.add, key, secrets.randbits(62), None, answers=True)
+        generation = cache_call(cache.get, key)
+    return generation
+
+
+def student_pages_invalidate(*, user_id) -> None:
+    """Retire every cached part of one student's pages in O(1): their keys name the old
+    generation. Called at the write, and again on commit by the domain events."""
+    if not settings.DASHBOARD_CACHE_ENABLED or user_id is None:
+        return
+    # Without a counter (ValueError) nothing was cached under it, and a new one starts at a
+    # random number.
+    with contextlib.suppress(ValueError):
+        cache_call(cache.incr, GENERATION_KEY.format(user_id=user_id), answers=True)
+
+
+def _with_token(html: str, request) -> SafeString:
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by our own templates, escaped there
+
+
+def cached_part(
+    request,
+    *,
+    name: str,
+    key: str,
+    render: Callable[[dict], tuple[str, datetime | None]],
+    now: datetime,
+) -> SafeString:
+    """One part of a page for `request.user`, from the cache when a fresh copy is there.
+
+    `key` is what else the part depends on besides the student's rows, zone and clock (a date,
+    a minute, a query string). `render(extra_context)` renders the part with `extra_context`
+    merged into its template context and returns the HTML and the moment it goes stale by
+    itself (an assessment falling due), or None.
+    """
+    user = request.user
+    live_context = {"csrf_token": CSRF_PLACEHOLDER}
+    generation = student_generation(user.pk) if settings.DASHBOARD_CACHE_ENABLED else None
+    if generation is None:
+        html, _ = render(live_context)
+        return _with_token(html, request)
+    cache_key = PART_KEY.format(
+        version=PAGE_CACHE_VERSION,
+        name=name,
+        user_id=user.pk,
+        generation=generation,
+        tz_name=user_zone(user).key,
+        clock=time_format_of(user),
+        extra=hashlib.blake2b(key.encode(), digest_size=12).hexdigest(),
+    )
+    cached = cache_call(cache.get, cache_key)
+    if cached is not None and (cached["expires_at"] is None or now < cached["expires_at"]):
+        return _with_token(cached["html"], request)
+    html, expires_at = render(live_context)
+    timeout = settings.DASHBOARD_CACHE_SECONDS
+    if expires_at is not None:
+        timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
+    cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
+    return _with_token(html, request)
+
+
+class CachedBodyMixin:
+    """For a TemplateView: the page's body (`body_template`, what the page template shows as
+    `page_body`) is a cached part, so a warm page runs none of the body's queries.
+
+    `body_context(now)` gives the body's context and the moment it goes stale by itself (or
+    None). The key holds the request's path and query and the student's local minute: the
+    pages write "today" and times to the minute, so a cached body is never older than that.
+    """
+
+    body_template: str
+    body_cache_name: str
+
+    def body_context(self, *, now: datetime) -> tuple[dict, datetime | None]:
+        raise NotImplementedError
+
+    def body_key(self, *, now: datetime) -> str:
+        local = now.astimezone(user_zone(self.request.user))
+        return f"{self.request.get_full_path()}|{local:%Y-%m-%dT%H:%M}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+
+        def render(extra: dict) -> tuple[str, datetime | None]:
+            body, expires_at = self.body_context(now=now)
+            html = render_to_string(
+                self.body_template, {**context, **body, **extra}, request=self.request
+            )
+            return html, expires_at
+
+        context["page_body"] = cached_part(
+            self.request,
+            name=self.body_cache_name,
+            key=self.body_key(now=now),
+            render=render,
+            now=now,
+        )
+        return context
