@@ -161,6 +161,8 @@ class Panels:
     html: dict[str, str]
     has_courses: bool
     has_plan: bool
+    # When the deadline list changes by itself (the first shown assessment falls due).
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -421,7 +423,12 @@ def _render_panels(
             name: render_to_string(template, {"board": data, "user": user})
             for name, template in PANEL_TEMPLATES.items()
         }
-    panels = Panels(html=html, has_courses=data.has_courses, has_plan=data.has_plan)
+    panels = Panels(
+        html=html,
+        has_courses=data.has_courses,
+        has_plan=data.has_plan,
+        expires_at=data.expires_at,
+    )
     return panels, data.expires_at
 
 
@@ -455,6 +462,7 @@ def dashboard_panels_for(
             html={name: mark_safe(text) for name, text in cached["html"].items()},  # noqa: S308
             has_courses=cached["has_courses"],
             has_plan=cached["has_plan"],
+            expires_at=cached["expires_at"],
         )
     panels, expires_at = _render_panels(user, **render)
     timeout = settings.DASHBOARD_CACHE_SECONDS

@@ -17,10 +17,11 @@ from accounts.signals import preferences_changed
 from courses.models import Assessment, Course, Topic
 from courses.signals import assessment_changed
 from journey.dashboard import dashboard_invalidate
+from journey.models import OnboardingProgress
 from mastery.models import CourseMasteryDay, MasteryObservation, MasteryRecord, PerformanceRecord
 from mastery.quiz_models import QuizAttempt
 from mastery.signals import mastery_changed
-from scheduling.models import BusyInterval, DailyCheckIn, PlanSnapshot, StudyTask
+from scheduling.models import BusyInterval, DailyCheckIn, PlanNotice, PlanSnapshot, StudyTask
 from scheduling.signals import plan_changed
 
 # Rows that carry their student directly.
@@ -38,6 +39,9 @@ USER_OWNED_MODELS = (
     QuizAttempt,
     MasteryObservation,
     CourseMasteryDay,
+    # The dashboard's live part: plan notices (dismissed or new) and the setup banner.
+    PlanNotice,
+    OnboardingProgress,
 )
 # Rows that belong to a student through their course.
 COURSE_OWNED_MODELS = (Assessment, Topic)

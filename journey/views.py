@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -16,6 +17,7 @@ from django.views.generic import TemplateView
 
 from accounts.errors import ApplicationError
 from accounts.forms import PreferencesEditor
+from accounts.page_cache import CachedBodyMixin
 from accounts.services import preferences_get_current, preferences_update, user_profile_update
 from courses import services as course_services
 from courses.models import Course, Topic
@@ -91,11 +93,14 @@ def _checkin_form_for(checkin) -> CheckInForm:
     )
 
 
-class HomeView(LoginRequiredMixin, TemplateView):
+class HomeView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     """The landing page after login. A brand-new student (no courses, wizard never opened)
-    is sent to the setup wizard instead."""
+    is sent to the setup wizard instead. The dashboard's body is cached per student to the
+    minute (accounts.page_cache); every write it shows retires it."""
 
     template_name = "journey/home.html"
+    body_template = "journey/includes/_home_body.html"
+    body_cache_name = "dashboard"
 
     def get(self, request, *args, **kwargs):
         user = request.user
@@ -110,10 +115,10 @@ class HomeView(LoginRequiredMixin, TemplateView):
             return redirect("journey:onboarding")
         return super().get(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(dashboard_context(self.request.user, setup=self.setup, courses=self.courses))
-        return context
+    def body_context(self, *, now):
+        context = dashboard_context(self.request.user, setup=self.setup, courses=self.courses)
+        panels = context["panels"]
+        return context, panels.expires_at if panels is not None else None
 
 
 class DashboardTaskActionView(LoginRequiredMixin, View):
@@ -177,7 +182,9 @@ class CheckInSubmitView(LoginRequiredMixin, View):
             messages.success(request, "Check-in saved: your next plan takes it into account.")
             return HttpResponseRedirect(reverse("home") + "#checkin")
         context = dashboard_context(request.user, checkin_form=form)
-        return render(request, "journey/home.html", context, status=400)
+        # Shown live: the form carries the student's input and its errors.
+        context["page_body"] = render_to_string(HomeView.body_template, context, request=request)
+        return render(request, HomeView.template_name, context, status=400)
 
 
 class NoticeDismissView(LoginRequiredMixin, View):
