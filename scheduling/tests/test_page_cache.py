@@ -193,9 +193,7 @@ def test_a_completed_block_shows_on_the_warm_stats_page(browser, course):
         {"completion_percentage": "100", "self_rating": ""},
     )
     assert response.status_code == 302
-    assert 'data-figure="minutes-done-week" data-value="0"' not in page(
-        browser, "scheduling:stats"
-    )
+    assert 'data-figure="minutes-done-week" data-value="0"' not in page(browser, "scheduling:stats")
 
 
 @pytest.mark.parametrize("name", ["scheduling:week", "scheduling:at_risk", "scheduling:stats"])
