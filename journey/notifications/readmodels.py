@@ -28,8 +28,7 @@ from journey.notifications.builders import (
     WeeklyModel,
 )
 from mastery.models import MasteryObservation, MasteryRecord
-from scheduling import selectors
-from scheduling.figures import READINESS_AT_RISK
+from scheduling import figures, selectors
 from scheduling.models import PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.work import local_midnight
 
@@ -53,26 +52,15 @@ def _block_line(task: StudyTask) -> BlockLine:
 
 
 def deadline_line(assessment: Assessment, snapshot: PlanSnapshot | None) -> DeadlineLine:
-    """An assessment with the planner's readiness and risk, as the dashboard shows them."""
-    key = str(assessment.pk)
-    readiness = next(
-        (row for row in (snapshot.readiness if snapshot else []) if row["assessment_id"] == key),
-        {},
-    )
-    cushion = next(
-        (row for row in (snapshot.cushions if snapshot else []) if row["assessment_id"] == key),
-        {},
-    )
-    value = readiness.get("p_ready_planned")
-    if value is None:
-        value = readiness.get("p_ready_now")
-    is_low = value is not None and value < READINESS_AT_RISK
+    """An assessment with the readiness and risk every page shows for it (scheduling.figures):
+    `assessment` comes from `figures.with_risk_inputs`."""
+    risk = figures.assessment_risk(assessment, snapshot)
     return DeadlineLine(
         title=assessment.name,
         course_code=assessment.course.code,
         due=assessment.due_date,
-        readiness_percent=None if value is None else round(value * 100),
-        is_at_risk=bool(cushion.get("is_at_risk")) or is_low,
+        readiness_percent=risk.p_ready_percent,
+        is_at_risk=risk.is_at_risk,
     )
 
 
@@ -123,7 +111,7 @@ def daily_models_for(
         if review_date <= days[uid]:
             reviews[uid].append(topic_name)
     next_due: dict[str, Assessment] = {}
-    upcoming = (
+    upcoming = figures.with_risk_inputs(
         Assessment.objects.filter(course__user_id__in=ids, course__is_archived=False)
         .upcoming(now)
         .select_related("course")
@@ -172,33 +160,49 @@ def plan_change_model(user: User, notice: PlanNotice) -> PlanChangeModel:
 
 
 def at_risk_models(user: User, *, now: datetime) -> list[tuple[Assessment, AtRiskModel]]:
-    """The assessments the planner's last snapshot marks at risk, still to come."""
+    """The upcoming assessments the at-risk page lists, by the same rule (scheduling.figures)."""
     snapshot = selectors.snapshot_for(user)
     if snapshot is None:
         return []
-    cushions = {row["assessment_id"]: row for row in snapshot.cushions if row.get("is_at_risk")}
-    if not cushions:
-        return []
-    assessments = (
+    assessments = figures.with_risk_inputs(
         Assessment.objects.for_user(user)
-        .filter(pk__in=list(cushions), course__is_archived=False)
+        .filter(course__is_archived=False)
         .upcoming(now)
         .select_related("course")
     )
     zone, link = user_zone(user), reverse("scheduling:at_risk")
-    return [
-        (
-            assessment,
-            AtRiskModel(
-                zone=zone,
-                deadline=deadline_line(assessment, snapshot),
-                summary=cushions[str(assessment.pk)].get("summary", ""),
-                fix_count=len(cushions[str(assessment.pk)].get("suggestions", [])),
-                link=link,
-            ),
+    models = []
+    for assessment in assessments:
+        risk = figures.assessment_risk(assessment, snapshot)
+        if not risk.is_at_risk:
+            continue
+        models.append(
+            (
+                assessment,
+                AtRiskModel(
+                    zone=zone,
+                    deadline=deadline_line(assessment, snapshot),
+                    summary=_risk_summary(risk),
+                    fix_count=len(risk.cushion.get("suggestions", [])),
+                    link=link,
+                ),
+            )
         )
-        for assessment in assessments
-    ]
+    return models
+
+
+def _risk_summary(risk: figures.AssessmentRisk) -> str:
+    """Why it is at risk: the planner's own words when its cushion says so, else the rule."""
+    if risk.cushion.get("summary"):
+        return risk.cushion["summary"]
+    if risk.is_unplanned:
+        return "No study is planned for it yet."
+    if risk.is_low_readiness:
+        return (
+            f"With the planned study its readiness stays below "
+            f"{round(figures.READINESS_AT_RISK * 100)}%."
+        )
+    return ""
 
 
 def weekly_model(user: User, *, week_start: date) -> WeeklyModel:
