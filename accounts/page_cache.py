@@ -6,8 +6,10 @@ one increment (`student_pages_invalidate`): the old keys are never read again an
 writes reach it through journey/receivers.py (the domain events, and saves and deletes of the
 rows the pages show) and, for writes that bypass row signals, from the service itself.
 
-A key also names the student's timezone and clock (12/24-hour), since the parts write times in
-them, and whatever the page adds (its local date or minute, its query string). Forms inside a
+A key also names the student's timezone and whatever the page adds (its local minute, its query
+string). The clock (12/24-hour) is not in the key, where reading it would cost every warm page
+a query: changing it saves the preferences row, which retires the student's parts like any
+other write. Forms inside a
 cached part carry a placeholder instead of the CSRF token; each response puts the request's own
 token in its place, so a part cached from one browser works in another.
 
@@ -33,7 +35,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.timeformat import time_format_of
 from accounts.timezones import user_zone
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "pages:generation:{user_id}"
 # Bump when the shape of a stored part changes, so a deploy never serves the previous release's.
 PAGE_CACHE_VERSION = 1
-PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{clock}:{extra}"
+PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{extra}"
 # After a failed cache call, how long the pages leave the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
 # Unguessable per process, so no text a student typed can ever be taken for it.
@@ -132,7 +133,6 @@ def cached_part(
         user_id=user.pk,
         generation=generation,
         tz_name=user_zone(user).key,
-        clock=time_format_of(user),
         extra=hashlib.blake2b(key.encode(), digest_size=12).hexdigest(),
     )
     cached = cache_call(cache.get, cache_key)

@@ -162,6 +162,15 @@ def test_new_availability_shows_on_the_warm_week_at_once(browser, student, cours
     assert "Available 09:00–17:00" in body and "Available 08:00–20:00" not in body
 
 
+@time_machine.travel(NOON, tick=False)
+def test_a_new_clock_shows_on_the_warm_week_at_once(browser, student, course):
+    block(course, NOON + timedelta(hours=2))
+    assert "Available 08:00–20:00" in page(browser)
+    preferences_update(user=student, time_format="12h")
+    body = page(browser)
+    assert "Available 8:00 AM–8:00 PM" in body and "Available 08:00–20:00" not in body
+
+
 def test_the_now_line_follows_the_minute(browser, course):
     with time_machine.travel(NOON + timedelta(minutes=40), tick=False):
         assert 'class="wk-placed wk-now at-h4 at-m40 ' in page(browser)
