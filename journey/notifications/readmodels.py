@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Max, Min
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import TimeFormat, User, UserPreferences
+from accounts.timeformat import time_format_of
 from accounts.timezones import user_zone
 from courses.models import Assessment
 from journey.dashboard import board_rows, week_by_course
@@ -36,6 +37,10 @@ from scheduling.work import local_midnight
 REVIEW_TOPICS_SHOWN = 3
 # The statuses of a block the morning email lists (skipped and missed are not the plan).
 DAILY_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
+
+
+def is_hour12(user: User) -> bool:
+    return time_format_of(user) == TimeFormat.H12
 
 
 def first_name(user: User) -> str:
@@ -125,6 +130,12 @@ def daily_models_for(
             "user_id", "readiness", "cushions"
         )
     }
+    clocks = {
+        str(user_id): time_format
+        for user_id, time_format in UserPreferences.objects.filter(user_id__in=ids)
+        .order_by("user_id", "created_at")
+        .values_list("user_id", "time_format")
+    }
     home = reverse("home")
     models = {}
     for user in users:
@@ -139,12 +150,18 @@ def daily_models_for(
             review_topics=reviews.get(uid, [])[:REVIEW_TOPICS_SHOWN],
             next_deadline=deadline_line(due, snapshots.get(uid)) if due else None,
             link=home,
+            hour12=clocks.get(uid) == TimeFormat.H12,
         )
     return models
 
 
 def reminder_model(task: StudyTask) -> ReminderModel:
-    return ReminderModel(zone=user_zone(task.user), block=_block_line(task), link=reverse("home"))
+    return ReminderModel(
+        zone=user_zone(task.user),
+        block=_block_line(task),
+        link=reverse("home"),
+        hour12=is_hour12(task.user),
+    )
 
 
 def plan_change_model(user: User, notice: PlanNotice) -> PlanChangeModel:
@@ -156,6 +173,7 @@ def plan_change_model(user: User, notice: PlanNotice) -> PlanChangeModel:
         first_change_at=notice.first_change_at,
         reason=notice.reason,
         link=reverse("home"),
+        hour12=is_hour12(user),
     )
 
 
@@ -171,6 +189,7 @@ def at_risk_models(user: User, *, now: datetime) -> list[tuple[Assessment, AtRis
         .select_related("course")
     )
     zone, link = user_zone(user), reverse("scheduling:at_risk")
+    hour12 = is_hour12(user)
     models = []
     for assessment in assessments:
         risk = figures.assessment_risk(assessment, snapshot)
@@ -185,6 +204,7 @@ def at_risk_models(user: User, *, now: datetime) -> list[tuple[Assessment, AtRis
                     summary=_risk_summary(risk),
                     fix_count=len(risk.cushion.get("suggestions", [])),
                     link=link,
+                    hour12=hour12,
                 ),
             )
         )

@@ -128,3 +128,17 @@ def test_the_alerts_and_the_daily_email_use_the_at_risk_pages_rule(planned, user
     # The soonest deadline is this one, and the morning email marks it as the pages do.
     assert daily.next_deadline.title == "Lab report"
     assert daily.next_deadline.is_at_risk
+
+
+def test_the_daily_email_follows_the_students_clock(planned, user):
+    from accounts.services import preferences_update
+    from journey.notifications import builders, readmodels
+
+    with time_machine.travel(NOW, tick=False):
+        on_24h = readmodels.daily_models_for([user], now=NOW)[str(user.pk)]
+        preferences_update(user=user, time_format="12h")
+        on_12h = readmodels.daily_models_for([user], now=NOW)[str(user.pk)]
+    assert not on_24h.hour12 and on_12h.hour12
+    assert on_12h.blocks, "the plan has blocks today"
+    assert " PM" in builders.daily_plan(on_12h).body or " AM" in builders.daily_plan(on_12h).body
+    assert " PM" not in builders.daily_plan(on_24h).body
