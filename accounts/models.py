@@ -415,6 +415,7 @@ class AuditAction(models.TextChoices):
     CLASS_PUBLISHED = "class_published", "Class published"
     CLASS_UPDATE_OFFERED = "class_update_offered", "Class update offered"
     CLASS_PROGRESS_VIEWED = "class_progress_viewed", "Class progress viewed"
+    CLASS_TEMPLATE_DELETED = "class_template_deleted", "Class template deleted"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from courses.models import AssessmentType, Course, Difficulty
+from courses.models import AssessmentType, Course, Difficulty, ResourceType
 
 # Eight characters of an alphabet without look-alikes (0/O, 1/I/L): read aloud in a lecture
 # hall and typed on a phone, and 31^8 codes leave guessing one hopeless under the rate limits.
@@ -30,7 +30,8 @@ def new_join_code() -> str:
 
 class CourseTemplateQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(owner=user)
+        """The teacher's templates; a deleted one is gone from every teacher page and API."""
+        return self.filter(owner=user, deleted_at__isnull=True)
 
 
 class CourseTemplate(models.Model):
@@ -47,6 +48,10 @@ class CourseTemplate(models.Model):
     # Raised whenever an assessment's date or weight changes after publishing; a membership
     # whose `applied_version` is lower has an update to offer its student.
     version = models.PositiveIntegerField(default=1)
+    # A template that was published is never removed: its classes and the students'
+    # memberships keep naming it (their history, their export). Deleting it sets this, closes
+    # its classes and unlinks the students' courses.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,7 +73,7 @@ class CourseTemplate(models.Model):
 
 class TemplateTopicQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class TemplateTopic(models.Model):
@@ -106,7 +111,7 @@ class TemplateTopic(models.Model):
 
 class TemplateAssessmentQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class TemplateAssessment(models.Model):
@@ -139,9 +144,44 @@ class TemplateAssessment(models.Model):
         return self.name
 
 
+class TemplateResourceQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(topic__template__owner=user, topic__template__deleted_at__isnull=True)
+
+
+class TemplateResource(models.Model):
+    """A link the teacher recommends for a topic. A student's course keeps a topic's
+    resources as links (`Topic.resource_links`: a type and an http(s) URL), so a template
+    resource always has a URL; its title and notes travel with it into the student's copy."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.ForeignKey(TemplateTopic, on_delete=models.CASCADE, related_name="resources")
+    title = models.CharField(max_length=200)
+    type = models.CharField(max_length=12, choices=ResourceType.choices)
+    url = models.CharField(max_length=2000)
+    notes = models.TextField(blank=True)
+    order_index = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+    objects = TemplateResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["topic", "order_index", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def as_link(self) -> dict:
+        """The entry of the student's `Topic.resource_links` this resource becomes."""
+        link = {"type": self.type, "url": self.url, "title": self.title}
+        if self.notes:
+            link["notes"] = self.notes
+        return link
+
+
 class ClassroomQuerySet(models.QuerySet):
     def for_teacher(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class Classroom(models.Model):
@@ -169,6 +209,8 @@ class Classroom(models.Model):
 class MembershipStatus(models.TextChoices):
     JOINED = "joined", "Joined"
     LEFT = "left", "Left"
+    # The teacher deleted the template: the course stays the student's, no longer linked.
+    CLOSED = "closed", "Class closed"
 
 
 class ClassMembershipQuerySet(models.QuerySet):
@@ -209,6 +251,9 @@ class ClassMembership(models.Model):
     # Template topic id -> the student's topic id: the class progress page groups the
     # students' mastery by the teacher's topics through it.
     topic_map = models.JSONField(default=dict, blank=True)
+    # Template resource id -> the URL of its copy among the student's topic's resource links,
+    # so an accepted update changes or removes that link and leaves the student's own alone.
+    resource_map = models.JSONField(default=dict, blank=True)
 
     history = HistoricalRecords()
     objects = ClassMembershipQuerySet.as_manager()
