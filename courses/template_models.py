@@ -1,7 +1,7 @@
-"""Course templates a teacher authors, and the classes they are published as (issue 19).
+"""Course templates a teacher authors, and the classes they are published as.
 
-A template is the teacher's copy of a course: topics with prerequisites, assessments with
-weights and dates, and each topic's question bank as a document in the import format of
+A template is the teacher's copy of a course: topics with prerequisites and resources,
+assessments with weights and dates, and each topic's question bank as a document in the import format of
 docs/question_bank.md (stored as written here; the question parser lives in `mastery`, a layer
 above, so the journey service that writes it validates it there first). A class publishes a
 template under a join code; a membership links one student's own copy of the course to it.
@@ -45,8 +45,9 @@ class CourseTemplate(models.Model):
     description = models.TextField(blank=True)
     start_date = models.DateField()
     end_date = models.DateField()
-    # Raised whenever an assessment's date or weight changes after publishing; a membership
-    # whose `applied_version` is lower has an update to offer its student.
+    # Raised by every change after publishing that reaches the students' courses (a topic,
+    # assessment or resource added, changed or deleted); a membership whose `applied_version`
+    # is lower has an update to offer its student.
     version = models.PositiveIntegerField(default=1)
     # A template that was published is never removed: its classes and the students'
     # memberships keep naming it (their history, their export). Deleting it sets this, closes
@@ -243,7 +244,7 @@ class ClassMembership(models.Model):
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     # The template version the student's course matches; lower than the template's means an
-    # update (dates, weights) waits for the student to accept it.
+    # update waits for the student to accept it.
     applied_version = models.PositiveIntegerField(default=1)
     # Template assessment id -> the student's assessment id, so an accepted update finds the
     # student's rows without a column on every course's assessments.

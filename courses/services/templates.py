@@ -2,8 +2,10 @@
 
 The template's rules mirror a student's course (prerequisites inside the template and acyclic,
 assessment weights never past 100%), and publishing asks for the whole: weights that total
-100%. A change of an assessment's date or weight after publishing raises the template's
-version, which offers the change to every linked student (journey.classes accepts it).
+100%. A change after publishing that reaches the students' courses (a topic, assessment or
+resource added, changed or deleted) raises the template's version, which offers the change to
+every linked student (journey.classes.updates computes the offer and accepts it). Nothing here
+deletes a student's row: deleting a published template closes its classes instead.
 """
 
 from __future__ import annotations
