@@ -2,9 +2,10 @@
 
 A template is the teacher's copy of a course: topics with prerequisites and resources,
 assessments with weights and dates, and each topic's question bank as a document in the
-import format of docs/question_bank.md (stored as written here; the question parser lives in `mastery`, a layer
-above, so the journey service that writes it validates it there first). A class publishes a
-template under a join code; a membership links one student's own copy of the course to it.
+import format of docs/question_bank.md (stored as written here; the question parser lives in
+`mastery`, a layer above, so the journey service that writes it validates it there first). A
+class publishes a template under a join code; a membership links one student's own copy of
+the course to it.
 """
 
 import secrets
