@@ -89,10 +89,10 @@ def _grade(student, membership, assessment_name="Midterm"):
 def test_joining_copies_the_template_resources_with_titles_and_notes():
     teacher = make_teacher()
     template = make_template(teacher)
-    limits = template.topics.get(name="Limits")
+    derivatives = template.topics.get(name="Derivatives")
     class_services.template_resource_add(
         teacher=teacher,
-        topic=limits,
+        topic=derivatives,
         title="OpenStax 2.2",
         type="reading",
         url=READING,
@@ -100,7 +100,7 @@ def test_joining_copies_the_template_resources_with_titles_and_notes():
     )
     classroom = class_services.classroom_publish(teacher=teacher, template=template)
     student, membership = _join(classroom)
-    assert _own_topic(student, "Limits").resource_links == [
+    assert _own_topic(student, "Derivatives").resource_links == [
         {
             "type": "reading",
             "url": READING,
@@ -108,7 +108,10 @@ def test_joining_copies_the_template_resources_with_titles_and_notes():
             "notes": "Read before the lecture.",
         }
     ]
-    assert _own_topic(student, "Derivatives").resource_links == []
+    assert [link["title"] for link in _own_topic(student, "Limits").resource_links] == [
+        "Limits, the reading"
+    ]
+    assert len(membership.resource_map) == 2
     assert _offer(membership) is None
 
 
@@ -124,7 +127,7 @@ def test_a_resource_needs_an_http_address_and_nothing_is_written_otherwise(url):
             teacher=teacher, topic=topic, title="Bad", type="reading", url=url
         )
     assert "url" in raised.value.field_errors
-    assert not TemplateResource.objects.exists()
+    assert not TemplateResource.objects.filter(title="Bad").exists()
 
 
 def test_two_resources_of_a_topic_never_share_a_url():
@@ -144,6 +147,7 @@ def test_resource_changes_are_offered_and_leave_the_students_own_links_alone():
     teacher = make_teacher()
     template = make_template(teacher)
     limits = template.topics.get(name="Limits")
+    from_the_start = TemplateResource.objects.get(topic=limits).as_link()
     kept = class_services.template_resource_add(
         teacher=teacher, topic=limits, title="Reading", type="reading", url=READING
     )
@@ -171,10 +175,11 @@ def test_resource_changes_are_offered_and_leave_the_students_own_links_alone():
     assert [(c.resource.title, c.topic.name) for c in offer.added_resources] == [
         ("Rules", "Derivatives")
     ]
-    assert len(_own_topic(student, "Limits").resource_links) == 3  # nothing before accepting
+    assert len(_own_topic(student, "Limits").resource_links) == 4  # nothing before accepting
 
     updates.class_update_accept(student=student, membership=membership)
     assert _own_topic(student, "Limits").resource_links == [
+        from_the_start,
         {"type": "reading", "url": READING, "title": "Reading 2.2", "notes": "Skip 2.2.4."},
         mine,
     ]
