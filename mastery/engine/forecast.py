@@ -171,8 +171,12 @@ def predict(
     Only logit_recall depends on time; it falls as time passes and its weight is never
     negative (fit_weights), so the forecast never rises with time since the last practice.
     """
-    x = predict_features(state, at, context, parameters)
-    z = sum(w * v for w, v in zip(weights, x, strict=True))
+    return predict_from_features(predict_features(state, at, context, parameters), weights)
+
+
+def predict_from_features(features: Sequence[float], weights: Sequence[float]) -> float:
+    """sigmoid(w . x) for one row of predict_features."""
+    z = sum(w * v for w, v in zip(weights, features, strict=True))
     return _clamp(sigmoid(z), 0.0, 1.0)
 
 
