@@ -241,7 +241,7 @@ def test_fitting_never_sees_the_held_out_outcomes():
 def test_fitted_weights_recover_a_known_logistic_model():
     rng = random.Random(3)
     features, outcomes = [], []
-    truth = (0.5, 1.5, -0.7, 0.3, 1.0, 0.4, -0.2, 0.6)
+    truth = (0.5, 1.5, -0.7, 0.3, 1.0, 0.4, -0.2, 0.6, 0.8, -0.3, 0.2)
     assert len(truth) == len(engine.PREDICT_FEATURE_NAMES)
     for _ in range(4000):
         x = (1.0, *(rng.uniform(-2, 2) for _ in range(len(truth) - 1)))
