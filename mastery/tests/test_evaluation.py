@@ -164,6 +164,46 @@ def test_bad_csv_is_rejected(text):
         evaluation.parse_responses_csv(io.StringIO(text))
 
 
+# Two learners in the Deep Knowledge Tracing code's format, as its ASSISTments files write
+# them: every list ends with a comma, and the file with a blank line.
+DKT_FIXTURE = "3\n7,7,12,\n0,1,1,\n2\n12,12,\n1,0,\n\n"
+
+
+def test_dkt_blocks_are_learners_in_order_one_synthetic_minute_apart():
+    responses = evaluation.parse_dkt(io.StringIO(DKT_FIXTURE))
+    assert [(r.learner, r.topic, r.is_correct) for r in responses] == [
+        ("s1", "7", False),
+        ("s1", "7", True),
+        ("s1", "12", True),
+        ("s2", "12", True),
+        ("s2", "12", False),
+    ]
+    assert [r.at for r in responses] == [
+        evaluation.SYNTHETIC_START + i * evaluation.SYNTHETIC_STEP for i in range(5)
+    ]
+    assert [r.rating for r in responses] == [1, 3, 3, 3, 1]
+    # The same skill id of two learners is two sequences; s1's "12" is one answer, unscored.
+    mask = evaluation.scored_mask(responses, 0.3)
+    assert mask == [False, True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3\n7,7,\n0,1,1,\n", "line 1: count 3 but 2 skill ids and 3 outcomes"),
+        ("2\n7,7,\n0,2,\n", "line 3: outcome must be 0 or 1, got '2'"),
+        ("two\n7,7,\n0,1,\n", "line 1: response count must be a whole number"),
+        ("0\n7,\n1,\n", "line 1: response count must be at least 1"),
+        ("2\n7,,7\n0,1,\n", "line 2: empty skill id"),
+        ("2\n7,7,\n0,1,\n1\n7,\n", "5 non-blank lines: expected blocks of three"),
+        ("user_id,skill_name,correct\n1,add,1\n", "expected blocks of three"),
+    ],
+)
+def test_bad_dkt_input_is_rejected_with_the_line_at_fault(text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        evaluation.parse_dkt(io.StringIO(text))
+
+
 def test_revlog_is_sorted_by_time_and_recall_is_rating_above_one():
     responses = evaluation.parse_revlog_csv(
         io.StringIO(
