@@ -292,6 +292,31 @@ def test_fitted_weights_recover_a_known_logistic_model():
     assert weights == pytest.approx(truth, abs=0.2)
 
 
+def test_the_fit_weighs_the_last_change_when_answers_follow_it():
+    # Streaky learners: after an answer that moved mastery up the next is right 90% of the
+    # time, after one that moved it down 20%, otherwise 60%. The state's trend carries that,
+    # so the fit on the training part gives it a clearly positive weight.
+    rng = random.Random(17)
+    lines = ["user_id,skill_name,correct"]
+    for learner in range(150):
+        for skill in range(4):
+            mastery, trend = 50.0, 0.0
+            for _ in range(rng.randint(10, 25)):
+                chance = 0.9 if trend > 0 else 0.2 if trend < 0 else 0.6
+                is_correct = rng.random() < chance
+                new = 0.9 * mastery + (10.0 if is_correct else 0.0)
+                trend = 1.0 if new > mastery + 5 else -1.0 if new < mastery - 5 else 0.0
+                mastery = new
+                lines.append(f"u{learner},k{skill},{int(is_correct)}")
+    responses = responses_from("\n".join(lines) + "\n")
+    fitted = evaluation.fit_predict_weights(responses)
+    weights = dict(zip(engine.PREDICT_FEATURE_NAMES, fitted, strict=True))
+    assert weights["trend"] > 0.5
+    report = evaluation.evaluate(responses, has_timestamps=False, refit=True)
+    assert report.engine.log_loss < report.baselines["constant"].log_loss
+    assert report.engine.auc > report.baselines["ewma_0.3"].auc
+
+
 def _row(**values: float) -> tuple[float, ...]:
     """A feature row: bias 1, the named features as given, every other feature 0."""
     return tuple(
