@@ -9,6 +9,7 @@ history; a refresh that finds the rows already right writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 
 from django.db import transaction
 
@@ -66,11 +67,12 @@ def course_mastery_days_refresh(
     if steps is None:
         ordered = _history_steps(user, ids)
     else:
-        # The stored history's order: by instant, then by sequence (sorted is stable).
+        # The stored history's order: by instant, then by sequence (sorted is stable). The
+        # key is in UTC: datetimes that share one tzinfo compare without asking each offset.
         ordered = (
             (course_id, topic_id, observed_at, mastery)
             for course_id, topic_id, observed_at, _, mastery in sorted(
-                steps, key=lambda step: (step[2], step[3])
+                steps, key=lambda step: (step[2].astimezone(UTC), step[3])
             )
         )
     wanted = _days_from_steps(user, ordered)
