@@ -214,8 +214,10 @@ def _insert_steps(rows: list[tuple], *, constants: dict) -> None:
 
 def _delete_steps(user, stale: dict) -> None:
     """Delete each topic's steps from its first changed sequence on ({topic id: sequence})."""
-    # Two parameters a topic plus the user's; a batch stays under the backend's limit.
-    per_statement = max(1, (connection.features.max_query_params - 1) // 2)
+    # Two parameters a topic plus the user's; a batch stays under the backend's limit
+    # (PostgreSQL's is 65,535 bound parameters a statement).
+    limit = connection.features.max_query_params or 65_535
+    per_statement = max(1, (limit - 1) // 2)
     items = list(stale.items())
     for start in range(0, len(items), per_statement):
         conditions = reduce(

@@ -201,10 +201,15 @@ def test_late_evidence_rewrites_each_history_from_its_first_change_only():
         )
     }
     # A grade dated in the middle of one topic's history, and one record deleted elsewhere.
-    step = (
-        MasteryObservation.objects.filter(user=user, sequence=4, kind="quiz")
-        .order_by("topic_id")
-        .first()
+    history: dict = {}
+    for observation in MasteryObservation.objects.filter(user=user).order_by(
+        "topic_id", "sequence"
+    ):
+        history.setdefault(observation.topic_id, []).append(observation)
+    step = next(
+        steps[3]
+        for steps in history.values()
+        if len(steps) > 4 and steps[2].observed_at < steps[3].observed_at
     )
     late = PerformanceRecord.objects.create(
         user=user,
@@ -212,14 +217,22 @@ def test_late_evidence_rewrites_each_history_from_its_first_change_only():
         score=3,
         percentage=30,
         time_spent_min=10,
-        completed_at=step.observed_at - timedelta(seconds=1),
+        completed_at=step.observed_at
+        - (step.observed_at - history[step.topic_id][2].observed_at) / 2,
         topic_breakdown={str(step.topic_id): {"correct": 3, "total": 10, "time_min": 10}},
     )
-    gone = (
-        MasteryObservation.objects.filter(user=user, sequence=2)
-        .exclude(topic_id=step.topic_id)
-        .order_by("topic_id")
-        .first()
+    on_step_topic = {observation.performance_record_id for observation in history[step.topic_id]}
+    gone = next(
+        steps[1]
+        for topic_id, steps in history.items()
+        if topic_id != step.topic_id
+        and len(steps) > 2
+        and steps[1].performance_record_id not in on_step_topic
+    )
+    touched = {step.topic_id} | set(
+        MasteryObservation.objects.filter(
+            performance_record_id=gone.performance_record_id
+        ).values_list("topic_id", flat=True)
     )
     gone.performance_record.delete()  # its steps go with it, as on a real delete
     with time_machine.travel(NOW, tick=False):
@@ -237,11 +250,7 @@ def test_late_evidence_rewrites_each_history_from_its_first_change_only():
     assert kept_after[(step.topic_id, 4)] != kept_before[(step.topic_id, 4)]
     assert after[1][str(step.topic_id)][3][1] == late.pk
     assert kept_after[(gone.topic_id, 1)] == kept_before[(gone.topic_id, 1)]
-    untouched = [
-        key
-        for key in kept_before
-        if key[0] not in {step.topic_id, gone.topic_id} and key in kept_after
-    ]
+    untouched = [key for key in kept_before if key[0] not in touched]
     assert untouched and all(kept_after[key] == kept_before[key] for key in untouched)
     assert after == per_topic_fold(user)
 
