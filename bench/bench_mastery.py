@@ -116,7 +116,7 @@ def measure() -> dict:
         for _ in range(BARE_READ_REPEATS):
             with connection.cursor() as cursor:
                 started = clock.perf_counter()
-                cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s", [user_id])  # noqa: S608
+                cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s", [user_id])
                 rows = cursor.fetchall()
                 timings.append(clock.perf_counter() - started)
             assert len(rows) == RECORD_COUNT
