@@ -21,7 +21,7 @@ from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import DUE_STATUSES, Adherence
 
 # Below five, an aggregate can single out a student (two students, one weak: the teacher
-# knows who); issue 19 sets the floor at five.
+# knows who); the floor is five.
 MIN_GROUP_SIZE = 5
 # Adherence over the last four weeks: long enough to be more than one bad week, short enough
 # to describe how the student studies now.

@@ -1,4 +1,4 @@
-"""Joining, updating, leaving and consent, through the services (issue 19)."""
+"""Joining, updating, leaving and consent, through the services."""
 
 from datetime import timedelta
 

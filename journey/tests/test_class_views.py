@@ -1,4 +1,4 @@
-"""Teacher and class pages (issue 19): the role gate, the editor, the consent screen, the
+"""Teacher and class pages: the role gate, the editor, the consent screen, the
 progress page with its group floor, authorization and the audit trail."""
 
 import json

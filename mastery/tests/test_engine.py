@@ -80,7 +80,7 @@ def test_initialize_single_question_diagnostic_still_uses_alpha_one():
 
 @pytest.mark.parametrize("score", [0.0, 100.0])
 def test_one_answer_never_shows_the_seed_plus_or_minus_fifteen(score):
-    # Issue 14: "0 ± 15" claimed a certainty one answer cannot give. One posterior SD of
+    # "0 ± 15" claimed a certainty one answer cannot give. One posterior SD of
     # Beta(2, 1) is sqrt(2/36) = 23.6 points.
     result = initialize(obs(score, kind=Kind.DIAGNOSTIC, questions=1))
     assert result.mastery_score == score  # the seed's rule for the score stays

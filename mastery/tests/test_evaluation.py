@@ -384,7 +384,7 @@ def test_report_json_is_one_object_with_every_model():
     reason="shared Anki review log not present (required in CI)",
 )
 def test_engine_beats_every_baseline_on_both_metrics_on_the_anki_holdout():
-    # Issue 14's target, in one run and with nothing fitted on the held-out tail: the default
+    # The target, in one run and with nothing fitted on the held-out tail: the default
     # weights were chosen on the training part, which the report's candidate table repeats.
     responses, _ = evaluation.load_responses(ANKI_LOG, revlog=True)
     report = evaluation.evaluate(responses)

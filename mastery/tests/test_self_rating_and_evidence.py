@@ -1,4 +1,4 @@
-"""Issue 14: the diagnostic's self-rating where a topic has no questions, and the evidence
+"""The diagnostic's self-rating where a topic has no questions, and the evidence
 behind every mastery number on the pages and in the API."""
 
 from datetime import UTC, datetime, timedelta
