@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside whitenoise, so static files get Permissions-Policy too.
     "accounts.headers.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy string built once (accounts/headers.py).
+    "accounts.headers.ContentSecurityPolicyMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
     # Around everything that writes: a request's follow-ups run once per student at its end.
     "accounts.middleware.CoalescingMiddleware",
