@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -100,6 +111,20 @@ def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic
     if course is not None:
         topics = topics.filter(course=course)
     return topics
+
+
+def topics_with_own_mastery(*, user) -> QuerySet[Topic]:
+    """The user's topics in list order, each with its course and `own_mastery` (their
+    MasteryRecord, None before any evidence) joined in the same query: one record per
+    student and topic (a unique constraint), so the join adds no rows."""
+    return (
+        Topic.objects.for_user(user)
+        .annotate(
+            own_mastery=FilteredRelation("mastery_records", condition=Q(mastery_records__user=user))
+        )
+        .select_related("course", "own_mastery")
+        .order_by("course__code", "course__name", "order_index", "name")
+    )
 
 
 def course_mastery_summaries(*, user) -> QuerySet[Course]:
