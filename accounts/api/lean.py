@@ -125,8 +125,7 @@ class _FieldReader:
             is_iso_datetime = (
                 type(field) is serializers.DateTimeField
                 and not hasattr(field, "timezone")
-                and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower()
-                == ISO_8601
+                and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
             )
             self.kind = _DATETIME if is_iso_datetime else _PLAIN
 
