@@ -32,7 +32,7 @@ class MasteryTopicListApi(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        topics = quiz_selectors.topics_with_own_mastery(user=self.request.user)
+        topics = quiz_selectors.topic_mastery_rows(user=self.request.user)
         course_id = self.request.query_params.get("course")
         if course_id:
             try:
@@ -50,11 +50,9 @@ class MasteryTopicListApi(ListAPIView):
             return None
         # The evidence of the page's topics only, by one grouped query: annotating the list
         # would read each topic's observations in four correlated subqueries.
-        page = evidence_selectors.attach_evidence(page, user=self.request.user)
-        for topic in page:
-            # Django leaves the attribute unset when the join found no record.
-            topic.mastery = getattr(topic, "own_mastery", None)
-        return page
+        return evidence_selectors.attach_evidence(
+            quiz_selectors.topic_mastery_items(page), user=self.request.user
+        )
 
     @extend_schema(
         operation_id="mastery_topics_list",
