@@ -1,6 +1,6 @@
 from django.db import models
 
-from integrations import crypto
+from accounts import crypto
 
 
 class EncryptedTextField(models.TextField):

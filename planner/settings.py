@@ -240,6 +240,7 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "accounts.allauth_adapter.MFAAdapter"
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Study Planner")
 
 # The site's public address: emails sent by workers (no request to read it from) link here.

@@ -156,16 +156,34 @@ def _counts(user, *, week_start: datetime, week_end: datetime, today: date) -> d
     )
 
 
-def _planned_minutes(user) -> Subquery:
+def with_risk_inputs(assessments):
+    """Assessments annotated with what `assessment_risk` reads: their topic count and the
+    minutes of planned study for each (blocks of the assessment's own student only)."""
     tasks = (
-        StudyTask.objects.for_user(user)
-        .filter(assessment_id=OuterRef("pk"), status__in=PLANNED_STATUSES)
+        StudyTask.objects.filter(
+            assessment_id=OuterRef("pk"),
+            user_id=OuterRef("course__user_id"),
+            status__in=PLANNED_STATUSES,
+        )
         .order_by()
         .values("assessment_id")
         .annotate(minutes=Sum("estimated_duration_min"))
         .values("minutes")
     )
-    return Subquery(tasks, output_field=IntegerField())
+    return assessments.annotate(
+        topic_count=Count("assessment_topics"),
+        planned_min=Coalesce(Subquery(tasks, output_field=IntegerField()), 0),
+    )
+
+
+def assessment_risk(assessment, snapshot: PlanSnapshot | None) -> AssessmentRisk:
+    """One assessment's readiness and verdict, by the rules every page and message uses.
+    `assessment` comes from `with_risk_inputs`."""
+    return _risk(
+        assessment,
+        readiness={row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])},
+        cushions={row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])},
+    )
 
 
 def _risk(assessment, *, readiness: dict, cushions: dict) -> AssessmentRisk:
@@ -208,14 +226,11 @@ def figures_for(user, *, now: datetime | None = None, snapshot=NOT_READ) -> Figu
         snapshot = PlanSnapshot.objects.for_user(user).first()
     readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
     cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
-    upcoming = (
+    upcoming = with_risk_inputs(
         Assessment.objects.for_user(user)
         .upcoming(now)
         .filter(course__is_archived=False)
         .select_related("course")
-        .annotate(
-            topic_count=Count("assessment_topics"), planned_min=Coalesce(_planned_minutes(user), 0)
-        )
     )
     return Figures(
         today=today,

@@ -539,3 +539,50 @@ def test_turning_on_totp_needs_the_password_again(client, user):
     wrong = client.post(reverse("account_reauthenticate"), {"password": "not-it"})
     assert wrong.status_code == 200
     assert client.get(reverse("mfa_activate_totp")).status_code == 302
+
+
+@mfa_db
+def test_the_second_factors_keys_are_sealed_at_rest_and_still_log_in(client, user, at_start):
+    from allauth.mfa.models import Authenticator
+
+    log_in(client, "ada@example.org")
+    secret = turn_on_totp(client)
+    client.get(reverse("mfa_view_recovery_codes"))
+    stored = {a.type: a.data for a in Authenticator.objects.filter(user=user)}
+    # Neither the TOTP key nor the recovery codes' seed is in the clear in the database.
+    assert stored["totp"]["secret"].startswith("enc1:") and secret not in str(stored)
+    assert stored["recovery_codes"]["seed"].startswith("enc1:")
+    client.post(reverse("accounts:logout"))
+    at_start.shift(timedelta(minutes=5))
+    log_in(client, "ada@example.org")
+    client.post(reverse("mfa_authenticate"), {"code": totp(secret, datetime.now(tz=UTC))})
+    assert logged_in_as(client) == str(user.pk)
+
+
+def test_keys_saved_in_the_clear_are_sealed_and_rotated_with_the_rest(user, settings):
+    """A key saved before sealing still works, the migration's step seals it, and a key
+    rotation re-seals it under the new key."""
+    from allauth.mfa.models import Authenticator
+    from django.core.management import call_command
+
+    from accounts import crypto
+    from accounts.allauth_adapter import MFAAdapter, mfa_data_sealed
+
+    plain = "JBSWY3DPEHPK3PXP"
+    authenticator = Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": plain}
+    )
+    assert MFAAdapter().decrypt(plain) == plain
+    sealed = mfa_data_sealed(authenticator.data)
+    assert sealed["secret"].startswith("enc1:") and MFAAdapter().decrypt(sealed["secret"]) == plain
+    assert mfa_data_sealed(sealed) is None
+    Authenticator.objects.filter(pk=authenticator.pk).update(data=sealed)
+
+    old_spec = settings.FIELD_ENCRYPTION_KEY
+    settings.FIELD_ENCRYPTION_KEY = crypto.generate_key_spec("k2")
+    settings.FIELD_ENCRYPTION_OLD_KEYS = [old_spec]
+    call_command("rotate_encryption_key", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    rotated = Authenticator.objects.get(pk=authenticator.pk).data["secret"]
+    assert rotated.startswith("enc1:k2:")
+    settings.FIELD_ENCRYPTION_OLD_KEYS = []
+    assert MFAAdapter().decrypt(rotated) == plain

@@ -13,11 +13,11 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
+from accounts import crypto
 from accounts.errors import ApplicationError
 from courses import feeds
 from courses import services as course_services
 from courses.services.lms_import import LMS_ACTION_ERROR, LmsImportReport
-from integrations import crypto
 from integrations.lms import services as lms_services
 from integrations.lms import sources
 from integrations.lms.preview import LmsPreview, lms_preview

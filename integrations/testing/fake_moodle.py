@@ -7,9 +7,20 @@ gradereport_user_get_grade_items). As Moodle does, an invalid token answers HTTP
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from integrations.testing._http import FakeServer, Request, Response
 
 REST_PATH = "/webservice/rest/server.php"
+
+
+# The token the tests' Moodle accepts (a web-service token is 32 hex digits).
+MOODLE_TOKEN = "0123456789abcdef0123456789abcdef"  # noqa: S105
+
+
+def unix(moment: datetime) -> int:
+    """Moodle's time format: seconds since the epoch."""
+    return int(moment.timestamp())
 
 
 def _exception(errorcode: str, message: str) -> Response:

@@ -3,6 +3,7 @@ reach the internet."""
 
 import ipaddress
 import socket
+from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.core.cache import cache
 from integrations import ratelimit
 from integrations.models import IntegrationSettings
 from integrations.testing.fake_google import FakeGoogle
+from integrations.testing.fake_moodle import MOODLE_TOKEN, FakeMoodle, unix
 from integrations.testing.fake_notion import FakeNotion
 
 _real_connect = socket.socket.connect
@@ -168,3 +170,43 @@ def worker(sync_worker, publish_to_worker):
 
     yield sync_worker
     wait_idle(sync_worker)
+
+
+@pytest.fixture
+def moodle(settings):
+    """A fake Moodle with one physics course: a graded lab report (75%) and a quiz (25%)."""
+    settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = True
+    server = FakeMoodle().start()
+    server.add_token(MOODLE_TOKEN)
+    course_id = server.add_course(
+        shortname="PHYS 201",
+        fullname="Physics II",
+        startdate=unix(datetime(2026, 9, 1, tzinfo=UTC)),
+        enddate=unix(datetime(2026, 12, 20, tzinfo=UTC)),
+    )
+    server.ids = {
+        "course": course_id,
+        "report": server.add_assignment(
+            course_id,
+            name="Lab report",
+            duedate=unix(datetime(2026, 10, 10, 22, 0, tzinfo=UTC)),
+            grade=100,
+            weight=0.75,
+        ),
+        "quiz": server.add_quiz(
+            course_id,
+            name="Quiz 1",
+            timeclose=unix(datetime(2026, 10, 30, 22, 0, tzinfo=UTC)),
+            grade=10,
+            weight=0.25,
+        ),
+    }
+    server.grade(
+        course_id,
+        "assign",
+        server.ids["report"],
+        score=82,
+        at=unix(datetime(2026, 10, 12, tzinfo=UTC)),
+    )
+    yield server
+    server.stop()

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from integrations import crypto
+from accounts import crypto
 from integrations.models import IntegrationSettings
 
 pytestmark = pytest.mark.django_db

@@ -8,61 +8,18 @@ import time_machine
 
 from courses.models import Assessment, Course
 from integrations.models import LmsConnection
-from integrations.testing.fake_moodle import FakeMoodle
+from integrations.testing.fake_moodle import MOODLE_TOKEN as TOKEN
+from integrations.testing.fake_moodle import unix
 from mastery.models import PerformanceRecord
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
-TOKEN = "0123456789abcdef0123456789abcdef"
 URL = "/api/import/lms"
-
-
-def unix(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 @pytest.fixture(autouse=True)
 def frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def moodle(settings):
-    settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = True
-    server = FakeMoodle().start()
-    server.add_token(TOKEN)
-    course_id = server.add_course(
-        shortname="PHYS 201",
-        fullname="Physics II",
-        startdate=unix(datetime(2026, 9, 1, tzinfo=UTC)),
-        enddate=unix(datetime(2026, 12, 20, tzinfo=UTC)),
-    )
-    server.ids = {
-        "course": course_id,
-        "essay": server.add_assignment(
-            course_id,
-            name="Lab report",
-            duedate=unix(datetime(2026, 10, 10, 22, 0, tzinfo=UTC)),
-            grade=100,
-            weight=0.75,
-        ),
-        "quiz": server.add_quiz(
-            course_id,
-            name="Quiz 1",
-            timeclose=unix(datetime(2026, 10, 30, 22, 0, tzinfo=UTC)),
-            grade=10,
-            weight=0.25,
-        ),
-    }
-    server.grade(
-        course_id,
-        "assign",
-        server.ids["essay"],
-        score=82,
-        at=unix(datetime(2026, 10, 12, tzinfo=UTC)),
-    )
-    yield server
-    server.stop()
 
 
 def body(moodle, token=TOKEN):
@@ -92,7 +49,7 @@ def test_import_reads_courses_due_dates_weights_and_grades(api_client, user, moo
 def test_reimport_updates_what_changed_only(api_client, user, moodle):
     api_client.post(URL, body(moodle), format="json")
     moodle.set_assignment(
-        moodle.ids["course"], moodle.ids["essay"], duedate=unix(datetime(2026, 10, 11, tzinfo=UTC))
+        moodle.ids["course"], moodle.ids["report"], duedate=unix(datetime(2026, 10, 11, tzinfo=UTC))
     )
     moodle.grade(
         moodle.ids["course"],

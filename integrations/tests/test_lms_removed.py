@@ -16,7 +16,7 @@ from integrations import tasks
 from integrations.lms.services import LMS_SYNC_INTERVAL
 from integrations.models import LmsConnection
 from integrations.testing.fake_canvas import FakeCanvas
-from integrations.testing.fake_moodle import FakeMoodle
+from integrations.testing.fake_moodle import MOODLE_TOKEN
 from mastery.models import PerformanceRecord
 from scheduling.models import StudyTask
 from scheduling.services import plan_regenerate
@@ -27,7 +27,6 @@ NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 LATER = NOW + LMS_SYNC_INTERVAL + timedelta(minutes=1)
 MUCH_LATER = LATER + LMS_SYNC_INTERVAL + timedelta(minutes=1)
 CANVAS_TOKEN = "7~canvas-student-token"
-MOODLE_TOKEN = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
@@ -216,45 +215,6 @@ def test_the_integrations_page_costs_the_same_for_many_connections_and_removals(
 
 
 # --- Moodle ----------------------------------------------------------------------------------
-
-
-def unix(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-@pytest.fixture
-def moodle(settings):
-    settings.LMS_FEED_ALLOW_PRIVATE_HOSTS = True
-    server = FakeMoodle().start()
-    server.add_token(MOODLE_TOKEN)
-    course_id = server.add_course(
-        shortname="PHYS 201",
-        fullname="Physics II",
-        startdate=unix(datetime(2026, 9, 1, tzinfo=UTC)),
-        enddate=unix(datetime(2026, 12, 20, tzinfo=UTC)),
-    )
-    server.ids = {
-        "course": course_id,
-        "report": server.add_assignment(
-            course_id,
-            name="Lab report",
-            duedate=unix(datetime(2026, 10, 10, 22, 0, tzinfo=UTC)),
-            grade=100,
-            weight=0.75,
-        ),
-        "quiz": server.add_quiz(
-            course_id,
-            name="Quiz 1",
-            timeclose=unix(datetime(2026, 10, 30, 22, 0, tzinfo=UTC)),
-            grade=10,
-            weight=0.25,
-        ),
-    }
-    server.grade(
-        course_id, "assign", server.ids["report"], score=82, at=unix(datetime(2026, 10, 12))
-    )
-    yield server
-    server.stop()
 
 
 def _moodle_body(moodle):

@@ -50,6 +50,8 @@ class DailyPlanModel:
     review_topics: list[str]
     next_deadline: DeadlineLine | None
     link: str
+    # The student's clock preference: "1:15 PM" rather than "13:15".
+    hour12: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class ReminderModel:
     zone: ZoneInfo
     block: BlockLine
     link: str
+    # The student's clock preference: "1:15 PM" rather than "13:15".
+    hour12: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class PlanChangeModel:
     first_change_at: datetime
     reason: str
     link: str
+    # The student's clock preference: "1:15 PM" rather than "13:15".
+    hour12: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class AtRiskModel:
     summary: str
     fix_count: int
     link: str
+    # The student's clock preference: "1:15 PM" rather than "13:15".
+    hour12: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,21 +106,25 @@ def hours_text(minutes: float) -> str:
     return f"{hours} h" if not rest else f"{hours} h {rest} min"
 
 
-def clock(moment: datetime, zone: ZoneInfo) -> str:
-    return f"{moment.astimezone(zone):%H:%M}"
-
-
-def day_and_clock(moment: datetime, zone: ZoneInfo) -> str:
+def clock(moment: datetime, zone: ZoneInfo, hour12: bool = False) -> str:
+    """The time of day as the pages write it for the student: 13:15, or 1:15 PM."""
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    if not hour12:
+        return f"{local:%H:%M}"
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def day_and_clock(moment: datetime, zone: ZoneInfo, hour12: bool = False) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b} {clock(local, zone, hour12)}"
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _deadline_text(deadline: DeadlineLine, zone: ZoneInfo) -> str:
-    when = day_and_clock(deadline.due, zone)
+def _deadline_text(deadline: DeadlineLine, zone: ZoneInfo, hour12: bool) -> str:
+    when = day_and_clock(deadline.due, zone, hour12)
     readiness = (
         f"predicted readiness {deadline.readiness_percent}%"
         if deadline.readiness_percent is not None
@@ -123,14 +135,15 @@ def _deadline_text(deadline: DeadlineLine, zone: ZoneInfo) -> str:
 
 
 def daily_plan(model: DailyPlanModel) -> Message:
-    zone = model.zone
+    zone, hour12 = model.zone, model.hour12
     day = f"{model.local_date:%A} {model.local_date.day} {model.local_date:%B}"
     lines = [f"Good morning {model.first_name}, here is your plan for {day}.", ""]
     if model.blocks:
         total = sum(round((block.end - block.start).total_seconds() / 60) for block in model.blocks)
         lines.append(f"Today's study blocks ({hours_text(total)}):")
         lines += [
-            f"- {clock(b.start, zone)}-{clock(b.end, zone)} {b.course_code}: {b.title}"
+            f"- {clock(b.start, zone, hour12)}-{clock(b.end, zone, hour12)} "
+            f"{b.course_code}: {b.title}"
             for b in model.blocks
         ]
     else:
@@ -142,7 +155,9 @@ def daily_plan(model: DailyPlanModel) -> Message:
     else:
         lines.append("No reviews are due.")
     if model.next_deadline is not None:
-        lines.append("Next deadline: " + _deadline_text(model.next_deadline, zone) + ".")
+        lines.append(
+            "Next deadline: " + _deadline_text(model.next_deadline, zone, model.hour12) + "."
+        )
     subject_blocks = _plural(len(model.blocks), "block")
     return Message(
         subject=f"Your plan for {model.local_date:%a} {model.local_date.day} "
@@ -154,10 +169,10 @@ def daily_plan(model: DailyPlanModel) -> Message:
 
 def block_reminder(model: ReminderModel) -> Message:
     block, zone = model.block, model.zone
-    when = f"{clock(block.start, zone)}-{clock(block.end, zone)}"
+    when = f"{clock(block.start, zone, model.hour12)}-{clock(block.end, zone, model.hour12)}"
     return Message(
-        subject=f"At {clock(block.start, zone)}: {block.course_code} {block.title}",
-        body=f"Your next study block starts at {clock(block.start, zone)} ({when}):\n"
+        subject=f"At {clock(block.start, zone, model.hour12)}: {block.course_code} {block.title}",
+        body=f"Your next study block starts at {clock(block.start, zone, model.hour12)} ({when}):\n"
         f"{block.course_code}: {block.title}",
         link=model.link,
     )
@@ -172,7 +187,7 @@ def plan_change(model: PlanChangeModel) -> Message:
     if model.removed:
         parts.append(f"{_plural(model.removed, 'block')} dropped")
     changes = ", ".join(parts)
-    first = day_and_clock(model.first_change_at, model.zone)
+    first = day_and_clock(model.first_change_at, model.zone, model.hour12)
     reason = f" Reason: {model.reason}." if model.reason else ""
     return Message(
         subject=f"Your plan for the next 24 hours changed ({changes})",
@@ -193,7 +208,7 @@ def at_risk(model: AtRiskModel) -> Message:
     summary = f" {model.summary}" if model.summary else ""
     return Message(
         subject=f"At risk: {deadline.course_code} {deadline.title}",
-        body=f"{_deadline_text(deadline, model.zone)}.{summary}\n{fixes}",
+        body=f"{_deadline_text(deadline, model.zone, model.hour12)}.{summary}\n{fixes}",
         link=model.link,
     )
 

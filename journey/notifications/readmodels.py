@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Max, Min
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import TimeFormat, User, UserPreferences
+from accounts.timeformat import time_format_of
 from accounts.timezones import user_zone
 from courses.models import Assessment
 from journey.dashboard import board_rows, week_by_course
@@ -28,8 +29,7 @@ from journey.notifications.builders import (
     WeeklyModel,
 )
 from mastery.models import MasteryObservation, MasteryRecord
-from scheduling import selectors
-from scheduling.figures import READINESS_AT_RISK
+from scheduling import figures, selectors
 from scheduling.models import PlanNotice, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.work import local_midnight
 
@@ -37,6 +37,10 @@ from scheduling.work import local_midnight
 REVIEW_TOPICS_SHOWN = 3
 # The statuses of a block the morning email lists (skipped and missed are not the plan).
 DAILY_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED)
+
+
+def is_hour12(user: User) -> bool:
+    return time_format_of(user) == TimeFormat.H12
 
 
 def first_name(user: User) -> str:
@@ -53,26 +57,15 @@ def _block_line(task: StudyTask) -> BlockLine:
 
 
 def deadline_line(assessment: Assessment, snapshot: PlanSnapshot | None) -> DeadlineLine:
-    """An assessment with the planner's readiness and risk, as the dashboard shows them."""
-    key = str(assessment.pk)
-    readiness = next(
-        (row for row in (snapshot.readiness if snapshot else []) if row["assessment_id"] == key),
-        {},
-    )
-    cushion = next(
-        (row for row in (snapshot.cushions if snapshot else []) if row["assessment_id"] == key),
-        {},
-    )
-    value = readiness.get("p_ready_planned")
-    if value is None:
-        value = readiness.get("p_ready_now")
-    is_low = value is not None and value < READINESS_AT_RISK
+    """An assessment with the readiness and risk every page shows for it (scheduling.figures):
+    `assessment` comes from `figures.with_risk_inputs`."""
+    risk = figures.assessment_risk(assessment, snapshot)
     return DeadlineLine(
         title=assessment.name,
         course_code=assessment.course.code,
         due=assessment.due_date,
-        readiness_percent=None if value is None else round(value * 100),
-        is_at_risk=bool(cushion.get("is_at_risk")) or is_low,
+        readiness_percent=risk.p_ready_percent,
+        is_at_risk=risk.is_at_risk,
     )
 
 
@@ -123,7 +116,7 @@ def daily_models_for(
         if review_date <= days[uid]:
             reviews[uid].append(topic_name)
     next_due: dict[str, Assessment] = {}
-    upcoming = (
+    upcoming = figures.with_risk_inputs(
         Assessment.objects.filter(course__user_id__in=ids, course__is_archived=False)
         .upcoming(now)
         .select_related("course")
@@ -136,6 +129,12 @@ def daily_models_for(
         for s in PlanSnapshot.objects.filter(user_id__in=ids).only(
             "user_id", "readiness", "cushions"
         )
+    }
+    clocks = {
+        str(user_id): time_format
+        for user_id, time_format in UserPreferences.objects.filter(user_id__in=ids)
+        .order_by("user_id", "created_at")
+        .values_list("user_id", "time_format")
     }
     home = reverse("home")
     models = {}
@@ -151,12 +150,18 @@ def daily_models_for(
             review_topics=reviews.get(uid, [])[:REVIEW_TOPICS_SHOWN],
             next_deadline=deadline_line(due, snapshots.get(uid)) if due else None,
             link=home,
+            hour12=clocks.get(uid) == TimeFormat.H12,
         )
     return models
 
 
 def reminder_model(task: StudyTask) -> ReminderModel:
-    return ReminderModel(zone=user_zone(task.user), block=_block_line(task), link=reverse("home"))
+    return ReminderModel(
+        zone=user_zone(task.user),
+        block=_block_line(task),
+        link=reverse("home"),
+        hour12=is_hour12(task.user),
+    )
 
 
 def plan_change_model(user: User, notice: PlanNotice) -> PlanChangeModel:
@@ -168,37 +173,56 @@ def plan_change_model(user: User, notice: PlanNotice) -> PlanChangeModel:
         first_change_at=notice.first_change_at,
         reason=notice.reason,
         link=reverse("home"),
+        hour12=is_hour12(user),
     )
 
 
 def at_risk_models(user: User, *, now: datetime) -> list[tuple[Assessment, AtRiskModel]]:
-    """The assessments the planner's last snapshot marks at risk, still to come."""
+    """The upcoming assessments the at-risk page lists, by the same rule (scheduling.figures)."""
     snapshot = selectors.snapshot_for(user)
     if snapshot is None:
         return []
-    cushions = {row["assessment_id"]: row for row in snapshot.cushions if row.get("is_at_risk")}
-    if not cushions:
-        return []
-    assessments = (
+    assessments = figures.with_risk_inputs(
         Assessment.objects.for_user(user)
-        .filter(pk__in=list(cushions), course__is_archived=False)
+        .filter(course__is_archived=False)
         .upcoming(now)
         .select_related("course")
     )
     zone, link = user_zone(user), reverse("scheduling:at_risk")
-    return [
-        (
-            assessment,
-            AtRiskModel(
-                zone=zone,
-                deadline=deadline_line(assessment, snapshot),
-                summary=cushions[str(assessment.pk)].get("summary", ""),
-                fix_count=len(cushions[str(assessment.pk)].get("suggestions", [])),
-                link=link,
-            ),
+    hour12 = is_hour12(user)
+    models = []
+    for assessment in assessments:
+        risk = figures.assessment_risk(assessment, snapshot)
+        if not risk.is_at_risk:
+            continue
+        models.append(
+            (
+                assessment,
+                AtRiskModel(
+                    zone=zone,
+                    deadline=deadline_line(assessment, snapshot),
+                    summary=_risk_summary(risk),
+                    fix_count=len(risk.cushion.get("suggestions", [])),
+                    link=link,
+                    hour12=hour12,
+                ),
+            )
         )
-        for assessment in assessments
-    ]
+    return models
+
+
+def _risk_summary(risk: figures.AssessmentRisk) -> str:
+    """Why it is at risk: the planner's own words when its cushion says so, else the rule."""
+    if risk.cushion.get("summary"):
+        return risk.cushion["summary"]
+    if risk.is_unplanned:
+        return "No study is planned for it yet."
+    if risk.is_low_readiness:
+        return (
+            f"With the planned study its readiness stays below "
+            f"{round(figures.READINESS_AT_RISK * 100)}%."
+        )
+    return ""
 
 
 def weekly_model(user: User, *, week_start: date) -> WeeklyModel:

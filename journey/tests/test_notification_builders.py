@@ -101,3 +101,32 @@ def test_plan_change_and_reminder():
         builders.ReminderModel(zone=CHI, block=line(first), link="/")
     )
     assert reminder.subject == "At 18:00: MATH 2413 Limits"
+
+
+def test_a_twelve_hour_student_reads_twelve_hour_times():
+    start = datetime(2027, 3, 15, 17, 5, tzinfo=UTC)  # 12:05 CDT: noon is 12 PM, not 0 PM
+    model = builders.DailyPlanModel(
+        first_name="Ada",
+        zone=CHI,
+        local_date=date(2027, 3, 15),
+        blocks=[line(start), line(start + timedelta(hours=12), 25, "Derivatives")],
+        reviews_due=0,
+        review_topics=[],
+        next_deadline=builders.DeadlineLine(
+            title="Midterm",
+            course_code="MATH 2413",
+            due=datetime(2027, 3, 18, 5, 30, tzinfo=UTC),  # 00:30 CDT
+            readiness_percent=70,
+            is_at_risk=False,
+        ),
+        link="/",
+        hour12=True,
+    )
+    body = builders.daily_plan(model).body
+    assert "- 12:05 PM-12:55 PM MATH 2413: Limits" in body
+    assert "- 12:05 AM-12:30 AM MATH 2413: Derivatives" in body
+    assert "due Thu 18 Mar 12:30 AM" in body
+    reminder = builders.block_reminder(
+        builders.ReminderModel(zone=CHI, block=line(start), link="/", hour12=True)
+    )
+    assert reminder.subject.startswith("At 12:05 PM:")

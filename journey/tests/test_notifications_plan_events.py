@@ -103,3 +103,42 @@ def test_plan_change_switched_off_sends_nothing(planned, user, smtp):
         )
         services.plan_regenerate(user=user, reason="calendar_change")
     assert not Notification.objects.for_user(user).filter(kind=NotificationKind.PLAN_CHANGE)
+
+
+def test_the_alerts_and_the_daily_email_use_the_at_risk_pages_rule(planned, user):
+    """An assessment with no study planned and nothing to show for it is at risk on the pages
+    (scheduling.figures); the alerts and the morning email say the same of it."""
+    from courses.tests.factories import AssessmentFactory
+    from journey.notifications import readmodels
+    from scheduling.figures import figures_for
+
+    course = planned.user.courses.first()
+    with time_machine.travel(NOW, tick=False):
+        unplanned = AssessmentFactory(
+            course=course, name="Lab report", due_date=NOW + timedelta(hours=20)
+        )
+        alerts = readmodels.at_risk_models(user, now=NOW)
+        figures = figures_for(user, now=NOW)
+        daily = readmodels.daily_models_for([user], now=NOW)[str(user.pk)]
+    assert str(unplanned.pk) in figures.at_risk_ids
+    assert {str(a.pk) for a, _ in alerts} == figures.at_risk_ids
+    model = next(model for a, model in alerts if a.pk == unplanned.pk)
+    assert model.summary == "No study is planned for it yet."
+    assert model.deadline.is_at_risk and model.deadline.readiness_percent is None
+    # The soonest deadline is this one, and the morning email marks it as the pages do.
+    assert daily.next_deadline.title == "Lab report"
+    assert daily.next_deadline.is_at_risk
+
+
+def test_the_daily_email_follows_the_students_clock(planned, user):
+    from accounts.services import preferences_update
+    from journey.notifications import builders, readmodels
+
+    with time_machine.travel(NOW, tick=False):
+        on_24h = readmodels.daily_models_for([user], now=NOW)[str(user.pk)]
+        preferences_update(user=user, time_format="12h")
+        on_12h = readmodels.daily_models_for([user], now=NOW)[str(user.pk)]
+    assert not on_24h.hour12 and on_12h.hour12
+    assert on_12h.blocks, "the plan has blocks today"
+    assert " PM" in builders.daily_plan(on_12h).body or " AM" in builders.daily_plan(on_12h).body
+    assert " PM" not in builders.daily_plan(on_24h).body

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import timeformat
 from accounts.availability import WEEKDAYS, parse_hhmm
 from accounts.errors import ApplicationError
 from accounts.services import preferences_get_current
@@ -118,9 +119,10 @@ def study_task_skip(*, task: StudyTask, reason: str = "") -> StudyTask:
     return task
 
 
-def _fmt_local(moment: datetime, tz) -> str:
-    local = moment.astimezone(tz)
-    return f"{rules.short_date(local.date())} {local:%H:%M}"
+def _fmt_local(moment: datetime, user) -> str:
+    """A moment in a refusal, on the student's own clock (12- or 24-hour)."""
+    local = moment.astimezone(user_zone(user))
+    return f"{rules.short_date(local.date())} {timeformat.clock(local, user)}"
 
 
 def _outside_availability(*, user, start: datetime, end: datetime, tz) -> bool:
@@ -162,6 +164,10 @@ def study_task_reschedule(
     if timezone.is_naive(new_start):
         new_start = timezone.make_aware(new_start, user_zone(task.user))
     tz = user_zone(task.user)
+
+    def when(moment: datetime) -> str:
+        return _fmt_local(moment, task.user)
+
     with transaction.atomic():
         task = _locked_task(task)
         if task.status not in MOVABLE:
@@ -178,7 +184,7 @@ def study_task_reschedule(
         if due is not None and new_end > due:
             message = (
                 f"This block must end by its deadline, {task.assessment.name} on "
-                f"{_fmt_local(due, tz)}; {_fmt_local(new_start, tz)}–{_fmt_local(new_end, tz)} "
+                f"{when(due)}; {when(new_start)}–{when(new_end)} "
                 "is too late."
             )
             raise ApplicationError(message, field_errors={"new_start_time": [message]})
@@ -193,20 +199,20 @@ def study_task_reschedule(
         if clash is not None:
             message = (
                 f"Conflicts with “{clash.title}” "
-                f"({_fmt_local(clash.scheduled_start, tz)}–{_fmt_local(clash.scheduled_end, tz)})."
+                f"({when(clash.scheduled_start)}–{when(clash.scheduled_end)})."
             )
             raise ApplicationError(message, field_errors={"new_start_time": [message]})
         for busy in [] if force else busy_intervals_for(task.user_id):
             if busy.start < new_end and new_start < busy.end:
                 message = (
                     "Conflicts with busy time in your calendar "
-                    f"({_fmt_local(busy.start, tz)}–{_fmt_local(busy.end, tz)}). Move it "
+                    f"({when(busy.start)}–{when(busy.end)}). Move it "
                     "anyway to place it there."
                 )
                 raise ApplicationError(message, field_errors={"new_start_time": [message]})
         if not force and _outside_availability(user=task.user, start=new_start, end=new_end, tz=tz):
             message = (
-                f"{_fmt_local(new_start, tz)}–{_fmt_local(new_end, tz)} is outside your study "
+                f"{when(new_start)}–{when(new_end)} is outside your study "
                 "availability. Move it anyway to place it there."
             )
             raise ApplicationError(message, field_errors={"new_start_time": [message]})

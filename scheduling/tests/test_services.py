@@ -433,3 +433,19 @@ def test_a_target_grade_raises_the_priority_of_the_course_work(setup):
     services.plan_regenerate(user=setup.user)
     after = blocks_of(setup.user, key)[0].priority_score
     assert after == pytest.approx(before * 1.25)
+
+
+def test_a_refused_move_speaks_the_students_clock(setup):
+    """The refusal names times on the student's own 12- or 24-hour clock, in their zone."""
+    from accounts.services import preferences_update
+
+    services.plan_regenerate(user=setup.user)
+    first = placed(setup.user)[0]
+    late = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)  # 23:00 local Saturday, past availability
+    with pytest.raises(ApplicationError) as on_24h:
+        services.study_task_reschedule(task=first, new_start=late)
+    assert "23:00" in on_24h.value.message and "PM" not in on_24h.value.message
+    preferences_update(user=setup.user, time_format="12h")
+    with pytest.raises(ApplicationError) as on_12h:
+        services.study_task_reschedule(task=first, new_start=late)
+    assert "11:00 PM" in on_12h.value.message and "23:00" not in on_12h.value.message

@@ -1,20 +1,26 @@
-"""Re-encrypt every stored provider secret under the current FIELD_ENCRYPTION_KEY.
+"""Re-encrypt every stored secret (provider tokens, second-factor keys) under the current
+FIELD_ENCRYPTION_KEY.
 
 Rotation: set the new key as FIELD_ENCRYPTION_KEY, move the old one to
 FIELD_ENCRYPTION_OLD_KEYS, run this command, then drop the old key.
 """
 
+from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from integrations import crypto
+from accounts import crypto
+from accounts.allauth_adapter import mfa_data_sealed
 from integrations.models import IntegrationSettings
 
 SECRET_COLUMNS = ("google_access_token", "google_refresh_token", "notion_access_token")
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt provider tokens under the current key (or print a new key with --generate)."
+    help = (
+        "Re-encrypt provider tokens and second-factor keys under the current key "
+        "(or print a new key with --generate)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--generate", metavar="KEY_ID", help="print a new key spec and exit")
@@ -43,6 +49,11 @@ class Command(BaseCommand):
                 if updates:
                     # The field encrypts on save, under the current key.
                     IntegrationSettings.objects.filter(pk=pk).update(**updates)
+                    rotated += 1
+            for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+                data = mfa_data_sealed(authenticator.data or {})
+                if data is not None:
+                    Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
                     rotated += 1
         self.stdout.write(
             self.style.SUCCESS(f"Re-encrypted {rotated} row(s) under key {current.key_id!r}.")

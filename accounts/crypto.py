@@ -1,4 +1,4 @@
-"""AES-GCM encryption of provider secrets at rest.
+"""AES-GCM encryption of secrets at rest: provider tokens and the second factor's keys.
 
 Keys come from FIELD_ENCRYPTION_KEY ("<key id>:<urlsafe base64 of 32 bytes>"), never from
 SECRET_KEY. Each ciphertext carries its key id so old keys (FIELD_ENCRYPTION_OLD_KEYS) can
