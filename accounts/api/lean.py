@@ -169,9 +169,9 @@ class LeanOutputMixin:
 
     def to_representation(self, instance) -> dict[str, Any]:
         readers = self._lean_compile()
-        zone = self.__dict__.get("_lean_zone", _MISSING)
-        if zone is _MISSING:
-            zone = self._lean_zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        # Read at most once per row, never kept: a serializer bound on the class (a nested
+        # one) serves every response, each under its own active time zone.
+        zone = _MISSING
         is_mapping = isinstance(instance, Mapping)
         representation = {}
         for reader in readers:
@@ -200,6 +200,8 @@ class LeanOutputMixin:
                         representation[reader.name] = reader.convert(value)
                         continue
                     is_aware = isinstance(value, datetime) and value.utcoffset() is not None
+                    if is_aware and zone is _MISSING:
+                        zone = timezone.get_current_timezone() if settings.USE_TZ else None
                     if zone is not None and is_aware:
                         try:
                             representation[reader.name] = _iso_datetime(value, zone)

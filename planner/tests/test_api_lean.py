@@ -147,7 +147,8 @@ def probe_rows():
         kind="a",
         shout=lambda: "FIRST",
         inner_count=3,
-        inner_when=datetime(2026, 10, 14, 17, 30, 5, 123456),  # naive: DRF makes it aware
+        # Aware, in a nested serializer: rendered in each response's own zone.
+        inner_when=datetime(2026, 10, 14, 17, 30, 5, 123456, tzinfo=UTC),
     )
     second = Row(
         id=uuid.uuid4(),
@@ -173,7 +174,7 @@ def probe_rows():
         "kind": "b",
         "shout": "dict",
         "inner_count": 7,
-        "inner_when": None,
+        "inner_when": datetime(2026, 10, 14, 17, 30),  # naive: DRF makes it aware
     }
     return [first, second, mapping]
 
@@ -191,4 +192,10 @@ def test_generic_cases_render_as_drf_renders_them(zone):
     assert "score" not in lean[1]
     assert lean[1]["label"] is None
     assert lean[1]["inner"] == {"count": 0, "when": None}
+    expected_when = {
+        "UTC": "2026-10-14T17:30:05.123456Z",
+        "America/Chicago": "2026-10-14T12:30:05.123456-05:00",
+        "Asia/Kolkata": "2026-10-14T23:00:05.123456+05:30",
+    }[zone]
+    assert lean[0]["inner"]["when"] == expected_when
     assert lean[0]["shout"] == "FIRST"
