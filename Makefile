@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # CI runs against the real services on this machine; locally SQLite and eager Celery.
 # The API campaign (Schemathesis) runs in a second process beside the rest of the suite, with its
 # own database and Redis db; `make test DATABASE_URL=… REDIS_URL=…` moves both off the defaults
-# (with a REDIS_URL on a db other than 0, give API_REDIS_URL too).
+# (with a REDIS_URL on a db other than 0, give API_REDIS_URL and SUITE_PARALLEL too).
 API_TESTS := planner/tests/test_api_schemathesis.py
 ifeq ($(CI),true)
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/planner
@@ -16,9 +16,16 @@ API_DATABASE_URL ?= $(DATABASE_URL)_api
 API_REDIS_URL ?= $(patsubst %/0,%/1,$(REDIS_URL))
 TEST_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true
 API_TEST_ENV := DATABASE_URL=$(API_DATABASE_URL) REDIS_URL=$(API_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true
+# The suite runs in two processes beside the campaign. Each has its own test database
+# (pytest-django suffixes the name per process) and its own Redis database, so one's queues,
+# locks, throttles and cache never meet the other's; a file's tests stay in one process.
+SUITE_PARALLEL ?= --dist loadfile \
+  --tx 'popen//env:REDIS_URL=$(patsubst %/0,%/2,$(REDIS_URL))' \
+  --tx 'popen//env:REDIS_URL=$(patsubst %/0,%/3,$(REDIS_URL))'
 else
 TEST_ENV := CELERY_TASK_ALWAYS_EAGER=true
 API_TEST_ENV := $(TEST_ENV)
+SUITE_PARALLEL ?=
 endif
 
 # The date-sensitive tests (marker `clock`) run again at three instants where a hidden read of the
@@ -66,7 +73,7 @@ test: lint
 	  --cov --cov-report= --cov-fail-under=0 >$$log 2>&1 & api=$$!; \
 	trap 'kill $$api 2>/dev/null; exit 130' INT TERM; \
 	$(TEST_ENV) COVERAGE_FILE=.coverage.suite $(BIN)/python -m pytest --ignore=$(API_TESTS) \
-	  --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS); suite=$$?; \
+	  --cov --cov-report= --cov-fail-under=0 $(SUITE_PARALLEL) $(PYTEST_ARGS); suite=$$?; \
 	wait $$api; campaign=$$?; \
 	echo "----- $(API_TESTS), run alongside -----"; cat $$log; rm -f $$log; \
 	test $$suite -eq 0 -a $$campaign -eq 0

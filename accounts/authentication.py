@@ -28,7 +28,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Malformed token.") from None
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
+        # The hash is unique: a plain lookup, without the ordering first() would add to every
+        # authenticated call (compiling and sorting for a single row).
+        try:
+            token = ApiToken.objects.select_related("user").get(key_hash=hash_token_key(key))
+        except ApiToken.DoesNotExist:
+            token = None
         now = timezone.now()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")

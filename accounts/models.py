@@ -411,10 +411,11 @@ class AuditAction(models.TextChoices):
     INTEGRATION_DISCONNECTED = "integration_disconnected", "Integration disconnected"
     DATA_EXPORTED = "data_exported", "Data exported"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
-    # A teacher's actions on class data (issue 19): the students' trail of who saw what.
+    # A teacher's actions on class data: the students' trail of who saw what.
     CLASS_PUBLISHED = "class_published", "Class published"
     CLASS_UPDATE_OFFERED = "class_update_offered", "Class update offered"
     CLASS_PROGRESS_VIEWED = "class_progress_viewed", "Class progress viewed"
+    CLASS_TEMPLATE_DELETED = "class_template_deleted", "Class template deleted"
 
 
 class AuditEventQuerySet(models.QuerySet):

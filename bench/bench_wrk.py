@@ -14,7 +14,7 @@ median share of the floor over the rounds, the median req/s, and the worst p99 l
 
     share of the floor = endpoint req/s / floor req/s (same round)
 
-Targets (issue #20): /api/ping >= 0.6, API lists >= 0.4, dashboard and week >= 0.2, other
+Targets: /api/ping >= 0.6, API lists >= 0.4, dashboard and week >= 0.2, other
 pages >= 0.1, p99 < 300 ms at 8 connections.
 
 Run: `.venv/bin/python -m bench bench_wrk` (needs PostgreSQL, Redis and wrk).

@@ -9,6 +9,7 @@ from courses.models import (
     Course,
     CourseTemplate,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
     Topic,
 )
@@ -74,7 +75,8 @@ class AssessmentTopicAdmin(admin.ModelAdmin):
 
 @admin.register(CourseTemplate)
 class CourseTemplateAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "owner", "version", "start_date", "end_date"]
+    list_display = ["code", "name", "owner", "version", "start_date", "end_date", "deleted_at"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
@@ -86,6 +88,14 @@ class TemplateTopicAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "template__code"]
     list_select_related = ["template"]
     raw_id_fields = ["template"]
+
+
+@admin.register(TemplateResource)
+class TemplateResourceAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "topic", "type", "url"]
+    search_fields = ["title", "url", "topic__name", "topic__template__code"]
+    list_select_related = ["topic"]
+    raw_id_fields = ["topic"]
 
 
 @admin.register(TemplateAssessment)

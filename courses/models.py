@@ -240,8 +240,9 @@ class Assessment(models.Model):
         return LMS_SOURCE_LABELS.get(kind, "")
 
 
-# The external_uid prefixes the LMS API imports write (integrations/lms/services.py).
-LMS_SOURCE_LABELS = {"canvas": "Canvas", "moodle": "Moodle"}
+# The external_uid prefixes the LMS API imports write (integrations/lms/services.py), and the
+# one a class's removed assessment gets when the student keeps it for its grades.
+LMS_SOURCE_LABELS = {"canvas": "Canvas", "moodle": "Moodle", "class": "the class"}
 
 
 class AssessmentTopic(models.Model):
@@ -275,5 +276,6 @@ from courses.template_models import (  # noqa: E402,F401
     CourseTemplate,
     MembershipStatus,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
 )

@@ -1,10 +1,11 @@
-"""Course templates a teacher authors, and the classes they are published as (issue 19).
+"""Course templates a teacher authors, and the classes they are published as.
 
-A template is the teacher's copy of a course: topics with prerequisites, assessments with
-weights and dates, and each topic's question bank as a document in the import format of
-docs/question_bank.md (stored as written here; the question parser lives in `mastery`, a layer
-above, so the journey service that writes it validates it there first). A class publishes a
-template under a join code; a membership links one student's own copy of the course to it.
+A template is the teacher's copy of a course: topics with prerequisites and resources,
+assessments with weights and dates, and each topic's question bank as a document in the
+import format of docs/question_bank.md (stored as written here; the question parser lives in
+`mastery`, a layer above, so the journey service that writes it validates it there first). A
+class publishes a template under a join code; a membership links one student's own copy of
+the course to it.
 """
 
 import secrets
@@ -16,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from courses.models import AssessmentType, Course, Difficulty
+from courses.models import AssessmentType, Course, Difficulty, ResourceType
 
 # Eight characters of an alphabet without look-alikes (0/O, 1/I/L): read aloud in a lecture
 # hall and typed on a phone, and 31^8 codes leave guessing one hopeless under the rate limits.
@@ -30,7 +31,8 @@ def new_join_code() -> str:
 
 class CourseTemplateQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(owner=user)
+        """The teacher's templates; a deleted one is gone from every teacher page and API."""
+        return self.filter(owner=user, deleted_at__isnull=True)
 
 
 class CourseTemplate(models.Model):
@@ -44,9 +46,14 @@ class CourseTemplate(models.Model):
     description = models.TextField(blank=True)
     start_date = models.DateField()
     end_date = models.DateField()
-    # Raised whenever an assessment's date or weight changes after publishing; a membership
-    # whose `applied_version` is lower has an update to offer its student.
+    # Raised by every change after publishing that reaches the students' courses (a topic,
+    # assessment or resource added, changed or deleted); a membership whose `applied_version`
+    # is lower has an update to offer its student.
     version = models.PositiveIntegerField(default=1)
+    # A template that was published is never removed: its classes and the students'
+    # memberships keep naming it (their history, their export). Deleting it sets this, closes
+    # its classes and unlinks the students' courses.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,7 +75,7 @@ class CourseTemplate(models.Model):
 
 class TemplateTopicQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class TemplateTopic(models.Model):
@@ -106,7 +113,7 @@ class TemplateTopic(models.Model):
 
 class TemplateAssessmentQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class TemplateAssessment(models.Model):
@@ -139,9 +146,44 @@ class TemplateAssessment(models.Model):
         return self.name
 
 
+class TemplateResourceQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(topic__template__owner=user, topic__template__deleted_at__isnull=True)
+
+
+class TemplateResource(models.Model):
+    """A link the teacher recommends for a topic. A student's course keeps a topic's
+    resources as links (`Topic.resource_links`: a type and an http(s) URL), so a template
+    resource always has a URL; its title and notes travel with it into the student's copy."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.ForeignKey(TemplateTopic, on_delete=models.CASCADE, related_name="resources")
+    title = models.CharField(max_length=200)
+    type = models.CharField(max_length=12, choices=ResourceType.choices)
+    url = models.CharField(max_length=2000)
+    notes = models.TextField(blank=True)
+    order_index = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+    objects = TemplateResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["topic", "order_index", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def as_link(self) -> dict:
+        """The entry of the student's `Topic.resource_links` this resource becomes."""
+        link = {"type": self.type, "url": self.url, "title": self.title}
+        if self.notes:
+            link["notes"] = self.notes
+        return link
+
+
 class ClassroomQuerySet(models.QuerySet):
     def for_teacher(self, user):
-        return self.filter(template__owner=user)
+        return self.filter(template__owner=user, template__deleted_at__isnull=True)
 
 
 class Classroom(models.Model):
@@ -169,6 +211,8 @@ class Classroom(models.Model):
 class MembershipStatus(models.TextChoices):
     JOINED = "joined", "Joined"
     LEFT = "left", "Left"
+    # The teacher deleted the template: the course stays the student's, no longer linked.
+    CLOSED = "closed", "Class closed"
 
 
 class ClassMembershipQuerySet(models.QuerySet):
@@ -201,7 +245,7 @@ class ClassMembership(models.Model):
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     # The template version the student's course matches; lower than the template's means an
-    # update (dates, weights) waits for the student to accept it.
+    # update waits for the student to accept it.
     applied_version = models.PositiveIntegerField(default=1)
     # Template assessment id -> the student's assessment id, so an accepted update finds the
     # student's rows without a column on every course's assessments.
@@ -209,6 +253,9 @@ class ClassMembership(models.Model):
     # Template topic id -> the student's topic id: the class progress page groups the
     # students' mastery by the teacher's topics through it.
     topic_map = models.JSONField(default=dict, blank=True)
+    # Template resource id -> the URL of its copy among the student's topic's resource links,
+    # so an accepted update changes or removes that link and leaves the student's own alone.
+    resource_map = models.JSONField(default=dict, blank=True)
 
     history = HistoricalRecords()
     objects = ClassMembershipQuerySet.as_manager()

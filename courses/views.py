@@ -31,6 +31,7 @@ from courses.forms import (
 )
 from courses.imports import MAX_CSV_BYTES
 from courses.models import Assessment, Course, Topic
+from courses.template_models import ClassMembership, MembershipStatus
 
 # Imports keep the uploaded content in the session between preview and confirm, so the
 # confirmed import is exactly the previewed file.
@@ -100,6 +101,14 @@ class CourseDetailView(CoursePageMixin, TemplateView):
         )
         context["detail"] = selectors.course_detail(course=course)
         context["course"] = course
+        # A course that came from a class says so, and says when the class ended.
+        context["class_membership"] = (
+            ClassMembership.objects.for_user(self.request.user)
+            .filter(course=course)
+            .exclude(status=MembershipStatus.LEFT)
+            .select_related("classroom")
+            .first()
+        )
         return context
 
 

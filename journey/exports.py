@@ -26,6 +26,7 @@ from accounts.hygiene import repair_out_of_range_dates
 from accounts.models import AuditAction, AuditEvent
 from integrations import services as integration_services
 from integrations.fields import EncryptedTextField
+from journey.classes.selectors import memberships_for_export
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,9 @@ def user_data_export(*, user) -> dict:
         "exported_at": timezone.now(),
         "user_id": str(user.pk),
         "tables": tables,
+        # The rows above hold ids; this says in words which classes the student is or was
+        # in, who teaches them and what the student agreed to share, and when.
+        "class_memberships": memberships_for_export(user=user),
     }
 
 

@@ -75,6 +75,13 @@ class PerformanceRecord(models.Model):
             models.Index(fields=["user", "course"], name="idx_perf_user_course"),
             models.Index(fields=["assessment"], name="idx_perf_assessment"),
             models.Index(fields=["user", "completed_at"], name="idx_perf_completed"),
+            # The few self-ratings among a student's records, for the evidence counts
+            # (mastery.evidence_selectors), without reading the rest.
+            models.Index(
+                fields=["user"],
+                condition=Q(source="self_rating"),
+                name="idx_perf_self_rating",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,10 +6,22 @@ the number of rows (prefetching instead of per-row lookups).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -100,6 +112,90 @@ def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic
     if course is not None:
         topics = topics.filter(course=course)
     return topics
+
+
+# The record's columns a topic's mastery list item shows.
+MASTERY_FIGURES = (
+    "mastery_score",
+    "confidence_interval",
+    "trend",
+    "next_review_date",
+    "review_interval_days",
+    "last_practiced_at",
+    "practice_count",
+    "quiz_count",
+)
+
+
+@dataclass(frozen=True)
+class CourseLabel:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MasteryFigures:
+    mastery_score: float
+    confidence_interval: float
+    trend: str
+    next_review_date: date | None
+    review_interval_days: int
+    last_practiced_at: datetime | None
+    practice_count: int
+    quiz_count: int
+
+
+@dataclass
+class TopicMasteryItem:
+    """One topic of the mastery list: `mastery` is None before any evidence."""
+
+    pk: uuid.UUID
+    name: str
+    course_id: uuid.UUID
+    course: CourseLabel
+    mastery: MasteryFigures | None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.pk
+
+
+def topic_mastery_rows(*, user) -> QuerySet:
+    """The user's topics in list order as plain rows: each with its course's code and name
+    and its record's figures, joined in one query (a record is unique per student and topic,
+    so the join adds no rows). Only these columns are read: not the topics' descriptions and
+    links nor the engine's memory. `topic_mastery_items` turns a page of rows into items."""
+    return (
+        Topic.objects.for_user(user)
+        .annotate(
+            own_mastery=FilteredRelation("mastery_records", condition=Q(mastery_records__user=user))
+        )
+        .order_by("course__code", "course__name", "order_index", "name")
+        .values(
+            "id",
+            "name",
+            "course_id",
+            "course__code",
+            "course__name",
+            "own_mastery__id",
+            *(f"own_mastery__{name}" for name in MASTERY_FIGURES),
+        )
+    )
+
+
+def topic_mastery_items(rows) -> list[TopicMasteryItem]:
+    return [
+        TopicMasteryItem(
+            pk=row["id"],
+            name=row["name"],
+            course_id=row["course_id"],
+            course=CourseLabel(code=row["course__code"], name=row["course__name"]),
+            mastery=None
+            if row["own_mastery__id"] is None
+            else MasteryFigures(**{name: row[f"own_mastery__{name}"] for name in MASTERY_FIGURES}),
+        )
+        for row in rows
+    ]
 
 
 def course_mastery_summaries(*, user) -> QuerySet[Course]:

@@ -38,7 +38,7 @@ from mastery.quiz_selectors import practice_difficulty, question_spec
 from mastery.selectors import SELF_RATING_MAX, SELF_RATING_MIN
 from mastery.services import performance_record_create, performance_record_create_self_rating
 
-# Issue 14: one answer set a topic's mastery to 0 or 100. Three answers per topic, adaptive
+# One answer set a topic's mastery to 0 or 100. Three answers per topic, adaptive
 # within the topic, is the least that tells "knows it" from "guessed once"; a topic whose bank
 # holds fewer questions is self-rated instead of quizzed on too little.
 DIAGNOSTIC_QUESTIONS_PER_TOPIC = 3

@@ -16,6 +16,7 @@ import zoneinfo
 from django.utils import timezone
 
 REQUEST_ID_HEADER = "X-Request-ID"
+API_PATH_PREFIX = "/api/"
 # Long enough for a uuid or a trace id, short and plain enough to be safe in any log line.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # The Celery message header that carries the request id into a task.
@@ -51,6 +52,8 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            if not request_logger.isEnabledFor(logging.INFO):
+                return response
             match = getattr(request, "resolver_match", None)
             # The URL pattern, not the path: paths can hold secrets (the calendar feed token).
             route = f"/{match.route}" if match else None
@@ -72,10 +75,23 @@ class RequestIdMiddleware:
             request_id_var.reset(id_token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_token_api_call(request):
+            # The token is checked later, inside the API view; the session holds nobody here.
+            return
         # By now the session is read; the user is loaded once here and cached on the request.
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             user_id_var.set(str(user.pk))
+
+
+def is_token_api_call(request) -> bool:
+    """An API call carrying a Bearer token: its user comes from the token (in the API view), so
+    the middleware need not load a session user for it (a script sends no session cookie, and
+    one that did would be answered as the token's owner anyway)."""
+    return (
+        request.path_info.startswith(API_PATH_PREFIX)
+        and request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+    )
 
 
 class RequestContextFilter(logging.Filter):
@@ -121,7 +137,7 @@ class StudentTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
+        user = None if is_token_api_call(request) else getattr(request, "user", None)
         zone_name = getattr(user, "timezone", None) if user and user.is_authenticated else None
         if zone_name:
             try:

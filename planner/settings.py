@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside whitenoise, so static files get Permissions-Policy too.
     "accounts.headers.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy string built once (accounts/headers.py).
+    "accounts.headers.ContentSecurityPolicyMiddleware",
     "accounts.middleware.AuditRequestMiddleware",
     # Around everything that writes: a request's follow-ups run once per student at its end.
     "accounts.middleware.CoalescingMiddleware",
@@ -111,6 +112,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that skips connections in use moments ago.
+    DATABASES["default"]["ENGINE"] = "planner.db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.lean import LeanOutputMixin
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from courses.models import Assessment, AssessmentType, Course, Difficulty, Topic
 from courses.validation import course_dates_errors, resource_links_errors
@@ -36,7 +37,7 @@ class CourseInputSerializer(HygieneSerializer):
         return attrs
 
 
-class CourseOutputSerializer(HygieneModelSerializer):
+class CourseOutputSerializer(LeanOutputMixin, HygieneModelSerializer):
     weights_total = serializers.FloatField(read_only=True)
     weights_complete = serializers.BooleanField(read_only=True)
 

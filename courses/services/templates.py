@@ -2,8 +2,10 @@
 
 The template's rules mirror a student's course (prerequisites inside the template and acyclic,
 assessment weights never past 100%), and publishing asks for the whole: weights that total
-100%. A change of an assessment's date or weight after publishing raises the template's
-version, which offers the change to every linked student (journey.classes accepts it).
+100%. A change after publishing that reaches the students' courses (a topic, assessment or
+resource added, changed or deleted) raises the template's version, which offers the change to
+every linked student (journey.classes.updates computes the offer and accepts it). Nothing here
+deletes a student's row: deleting a published template closes its classes instead.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from courses.models import WEIGHTS_TOLERANCE, AssessmentType, Difficulty
-from courses.services.common import _normalize_topic_ids, _unknown_fields, _validate_fields
+from courses.models import WEIGHTS_TOLERANCE, Assessment, AssessmentType, Difficulty
+from courses.services.common import (
+    _lock_course,
+    _normalize_topic_ids,
+    _send_assessment_changed,
+    _unknown_fields,
+    _validate_fields,
+)
 from courses.services.topics import _find_cycle
 from courses.template_models import (
     ClassMembership,
@@ -26,9 +34,10 @@ from courses.template_models import (
     CourseTemplate,
     MembershipStatus,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
 )
-from courses.validation import course_dates_errors
+from courses.validation import course_dates_errors, resource_links_errors
 
 TEMPLATE_FIELDS = ("name", "code", "instructor_name", "description", "start_date", "end_date")
 TEMPLATE_TOPIC_FIELDS = ("name", "description", "estimated_difficulty", "prerequisite_ids")
@@ -40,8 +49,12 @@ TEMPLATE_ASSESSMENT_FIELDS = (
     "estimated_duration_min",
     "topic_ids",
 )
+TEMPLATE_RESOURCE_FIELDS = ("title", "type", "url", "notes")
 # A change of these reaches students' plans, so it is offered to them as an update.
 VERSIONED_ASSESSMENT_FIELDS = frozenset({"weight_percent", "due_date"})
+# The external_uid prefix of a student's assessment whose class assessment was deleted and
+# which the student kept because it holds their grades (`Assessment.source_label`).
+CLASS_SOURCE_PREFIX = "class"
 FULL_WEIGHT_PERCENT = 100.0
 
 
@@ -54,6 +67,18 @@ def _check_template(template: CourseTemplate) -> None:
 
 def _lock_template(template: CourseTemplate) -> CourseTemplate:
     return CourseTemplate.objects.select_for_update().get(pk=template.pk)
+
+
+def _offer_update(template: CourseTemplate) -> bool:
+    """A change that reaches the students' courses (a topic, an assessment or a resource
+    added, changed or removed) raises the version of a published template, so every linked
+    student is offered it; before publishing nobody has a copy to update. Call with the
+    template locked. Returns whether an update is now offered."""
+    if not template.classrooms.exists():
+        return False
+    template.version += 1
+    template.save(update_fields=["version", "updated_at"])
+    return True
 
 
 @transaction.atomic
@@ -157,6 +182,7 @@ def template_topic_create(
     )
     _check_template_topic(topic)
     topic.save()
+    _offer_update(template)
     return topic
 
 
@@ -231,6 +257,7 @@ def template_assessment_create(
     topics = _template_topics(template, topic_ids)
     assessment.save()
     assessment.topics.set(topics)
+    _offer_update(template)
     return assessment
 
 
@@ -257,10 +284,143 @@ def template_assessment_update(
     assessment.save()
     if topic_ids is not None:
         assessment.topics.set(_template_topics(template, topic_ids))
-    if changed and template.classrooms.exists():
-        template.version += 1
-        template.save(update_fields=["version", "updated_at"])
+    if changed:
+        _offer_update(template)
     return assessment
+
+
+@transaction.atomic
+def template_assessment_delete(*, assessment: TemplateAssessment) -> bool:
+    """Delete the teacher's assessment. The students' copies stay until each student accepts
+    the update that removes them. Returns whether that update is offered."""
+    template = _lock_template(assessment.template)
+    assessment.delete()
+    return _offer_update(template)
+
+
+@transaction.atomic
+def template_topic_delete(*, topic: TemplateTopic) -> bool:
+    """Delete the teacher's topic with its resources, and take it out of the other topics'
+    prerequisites and the assessments' topics. Students keep their copy until they accept."""
+    template = _lock_template(topic.template)
+    topic_id = str(topic.pk)
+    for dependant in TemplateTopic.objects.filter(template=template).exclude(pk=topic.pk):
+        if topic_id in (dependant.prerequisite_ids or []):
+            dependant.prerequisite_ids = [p for p in dependant.prerequisite_ids if p != topic_id]
+            dependant.save(update_fields=["prerequisite_ids"])
+    topic.delete()
+    return _offer_update(template)
+
+
+def template_topic_questions_clear(*, topic: TemplateTopic) -> TemplateTopic:
+    """Empty the topic's question bank; the students' imported questions are theirs."""
+    return template_topic_questions_store(topic=topic, document={})
+
+
+def _check_resource(resource: TemplateResource) -> None:
+    _validate_fields(resource, exclude=["topic"])
+    # The same rule as a student's resource links: only http(s) addresses with a host.
+    if resource_links_errors([{"type": resource.type, "url": resource.url}]):
+        message = "The URL must be an http(s) address, such as https://example.org/reading."
+        raise ApplicationError(message, field_errors={"url": [message]})
+    duplicate = (
+        TemplateResource.objects.filter(topic_id=resource.topic_id, url=resource.url)
+        .exclude(pk=resource.pk)
+        .exists()
+    )
+    if duplicate:
+        # The student's copy is found by its URL, so two resources of a topic never share one.
+        message = "This topic already has a resource with this URL."
+        raise ApplicationError(message, field_errors={"url": [message]})
+
+
+@transaction.atomic
+def template_resource_create(
+    *, topic: TemplateTopic, title: str, type: str, url: str, notes: str = ""
+) -> TemplateResource:
+    template = _lock_template(topic.template)
+    last = topic.resources.order_by("-order_index").values_list("order_index", flat=True).first()
+    resource = TemplateResource(
+        topic=topic,
+        title=(title or "").strip(),
+        type=type,
+        url=(url or "").strip(),
+        notes=(notes or "").strip(),
+        order_index=0 if last is None else last + 1,
+    )
+    _check_resource(resource)
+    resource.save()
+    _offer_update(template)
+    return resource
+
+
+@transaction.atomic
+def template_resource_update(*, resource: TemplateResource, **fields: Any) -> TemplateResource:
+    _unknown_fields(fields, TEMPLATE_RESOURCE_FIELDS)
+    template = _lock_template(resource.topic.template)
+    changed = False
+    for field, value in fields.items():
+        value = value.strip() if isinstance(value, str) else value
+        changed = changed or getattr(resource, field) != value
+        setattr(resource, field, value)
+    _check_resource(resource)
+    resource.save()
+    if changed:
+        _offer_update(template)
+    return resource
+
+
+@transaction.atomic
+def template_resource_delete(*, resource: TemplateResource) -> bool:
+    template = _lock_template(resource.topic.template)
+    resource.delete()
+    return _offer_update(template)
+
+
+@transaction.atomic
+def course_template_delete(*, template: CourseTemplate) -> int:
+    """Delete a template. Never published, it goes with everything in it. Published, it is
+    kept out of sight instead: its classes close to new joins and every joined student's
+    membership is closed (sharing ends, no more updates); the course stays theirs, and their
+    course page says the class ended. Returns how many students were in its classes."""
+    template = _lock_template(template)
+    if not template.classrooms.exists():
+        template.delete()
+        return 0
+    now = timezone.now()
+    template.deleted_at = now
+    template.save(update_fields=["deleted_at", "updated_at"])
+    Classroom.objects.filter(template=template).update(is_open=False)
+    memberships = list(
+        ClassMembership.objects.select_for_update().filter(
+            classroom__template=template, status=MembershipStatus.JOINED
+        )
+    )
+    for membership in memberships:
+        membership.status = MembershipStatus.CLOSED
+        membership.left_at = now
+        if membership.has_consented:
+            membership.has_consented = False
+            membership.consent_changed_at = now
+        # Saved one by one so each student's membership history records the closing.
+        membership.save()
+    return len(memberships)
+
+
+@transaction.atomic
+def class_assessment_set_aside(*, assessment: Assessment, template_assessment_id: str) -> None:
+    """Keep a student's copy of an assessment the teacher deleted, because it holds the
+    student's grades: as an LMS sync keeps an assessment the LMS dropped, it is flagged
+    `removed_in_source_at`, no longer planned or weighted, and its grades and evidence stay."""
+    course = _lock_course(assessment.course)
+    assessment.removed_in_source_at = timezone.now()
+    assessment.weight_percent = 0
+    if not assessment.external_uid:
+        assessment.external_uid = f"{CLASS_SOURCE_PREFIX}:{template_assessment_id}"
+    assessment.save(
+        update_fields=["removed_in_source_at", "weight_percent", "external_uid", "updated_at"]
+    )
+    _send_assessment_changed(user_id=course.user_id, assessment_ids=[assessment.pk])
 
 
 def template_publish_problems(template: CourseTemplate) -> list[str]:

@@ -54,7 +54,7 @@ def test_create_course_at_seed_path(api_client, user):
 
 
 def test_create_course_refuses_an_unknown_owner_field(api_client, user, other_user):
-    # Unknown fields are refused by name (issue 16), so an owner field is never a way in.
+    # Unknown fields are refused by name, so an owner field is never a way in.
     response = api_client.post(
         "/api/courses", {**COURSE_PAYLOAD, "user": str(other_user.pk)}, format="json"
     )

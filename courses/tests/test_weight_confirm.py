@@ -1,4 +1,4 @@
-"""Confirming or fixing an imported assessment's estimated weight (issue 13, item 1)."""
+"""Confirming or fixing an imported assessment's estimated weight."""
 
 import pytest
 

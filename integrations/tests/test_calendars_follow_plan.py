@@ -1,4 +1,4 @@
-"""Calendars follow the plan (issue 13, item 7), eagerly against the fake providers with the
+"""Calendars follow the plan, eagerly against the fake providers with the
 real client libraries: a skipped block leaves Google Calendar and Notion on the next sync, and
 deleting the account removes what was pushed or says exactly what stays."""
 

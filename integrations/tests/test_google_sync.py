@@ -364,7 +364,7 @@ def test_busy_time_from_chosen_calendars_is_cached_and_triggers_replan(
 
 
 def test_a_move_to_year_9999_is_not_applied(google_connected, fake_google, replans):
-    """Issue 21: a provider payload beyond the date range never reaches the database."""
+    """A provider payload beyond the date range never reaches the database."""
     from datetime import UTC, datetime
 
     task = StudyTaskFactory(user=google_connected.user)

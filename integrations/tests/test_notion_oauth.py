@@ -148,7 +148,7 @@ def test_denied_consent_connects_nothing(logged_in_client, user, notion_oauth):
     assert not IntegrationSettings.objects.filter(user=user).exclude(notion_access_token="")
 
 
-# --- picking the database from what Notion shares (issue 15, item 5) ----------------------------
+# --- picking the database from what Notion shares ----------------------------
 
 
 def _shared_workspace(fake_notion):

@@ -274,7 +274,7 @@ def test_notion_rate_limits_and_overload_are_retried(worker, notion, status, bod
     assert OutboxEntry.objects.get(user=integration.user).attempts == 1
 
 
-# --- a task that always fails (issue 8) ----------------------------------------------------------
+# --- a task that always fails ----------------------------------------------------------
 def test_always_failing_sync_stops_at_its_retry_limit_and_shows_the_failure(
     worker, google, client, admin_client
 ):
@@ -318,7 +318,7 @@ def test_always_failing_sync_stops_at_its_retry_limit_and_shows_the_failure(
     assert IntegrationSettings.objects.get(pk=integration.pk).google_error == ""
 
 
-# --- calendars follow the plan (issue 13, item 7) ------------------------------------------------
+# --- calendars follow the plan ------------------------------------------------
 def both_student(google: FakeGoogle, notion: FakeNotion) -> IntegrationSettings:
     integration = google_student(google)
     notion.add_token(NOTION_TOKEN)

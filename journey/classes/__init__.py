@@ -1,4 +1,4 @@
-"""Teachers and classes (issue 19): a teacher's course template becomes each student's own
+"""Teachers and classes: a teacher's course template becomes each student's own
 course, with its question bank, and the teacher sees the progress of the students who consent.
 
 It lives in `journey` because joining a class writes to three apps at once (the course and its

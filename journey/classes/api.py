@@ -15,17 +15,19 @@ from rest_framework.views import APIView
 from accounts.audit import audit_record
 from accounts.hygiene import HygieneSerializer
 from accounts.models import AuditAction, is_teacher
-from courses.models import AssessmentType, Difficulty
+from courses.models import AssessmentType, Difficulty, ResourceType
 from courses.services import templates as template_services
 from courses.template_models import (
     JOIN_CODE_LENGTH,
     ClassMembership,
     Classroom,
     CourseTemplate,
+    MembershipStatus,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
 )
-from journey.classes import selectors
+from journey.classes import selectors, updates
 from journey.classes import services as class_services
 
 ERROR_SCHEMA = {
@@ -47,6 +49,15 @@ OBJECT_ERRORS = {**AUTH_ERRORS, 404: ERROR_404}
 # --- Serializers ------------------------------------------------------------------------------
 
 
+class TemplateResourceOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    topic_id = serializers.UUIDField()
+    title = serializers.CharField()
+    type = serializers.ChoiceField(choices=ResourceType.choices)
+    url = serializers.CharField()
+    notes = serializers.CharField()
+
+
 class TemplateTopicOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
@@ -54,6 +65,7 @@ class TemplateTopicOutput(serializers.Serializer):
     estimated_difficulty = serializers.CharField()
     prerequisite_ids = serializers.ListField(child=serializers.UUIDField())
     question_count = serializers.IntegerField()
+    resources = TemplateResourceOutput(many=True)
 
 
 class TemplateAssessmentOutput(serializers.Serializer):
@@ -112,6 +124,14 @@ class TemplateTopicInput(HygieneSerializer):
     )
 
 
+class TemplateResourceInput(HygieneSerializer):
+    hygiene_model = TemplateResource
+    title = serializers.CharField(max_length=200)
+    type = serializers.ChoiceField(choices=ResourceType.choices)
+    url = serializers.CharField(max_length=2000, help_text="An http(s) address.")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
 class QuestionBankInput(HygieneSerializer):
     quiz = serializers.JSONField(help_text="The quiz of docs/question_bank.md, with questions.")
     format_version = serializers.IntegerField(required=False, min_value=1, max_value=1)
@@ -136,7 +156,10 @@ class PublishInput(HygieneSerializer):
 class MembershipOutput(serializers.Serializer):
     id = serializers.UUIDField()
     class_name = serializers.CharField(source="classroom.name")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=MembershipStatus.choices,
+        help_text="closed: the teacher deleted the class; the course stays, unlinked.",
+    )
     share_progress = serializers.BooleanField(source="has_consented")
     course_id = serializers.UUIDField(allow_null=True)
     joined_at = serializers.DateTimeField()
@@ -198,6 +221,75 @@ class ClassProgressOutput(serializers.Serializer):
     adherence = AdherenceOutput(allow_null=True)
 
 
+class OfferAssessmentOutput(serializers.Serializer):
+    name = serializers.CharField()
+    weight_percent = serializers.FloatField()
+    due_date = serializers.DateTimeField()
+
+
+class OfferChangedAssessmentOutput(serializers.Serializer):
+    assessment_id = serializers.UUIDField(source="assessment.pk")
+    name = serializers.CharField(source="assessment.name")
+    weight_percent = serializers.FloatField(source="assessment.weight_percent")
+    due_date = serializers.DateTimeField(source="assessment.due_date")
+    new_weight_percent = serializers.FloatField(source="template_assessment.weight_percent")
+    new_due_date = serializers.DateTimeField(source="template_assessment.due_date")
+
+
+class OfferRemovedAssessmentOutput(serializers.Serializer):
+    assessment_id = serializers.UUIDField(source="assessment.pk")
+    name = serializers.CharField(source="assessment.name")
+    is_kept_for_grades = serializers.BooleanField(source="has_grades")
+
+
+class OfferRemovedTopicOutput(serializers.Serializer):
+    topic_id = serializers.UUIDField(source="topic.pk")
+    name = serializers.CharField(source="topic.name")
+    is_kept_for_evidence = serializers.BooleanField(source="has_evidence")
+
+
+class OfferResourceOutput(serializers.Serializer):
+    topic_id = serializers.UUIDField(source="topic.pk")
+    title = serializers.CharField(source="resource.title")
+    type = serializers.CharField(source="resource.type")
+    url = serializers.CharField(source="resource.url")
+    notes = serializers.CharField(source="resource.notes")
+
+
+class OfferRemovedResourceOutput(serializers.Serializer):
+    topic_id = serializers.UUIDField(source="topic.pk")
+    link = serializers.DictField(child=serializers.CharField())
+
+
+class UpdateOfferOutput(serializers.Serializer):
+    has_update = serializers.BooleanField()
+    added_topics = serializers.ListField(child=serializers.CharField())
+    removed_topics = OfferRemovedTopicOutput(many=True)
+    added_assessments = OfferAssessmentOutput(many=True)
+    changed_assessments = OfferChangedAssessmentOutput(many=True)
+    removed_assessments = OfferRemovedAssessmentOutput(many=True)
+    added_resources = OfferResourceOutput(many=True)
+    changed_resources = OfferResourceOutput(many=True)
+    removed_resources = OfferRemovedResourceOutput(many=True)
+
+
+def _offer_data(offer: updates.UpdateOffer | None) -> dict:
+    offer = offer or updates.UpdateOffer()
+    return UpdateOfferOutput(
+        {
+            "has_update": not offer.is_empty,
+            "added_topics": [topic.name for topic in offer.added_topics],
+            "removed_topics": offer.removed_topics,
+            "added_assessments": offer.added_assessments,
+            "changed_assessments": offer.changed_assessments,
+            "removed_assessments": offer.removed_assessments,
+            "added_resources": offer.added_resources,
+            "changed_resources": offer.changed_resources,
+            "removed_resources": offer.removed_resources,
+        }
+    ).data
+
+
 # --- Teacher views ----------------------------------------------------------------------------
 
 
@@ -210,7 +302,7 @@ class TeacherApiMixin:
 
 def _templates(user):
     return CourseTemplate.objects.for_user(user).prefetch_related(
-        "topics", "assessments__topics", "classrooms"
+        "topics__resources", "assessments__topics", "classrooms"
     )
 
 
@@ -252,6 +344,16 @@ class TemplateDetailApi(TeacherApiMixin, APIView):
         template_services.course_template_update(template=template, **serializer.validated_data)
         return Response(_template_data(template.pk, request.user))
 
+    @extend_schema(
+        responses={204: None, **OBJECT_ERRORS},
+        description="Never published: deleted with everything in it. Published: its classes "
+        "close and every joined student's course stays theirs, unlinked.",
+    )
+    def delete(self, request, template_id):
+        template = get_object_or_404(CourseTemplate.objects.for_user(request.user), pk=template_id)
+        class_services.template_remove(teacher=request.user, template=template)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class TemplateTopicCreateApi(TeacherApiMixin, APIView):
     @extend_schema(
@@ -262,10 +364,85 @@ class TemplateTopicCreateApi(TeacherApiMixin, APIView):
         template = get_object_or_404(CourseTemplate.objects.for_user(request.user), pk=template_id)
         serializer = TemplateTopicInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        topic = template_services.template_topic_create(
-            template=template, **serializer.validated_data
+        topic = class_services.template_topic_add(
+            teacher=request.user, template=template, **serializer.validated_data
         )
         return Response(TemplateTopicOutput(topic).data, status=status.HTTP_201_CREATED)
+
+
+def _topic_for(user, topic_id) -> TemplateTopic:
+    return get_object_or_404(
+        TemplateTopic.objects.for_user(user)
+        .select_related("template")
+        .prefetch_related("resources"),
+        pk=topic_id,
+    )
+
+
+class TemplateTopicDetailApi(TeacherApiMixin, APIView):
+    @extend_schema(
+        request=TemplateTopicInput,
+        responses={200: TemplateTopicOutput, 400: ERROR_400, **OBJECT_ERRORS},
+    )
+    def patch(self, request, topic_id):
+        topic = _topic_for(request.user, topic_id)
+        serializer = TemplateTopicInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        topic = template_services.template_topic_update(topic=topic, **serializer.validated_data)
+        return Response(TemplateTopicOutput(_topic_for(request.user, topic.pk)).data)
+
+    @extend_schema(
+        responses={204: None, **OBJECT_ERRORS},
+        description="Students who joined keep their copy until they accept the update.",
+    )
+    def delete(self, request, topic_id):
+        class_services.template_topic_remove(
+            teacher=request.user, topic=_topic_for(request.user, topic_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TemplateTopicResourcesApi(TeacherApiMixin, APIView):
+    @extend_schema(
+        request=TemplateResourceInput,
+        responses={201: TemplateResourceOutput, 400: ERROR_400, **OBJECT_ERRORS},
+    )
+    def post(self, request, topic_id):
+        topic = _topic_for(request.user, topic_id)
+        serializer = TemplateResourceInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        resource = class_services.template_resource_add(
+            teacher=request.user, topic=topic, **serializer.validated_data
+        )
+        return Response(TemplateResourceOutput(resource).data, status=status.HTTP_201_CREATED)
+
+
+class TemplateResourceDetailApi(TeacherApiMixin, APIView):
+    def get_resource(self, request, resource_id) -> TemplateResource:
+        return get_object_or_404(
+            TemplateResource.objects.for_user(request.user).select_related("topic__template"),
+            pk=resource_id,
+        )
+
+    @extend_schema(
+        request=TemplateResourceInput,
+        responses={200: TemplateResourceOutput, 400: ERROR_400, **OBJECT_ERRORS},
+    )
+    def patch(self, request, resource_id):
+        resource = self.get_resource(request, resource_id)
+        serializer = TemplateResourceInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        resource = class_services.template_resource_change(
+            teacher=request.user, resource=resource, **serializer.validated_data
+        )
+        return Response(TemplateResourceOutput(resource).data)
+
+    @extend_schema(responses={204: None, **OBJECT_ERRORS})
+    def delete(self, request, resource_id):
+        class_services.template_resource_remove(
+            teacher=request.user, resource=self.get_resource(request, resource_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TemplateTopicQuestionsApi(TeacherApiMixin, APIView):
@@ -282,6 +459,15 @@ class TemplateTopicQuestionsApi(TeacherApiMixin, APIView):
         )
         return Response(TemplateTopicOutput(topic).data)
 
+    @extend_schema(
+        responses={204: None, **OBJECT_ERRORS},
+        description="Empties the bank; students keep the questions they already got.",
+    )
+    def delete(self, request, topic_id):
+        topic = get_object_or_404(TemplateTopic.objects.for_user(request.user), pk=topic_id)
+        template_services.template_topic_questions_clear(topic=topic)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class TemplateAssessmentCreateApi(TeacherApiMixin, APIView):
     @extend_schema(
@@ -292,8 +478,8 @@ class TemplateAssessmentCreateApi(TeacherApiMixin, APIView):
         template = get_object_or_404(CourseTemplate.objects.for_user(request.user), pk=template_id)
         serializer = TemplateAssessmentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assessment = template_services.template_assessment_create(
-            template=template, **serializer.validated_data
+        assessment = class_services.template_assessment_add(
+            teacher=request.user, template=template, **serializer.validated_data
         )
         return Response(TemplateAssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
 
@@ -314,6 +500,19 @@ class TemplateAssessmentDetailApi(TeacherApiMixin, APIView):
             teacher=request.user, assessment=assessment, **serializer.validated_data
         )
         return Response(TemplateAssessmentOutput(assessment).data)
+
+    @extend_schema(
+        responses={204: None, **OBJECT_ERRORS},
+        description="Students who joined keep their copy until they accept the update; a "
+        "copy that holds their grades is kept with them, unplanned.",
+    )
+    def delete(self, request, assessment_id):
+        assessment = get_object_or_404(
+            TemplateAssessment.objects.for_user(request.user).select_related("template"),
+            pk=assessment_id,
+        )
+        class_services.template_assessment_remove(teacher=request.user, assessment=assessment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TemplatePublishApi(TeacherApiMixin, APIView):
@@ -398,9 +597,22 @@ class MembershipLeaveApi(APIView):
         return Response(MembershipOutput(_memberships(request.user).get(pk=membership.pk)).data)
 
 
+class MembershipUpdateOfferApi(APIView):
+    @extend_schema(responses={200: UpdateOfferOutput, **OBJECT_ERRORS})
+    def get(self, request, membership_id):
+        membership = get_object_or_404(
+            _memberships(request.user).prefetch_related(
+                "classroom__template__topics__resources",
+                "classroom__template__assessments__topics",
+            ),
+            pk=membership_id,
+        )
+        return Response(_offer_data(updates.update_offers([membership]).get(membership.pk)))
+
+
 class MembershipAcceptUpdateApi(APIView):
     @extend_schema(request=None, responses={200: MembershipOutput, 400: ERROR_400, **OBJECT_ERRORS})
     def post(self, request, membership_id):
         membership = get_object_or_404(_memberships(request.user), pk=membership_id)
-        class_services.class_update_accept(student=request.user, membership=membership)
+        updates.class_update_accept(student=request.user, membership=membership)
         return Response(MembershipOutput(_memberships(request.user).get(pk=membership.pk)).data)

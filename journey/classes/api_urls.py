@@ -32,6 +32,21 @@ urlpatterns = [
         name="teach-topic-questions",
     ),
     path(
+        "teach/topics/<str:topic_id>",
+        api.TemplateTopicDetailApi.as_view(),
+        name="teach-topic-detail",
+    ),
+    path(
+        "teach/topics/<str:topic_id>/resources",
+        api.TemplateTopicResourcesApi.as_view(),
+        name="teach-topic-resources",
+    ),
+    path(
+        "teach/resources/<str:resource_id>",
+        api.TemplateResourceDetailApi.as_view(),
+        name="teach-resource-detail",
+    ),
+    path(
         "teach/assessments/<str:assessment_id>",
         api.TemplateAssessmentDetailApi.as_view(),
         name="teach-assessment-detail",
@@ -50,6 +65,11 @@ urlpatterns = [
     ),
     path(
         "classes/<str:membership_id>/leave", api.MembershipLeaveApi.as_view(), name="classes-leave"
+    ),
+    path(
+        "classes/<str:membership_id>/update",
+        api.MembershipUpdateOfferApi.as_view(),
+        name="classes-update",
     ),
     path(
         "classes/<str:membership_id>/accept-update",

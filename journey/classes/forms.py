@@ -7,7 +7,7 @@ import json
 from django import forms
 
 from accounts.hygiene import HygieneForm
-from courses.models import AssessmentType, Difficulty
+from courses.models import AssessmentType, Difficulty, ResourceType
 from courses.template_models import JOIN_CODE_LENGTH
 
 # A bank pasted as text: the import caps a file at 1000 questions; this bounds the text the
@@ -75,6 +75,24 @@ class TemplateAssessmentForm(HygieneForm):
     def __init__(self, *args, template, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic_ids"].choices = [(str(t.pk), t.name) for t in template.topics.all()]
+
+
+class TemplateResourceForm(HygieneForm):
+    title = forms.CharField(max_length=200)
+    type = forms.ChoiceField(choices=ResourceType.choices, initial=ResourceType.READING)
+    # A plain text field: the service applies the student's-course rule (http or https with a
+    # host), one message for the page and the API alike.
+    url = forms.CharField(
+        max_length=2000,
+        label="URL",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+        help_text="Optional: what to read or watch for, and why.",
+    )
 
 
 class PublishForm(HygieneForm):

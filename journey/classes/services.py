@@ -16,7 +16,7 @@ from accounts.audit import audit_record
 from accounts.errors import ApplicationError
 from accounts.models import AuditAction
 from courses import services as course_services
-from courses.models import Assessment, Topic
+from courses.models import Topic
 from courses.services import templates as template_services
 from courses.template_models import (
     ClassMembership,
@@ -24,6 +24,7 @@ from courses.template_models import (
     CourseTemplate,
     MembershipStatus,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
 )
 from journey.demo import current_semester
@@ -70,6 +71,142 @@ def template_assessment_change(
     return assessment
 
 
+def _audit_update_offered(*, teacher, template_id, change: str, name: str) -> None:
+    """A change the classes' students will be offered: who made it, on which template, what."""
+    version = CourseTemplate.objects.filter(pk=template_id).values_list("version", flat=True)
+    audit_record(
+        action=AuditAction.CLASS_UPDATE_OFFERED,
+        user=teacher,
+        detail={
+            "template_id": str(template_id),
+            "version": version.first(),
+            "change": change,
+            "name": name,
+        },
+    )
+
+
+def _check_owner(teacher, template: CourseTemplate, what: str) -> None:
+    if template.owner_id != teacher.pk or template.deleted_at is not None:
+        raise ApplicationError(f"{what} not found.")
+
+
+def template_topic_add(*, teacher, template: CourseTemplate, **fields: Any) -> TemplateTopic:
+    _check_owner(teacher, template, "Template")
+    with transaction.atomic():
+        topic = template_services.template_topic_create(template=template, **fields)
+        if template.classrooms.exists():
+            _audit_update_offered(
+                teacher=teacher, template_id=template.pk, change="topic_added", name=topic.name
+            )
+    return topic
+
+
+def template_assessment_add(
+    *, teacher, template: CourseTemplate, **fields: Any
+) -> TemplateAssessment:
+    _check_owner(teacher, template, "Template")
+    with transaction.atomic():
+        assessment = template_services.template_assessment_create(template=template, **fields)
+        if template.classrooms.exists():
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=template.pk,
+                change="assessment_added",
+                name=assessment.name,
+            )
+    return assessment
+
+
+def template_topic_remove(*, teacher, topic: TemplateTopic) -> None:
+    _check_owner(teacher, topic.template, "Topic")
+    with transaction.atomic():
+        if template_services.template_topic_delete(topic=topic):
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=topic.template_id,
+                change="topic_removed",
+                name=topic.name,
+            )
+
+
+def template_assessment_remove(*, teacher, assessment: TemplateAssessment) -> None:
+    _check_owner(teacher, assessment.template, "Assessment")
+    with transaction.atomic():
+        if template_services.template_assessment_delete(assessment=assessment):
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=assessment.template_id,
+                change="assessment_removed",
+                name=assessment.name,
+            )
+
+
+def template_resource_add(*, teacher, topic: TemplateTopic, **fields: Any) -> TemplateResource:
+    _check_owner(teacher, topic.template, "Topic")
+    with transaction.atomic():
+        resource = template_services.template_resource_create(topic=topic, **fields)
+        if topic.template.classrooms.exists():
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=topic.template_id,
+                change="resource_added",
+                name=resource.title,
+            )
+    return resource
+
+
+def template_resource_change(
+    *, teacher, resource: TemplateResource, **fields: Any
+) -> TemplateResource:
+    template = resource.topic.template
+    _check_owner(teacher, template, "Resource")
+    with transaction.atomic():
+        version_before = CourseTemplate.objects.get(pk=template.pk).version
+        resource = template_services.template_resource_update(resource=resource, **fields)
+        if CourseTemplate.objects.get(pk=template.pk).version != version_before:
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=template.pk,
+                change="resource_changed",
+                name=resource.title,
+            )
+    return resource
+
+
+def template_resource_remove(*, teacher, resource: TemplateResource) -> None:
+    template = resource.topic.template
+    _check_owner(teacher, template, "Resource")
+    with transaction.atomic():
+        if template_services.template_resource_delete(resource=resource):
+            _audit_update_offered(
+                teacher=teacher,
+                template_id=template.pk,
+                change="resource_removed",
+                name=resource.title,
+            )
+
+
+def template_remove(*, teacher, template: CourseTemplate) -> int:
+    """Delete a template (see `course_template_delete`); when it had classes, the closing of
+    the classes and of every student's link is in the audit trail."""
+    _check_owner(teacher, template, "Template")
+    with transaction.atomic():
+        classroom_ids = [str(pk) for pk in template.classrooms.values_list("pk", flat=True)]
+        student_count = template_services.course_template_delete(template=template)
+        if classroom_ids:
+            audit_record(
+                action=AuditAction.CLASS_TEMPLATE_DELETED,
+                user=teacher,
+                detail={
+                    "template_id": str(template.pk),
+                    "classroom_ids": classroom_ids,
+                    "student_count": student_count,
+                },
+            )
+    return student_count
+
+
 def _course_from_template(*, student, template: CourseTemplate, now: datetime):
     """The student's own copy of the template: course, topics with prerequisites, assessments
     with their topic map, and each topic's question bank. Returns the course and the maps from
@@ -85,7 +222,7 @@ def _course_from_template(*, student, template: CourseTemplate, now: datetime):
         instructor_name=template.instructor_name,
         description=template.description,
     )
-    template_topics = list(template.topics.all())
+    template_topics = list(template.topics.prefetch_related("resources"))
     topics: dict[str, Topic] = {}
     for template_topic in template_topics:
         topics[str(template_topic.pk)] = course_services.topic_create(
@@ -93,7 +230,13 @@ def _course_from_template(*, student, template: CourseTemplate, now: datetime):
             name=template_topic.name,
             description=template_topic.description,
             estimated_difficulty=template_topic.estimated_difficulty,
+            resource_links=[resource.as_link() for resource in template_topic.resources.all()],
         )
+    resource_map = {
+        str(resource.pk): {"topic": str(template_topic.pk), "url": resource.url}
+        for template_topic in template_topics
+        for resource in template_topic.resources.all()
+    }
     for template_topic in template_topics:
         if template_topic.prerequisite_ids:
             course_services.topic_update(
@@ -123,7 +266,7 @@ def _course_from_template(*, student, template: CourseTemplate, now: datetime):
                 document=template_topic.questions,
             )
     topic_map = {template_id: str(topic.pk) for template_id, topic in topics.items()}
-    return course, assessment_map, topic_map
+    return course, assessment_map, topic_map, resource_map
 
 
 def class_join(
@@ -151,7 +294,7 @@ def class_join(
         if membership is not None and membership.status == MembershipStatus.JOINED:
             message = "You are already in this class."
             raise ApplicationError(message, field_errors={"join_code": [message]})
-        course, assessment_map, topic_map = _course_from_template(
+        course, assessment_map, topic_map, resource_map = _course_from_template(
             student=student, template=classroom.template, now=now
         )
         membership = membership or ClassMembership(classroom=classroom, student=student)
@@ -164,65 +307,6 @@ def class_join(
         membership.applied_version = classroom.template.version
         membership.assessment_map = assessment_map
         membership.topic_map = topic_map
+        membership.resource_map = resource_map
         membership.save()
     return membership
-
-
-def class_update_accept(*, student, membership: ClassMembership) -> ClassMembership:
-    """Bring the student's assessments to the template's current dates and weights. The
-    assessment service sends `assessment_changed`, so the plan follows on commit."""
-    if membership.student_id != student.pk or membership.status != MembershipStatus.JOINED:
-        raise ApplicationError("Class not found.")
-    with transaction.atomic():
-        membership = ClassMembership.objects.select_for_update().get(pk=membership.pk)
-        template = membership.classroom.template
-        current = {str(a.pk): a for a in template.assessments.all()}
-        own = {
-            str(a.pk): a
-            for a in Assessment.objects.for_user(student).filter(
-                pk__in=list(membership.assessment_map.values())
-            )
-        }
-        changes = []
-        for template_id, assessment_id in membership.assessment_map.items():
-            source, target = current.get(template_id), own.get(assessment_id)
-            if source is None or target is None:
-                continue
-            changes.append((source.weight_percent - target.weight_percent, source, target))
-        # Lowered weights first: the course's total never passes 100% on the way.
-        for _, source, target in sorted(changes, key=lambda change: change[0]):
-            fields = {}
-            if target.weight_percent != source.weight_percent:
-                fields["weight_percent"] = source.weight_percent
-            if target.due_date != source.due_date:
-                fields["due_date"] = source.due_date
-            if fields:
-                course_services.assessment_update(assessment=target, **fields)
-        membership.applied_version = template.version
-        membership.save(update_fields=["applied_version"])
-    return membership
-
-
-def pending_update_changes(memberships: list[ClassMembership]) -> dict:
-    """What accepting each membership's update would change, assessment by assessment: one
-    query for the students' assessments, with the templates' assessments prefetched."""
-    linked = [m for m in memberships if m.status == MembershipStatus.JOINED and m.assessment_map]
-    own = {
-        str(a.pk): a
-        for a in Assessment.objects.filter(
-            pk__in=[pk for m in linked for pk in m.assessment_map.values()],
-            course__user_id__in={m.student_id for m in linked},
-        )
-    }
-    changes: dict = {}
-    for membership in linked:
-        template_rows = {str(a.pk): a for a in membership.classroom.template.assessments.all()}
-        for template_id, assessment_id in membership.assessment_map.items():
-            source, target = template_rows.get(template_id), own.get(assessment_id)
-            if source is None or target is None:
-                continue
-            if (source.weight_percent, source.due_date) != (target.weight_percent, target.due_date):
-                changes.setdefault(membership.pk, []).append(
-                    {"assessment": target, "template_assessment": source}
-                )
-    return changes

@@ -23,10 +23,12 @@ from courses.template_models import (
     ClassMembership,
     Classroom,
     CourseTemplate,
+    MembershipStatus,
     TemplateAssessment,
+    TemplateResource,
     TemplateTopic,
 )
-from journey.classes import selectors
+from journey.classes import selectors, updates
 from journey.classes import services as class_services
 from journey.classes.forms import (
     ConsentDecision,
@@ -36,6 +38,7 @@ from journey.classes.forms import (
     PublishForm,
     QuestionBankForm,
     TemplateAssessmentForm,
+    TemplateResourceForm,
     TemplateTopicForm,
 )
 from journey.forms import add_service_error
@@ -96,7 +99,7 @@ class TemplateDetailView(TeacherRequiredMixin, View):
     def render_page(self, request, template, status=200, **forms_in_error):
         context = {
             "template": template,
-            "topics": template.topics.all(),
+            "topics": template.topics.prefetch_related("resources"),
             "assessments": template.assessments.prefetch_related("topics"),
             "classrooms": template.classrooms.all(),
             "problems": template_services.template_publish_problems(template),
@@ -144,11 +147,11 @@ class TemplateDetailView(TeacherRequiredMixin, View):
         return reverse("classes:template_detail", args=[template.pk])
 
     def _add_topic(self, request, template, data):
-        template_services.template_topic_create(template=template, **data)
+        class_services.template_topic_add(teacher=request.user, template=template, **data)
         return reverse("classes:template_detail", args=[template.pk])
 
     def _add_assessment(self, request, template, data):
-        template_services.template_assessment_create(template=template, **data)
+        class_services.template_assessment_add(teacher=request.user, template=template, **data)
         return reverse("classes:template_detail", args=[template.pk])
 
     def _publish(self, request, template, data):
@@ -161,12 +164,16 @@ class TemplateDetailView(TeacherRequiredMixin, View):
 class TemplateTopicEditView(TeacherRequiredMixin, View):
     page = "journey/classes/topic_edit.html"
 
-    def render_page(self, request, topic, status=200, topic_form=None, bank_form=None):
+    def render_page(
+        self, request, topic, status=200, topic_form=None, bank_form=None, resource_form=None
+    ):
         return render(
             request,
             self.page,
             {
                 "topic": topic,
+                "resources": topic.resources.all(),
+                "resource_form": resource_form or TemplateResourceForm(),
                 "topic_form": topic_form
                 or TemplateTopicForm(
                     template=topic.template,
@@ -198,6 +205,19 @@ class TemplateTopicEditView(TeacherRequiredMixin, View):
 
     def post(self, request, pk):
         topic = self.get_topic(request, pk)
+        if request.POST.get("action") == "add_resource":
+            form = TemplateResourceForm(request.POST)
+            if form.is_valid():
+                try:
+                    class_services.template_resource_add(
+                        teacher=request.user, topic=topic, **form.cleaned_data
+                    )
+                except ApplicationError as exc:
+                    add_service_error(form, exc)
+                else:
+                    messages.success(request, "Resource added.")
+                    return redirect("classes:topic_edit", pk=topic.pk)
+            return self.render_page(request, topic, status=BAD_INPUT_STATUS, resource_form=form)
         if request.POST.get("action") == "questions":
             form = QuestionBankForm(request.POST)
             if form.is_valid():
@@ -265,6 +285,208 @@ class TemplateAssessmentEditView(TeacherRequiredMixin, View):
         )
 
 
+class TemplateResourceEditView(TeacherRequiredMixin, View):
+    page = "journey/classes/resource_edit.html"
+
+    def get_resource(self, request, pk) -> TemplateResource:
+        return get_object_or_404(
+            TemplateResource.objects.for_user(request.user).select_related("topic__template"),
+            pk=pk,
+        )
+
+    def get(self, request, pk):
+        resource = self.get_resource(request, pk)
+        form = TemplateResourceForm(
+            initial={field: getattr(resource, field) for field in ("title", "type", "url", "notes")}
+        )
+        return render(request, self.page, {"resource": resource, "form": form})
+
+    def post(self, request, pk):
+        resource = self.get_resource(request, pk)
+        form = TemplateResourceForm(request.POST)
+        if form.is_valid():
+            try:
+                class_services.template_resource_change(
+                    teacher=request.user, resource=resource, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, "Resource saved.")
+                return redirect("classes:topic_edit", pk=resource.topic_id)
+        return render(
+            request, self.page, {"resource": resource, "form": form}, status=BAD_INPUT_STATUS
+        )
+
+
+class _TeacherConfirmDeleteView(TeacherRequiredMixin, View):
+    """A confirmation page on GET that says what deleting does to the students who joined;
+    the delete service on POST. The object is the teacher's own, or a 404."""
+
+    page = "journey/classes/confirm_delete.html"
+    kind = ""
+    done_message = ""
+
+    def get_object(self, request, pk):
+        raise Http404  # every subclass names how to fetch its object
+
+    def template_of(self, obj) -> CourseTemplate:
+        return obj.template
+
+    def consequences(self, obj, student_count: int) -> list[str]:
+        return []
+
+    def delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def after_delete_url(self, obj) -> str:
+        return reverse("classes:template_detail", args=[self.template_of(obj).pk])
+
+    def get(self, request, pk):
+        obj = self.get_object(request, pk)
+        template = self.template_of(obj)
+        student_count = ClassMembership.objects.filter(
+            classroom__template=template, status=MembershipStatus.JOINED
+        ).count()
+        context = {
+            "object": obj,
+            "kind": self.kind,
+            "template": template,
+            "student_count": student_count,
+            "consequences": self.consequences(obj, student_count),
+            "cancel_url": self.after_delete_url(obj)
+            if self.kind != "template"
+            else reverse("classes:template_detail", args=[template.pk]),
+        }
+        return render(request, self.page, context)
+
+    def post(self, request, pk):
+        obj = self.get_object(request, pk)
+        target = self.after_delete_url(obj)
+        self.delete(request, obj)
+        messages.success(request, self.done_message)
+        return redirect(target)
+
+
+STUDENTS_OFFERED = (
+    "Students who joined keep their copy until they accept the update that removes it."
+)
+
+
+class TemplateDeleteView(_TeacherConfirmDeleteView):
+    kind = "template"
+    done_message = "Template deleted."
+
+    def get_object(self, request, pk):
+        return _template_for(request, pk)
+
+    def template_of(self, obj):
+        return obj
+
+    def consequences(self, obj, student_count):
+        if not obj.classrooms.exists():
+            return ["It was never published: its topics, assessments and resources go with it."]
+        return [
+            "Its classes close: their join codes stop working.",
+            f"The {student_count} student{'s' if student_count != 1 else ''} in them keep "
+            "their course, no longer linked to the class: no more updates, and sharing ends. "
+            "Their course page tells them the class ended.",
+        ]
+
+    def delete(self, request, obj):
+        class_services.template_remove(teacher=request.user, template=obj)
+
+    def after_delete_url(self, obj):
+        return reverse("classes:teach")
+
+
+class TemplateTopicDeleteView(_TeacherConfirmDeleteView):
+    kind = "topic"
+    done_message = "Topic deleted."
+
+    def get_object(self, request, pk):
+        return get_object_or_404(
+            TemplateTopic.objects.for_user(request.user).select_related("template"), pk=pk
+        )
+
+    def consequences(self, obj, student_count):
+        return [
+            "Its resources and question bank go with it, and it leaves the other topics' "
+            "prerequisites and the assessments' topics.",
+            STUDENTS_OFFERED
+            + " A student's copy that holds their practice evidence stays in their course.",
+        ]
+
+    def delete(self, request, obj):
+        class_services.template_topic_remove(teacher=request.user, topic=obj)
+
+
+class TemplateAssessmentDeleteView(_TeacherConfirmDeleteView):
+    kind = "assessment"
+    done_message = "Assessment deleted."
+
+    def get_object(self, request, pk):
+        return get_object_or_404(
+            TemplateAssessment.objects.for_user(request.user).select_related("template"), pk=pk
+        )
+
+    def consequences(self, obj, student_count):
+        return [
+            "Its weight is freed; publishing again needs the weights to total 100%.",
+            STUDENTS_OFFERED
+            + " A student's copy that holds their grades stays, with its grades, unplanned.",
+        ]
+
+    def delete(self, request, obj):
+        class_services.template_assessment_remove(teacher=request.user, assessment=obj)
+
+
+class TemplateResourceDeleteView(_TeacherConfirmDeleteView):
+    kind = "resource"
+    done_message = "Resource deleted."
+
+    def get_object(self, request, pk):
+        return get_object_or_404(
+            TemplateResource.objects.for_user(request.user).select_related("topic__template"),
+            pk=pk,
+        )
+
+    def template_of(self, obj):
+        return obj.topic.template
+
+    def consequences(self, obj, student_count):
+        return [STUDENTS_OFFERED]
+
+    def delete(self, request, obj):
+        class_services.template_resource_remove(teacher=request.user, resource=obj)
+
+    def after_delete_url(self, obj):
+        return reverse("classes:topic_edit", args=[obj.topic_id])
+
+
+class TemplateQuestionsDeleteView(_TeacherConfirmDeleteView):
+    kind = "question bank"
+    done_message = "Question bank emptied."
+
+    def get_object(self, request, pk):
+        return get_object_or_404(
+            TemplateTopic.objects.for_user(request.user).select_related("template"), pk=pk
+        )
+
+    def consequences(self, obj, student_count):
+        return [
+            f"Its {obj.question_count} question{'s' if obj.question_count != 1 else ''} are "
+            "removed from the template. Students who joined keep the questions they got: "
+            "they are part of their own bank, with their answers."
+        ]
+
+    def delete(self, request, obj):
+        template_services.template_topic_questions_clear(topic=obj)
+
+    def after_delete_url(self, obj):
+        return reverse("classes:topic_edit", args=[obj.pk])
+
+
 class ClassProgressView(TeacherRequiredMixin, TemplateView):
     template_name = "journey/classes/class_progress.html"
 
@@ -307,16 +529,19 @@ class ClassListView(LoginRequiredMixin, TemplateView):
         memberships = list(
             ClassMembership.objects.for_user(self.request.user)
             .select_related("classroom__template", "course", "student")
-            .prefetch_related("classroom__template__topics", "classroom__template__assessments")
+            .prefetch_related(
+                "classroom__template__topics__resources",
+                "classroom__template__assessments__topics",
+            )
             .order_by("-joined_at")
         )
         shared = selectors.shared_rows(memberships, now=now)
-        changes = class_services.pending_update_changes(memberships)
+        offers = updates.update_offers(memberships)
         context["entries"] = [
             {
                 "membership": membership,
                 "shared_row": shared.get(membership.pk),
-                "changes": changes.get(membership.pk, []),
+                "offer": offers.get(membership.pk),
                 "topic_names": [t.name for t in membership.classroom.template.topics.all()],
             }
             for membership in memberships
@@ -412,14 +637,35 @@ class MembershipLeaveView(LoginRequiredMixin, View):
         return redirect("classes:list")
 
 
+class MembershipUpdateView(LoginRequiredMixin, View):
+    """The update offer: everything accepting would add, change and remove in the student's
+    course, and what of theirs is kept."""
+
+    def get(self, request, pk):
+        membership = get_object_or_404(
+            ClassMembership.objects.for_user(request.user)
+            .select_related("classroom__template", "course")
+            .prefetch_related(
+                "classroom__template__topics__resources",
+                "classroom__template__assessments__topics",
+            ),
+            pk=pk,
+        )
+        offer = updates.update_offers([membership]).get(membership.pk)
+        return render(
+            request,
+            "journey/classes/update_offer.html",
+            {"membership": membership, "offer": offer},
+        )
+
+
 class MembershipUpdateAcceptView(LoginRequiredMixin, View):
     def post(self, request, pk):
+        membership = _membership_for(request, pk)
         try:
-            class_services.class_update_accept(
-                student=request.user, membership=_membership_for(request, pk)
-            )
+            updates.class_update_accept(student=request.user, membership=membership)
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        else:
-            messages.success(request, "Your course now has the class's dates and weights.")
+            return redirect("classes:update", pk=membership.pk)
+        messages.success(request, "Your course now follows the class's update.")
         return redirect("classes:list")

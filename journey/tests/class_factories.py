@@ -52,6 +52,13 @@ def make_template(teacher, *, code: str = "MATH 101"):
         template=template, name="Derivatives", prerequisite_ids=[str(limits.pk)]
     )
     class_services.template_topic_questions_set(topic=limits, document=question_document("lim"))
+    template_services.template_resource_create(
+        topic=limits,
+        title="Limits, the reading",
+        type="reading",
+        url="https://openstax.org/books/calculus-volume-1/pages/2-introduction",
+        notes="Sections 2.1 and 2.2.",
+    )
     template_services.template_assessment_create(
         template=template,
         name="Midterm",

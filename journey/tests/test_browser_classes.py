@@ -1,5 +1,5 @@
 """Joining a class in real Chromium: the link, the consent screen, sharing, and the teacher's
-page showing the same row (issue 19)."""
+page showing the same row."""
 
 import pytest
 

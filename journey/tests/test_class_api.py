@@ -1,4 +1,4 @@
-"""The classes API (issue 19): the teacher gate, the full authoring flow, the student's
+"""The classes API: the teacher gate, the full authoring flow, the student's
 membership operations, ownership and constant query counts."""
 
 from datetime import timedelta

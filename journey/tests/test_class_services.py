@@ -1,4 +1,4 @@
-"""Joining, updating, leaving and consent, through the services (issue 19)."""
+"""Joining, updating, leaving and consent, through the services."""
 
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from courses.models import Assessment, Course, Topic
 from courses.services import templates as template_services
 from courses.template_models import ClassMembership, MembershipStatus, TemplateAssessment
 from journey.classes import services as class_services
+from journey.classes import updates
 from journey.tests.class_factories import NOW, make_class, make_teacher, make_template
 from mastery.models import Question
 
@@ -116,18 +117,18 @@ def test_a_changed_date_or_weight_is_offered_and_flows_in_only_when_accepted():
         == 2
     )
     membership.refresh_from_db()
-    changes = class_services.pending_update_changes([membership])[membership.pk]
-    assert {c["assessment"].name for c in changes} == {"Midterm", "Final"}
+    offer = updates.update_offers([membership])[membership.pk]
+    assert {c.assessment.name for c in offer.changed_assessments} == {"Midterm", "Final"}
     own = Assessment.objects.for_user(student)
     assert own.get(name="Midterm").weight_percent == 40  # nothing moves before accepting
-    class_services.class_update_accept(student=student, membership=membership)
+    updates.class_update_accept(student=student, membership=membership)
     assert own.get(name="Midterm").weight_percent == 50
     assert own.get(name="Midterm").due_date == new_due
     assert own.get(name="Final").weight_percent == 50
     membership.refresh_from_db()
     classroom.template.refresh_from_db()
     assert membership.applied_version == classroom.template.version == 3
-    assert class_services.pending_update_changes([membership]) == {}
+    assert updates.update_offers([membership]) == {}
 
 
 def test_another_student_cannot_accept_an_update_for_someone_else():
@@ -137,7 +138,7 @@ def test_another_student_cannot_accept_an_update_for_someone_else():
         student=student, join_code=classroom.join_code, has_consented=True
     )
     with pytest.raises(ApplicationError):
-        class_services.class_update_accept(student=other, membership=membership)
+        updates.class_update_accept(student=other, membership=membership)
 
 
 def test_leaving_keeps_the_course_unlinked_and_ends_consent():

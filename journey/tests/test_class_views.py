@@ -1,4 +1,4 @@
-"""Teacher and class pages (issue 19): the role gate, the editor, the consent screen, the
+"""Teacher and class pages: the role gate, the editor, the consent screen, the
 progress page with its group floor, authorization and the audit trail."""
 
 import json
@@ -277,7 +277,7 @@ def test_an_offered_update_is_accepted_from_the_classes_page(client):
         teacher=teacher, assessment=midterm, weight_percent=45
     )
     _login(client, student)
-    assert "Accept the update" in client.get(reverse("classes:list")).content.decode()
+    assert "Review the update" in client.get(reverse("classes:list")).content.decode()
     client.post(reverse("classes:accept_update", args=[membership.pk]))
     weights = dict(Assessment.objects.for_user(student).values_list("name", "weight_percent"))
     assert weights == {"Midterm": 45, "Final": 55}
@@ -367,7 +367,7 @@ def test_the_students_classes_page_costs_the_same_for_one_class_as_for_three(cli
         )
     with CaptureQueriesContext(connection) as three:
         page = client.get(url)
-    assert page.content.decode().count("Accept the update") == 2
+    assert page.content.decode().count("Review the update") == 2
     assert len(three) == len(one)
 
 

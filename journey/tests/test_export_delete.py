@@ -6,6 +6,7 @@ import json
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldError
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -13,7 +14,9 @@ from accounts.services import api_token_create
 from integrations.models import IntegrationSettings, OAuthState, OutboxEntry
 from integrations.tests.factories import CalendarBlockFactory, NotionTaskFactory
 from journey import exports, onboarding
+from journey.classes import services as class_services
 from journey.course_overview import resource_completion_set, resource_key
+from journey.tests.class_factories import make_class, make_teacher
 from mastery import quiz_services
 from mastery.grades import grade_target_set
 from mastery.models import QuizAttempt
@@ -30,11 +33,25 @@ NOTION_TOKEN = "notion-secret-token"
 # How a row can point at its student, independent of the code under test.
 OWNER_LOOKUPS = (
     "user",
+    "student",
     "course__user",
     "topic__course__user",
     "assessment__course__user",
     "attempt__user",
 )
+
+
+def _owned_rows(model, user, **filters):
+    """The model's rows the user owns, by the first owner lookup that fits the model (a
+    template resource's `topic` is a template topic, not a course's)."""
+    names = {f.name for f in model._meta.get_fields()}
+    for lookup in OWNER_LOOKUPS:
+        if lookup.split("__")[0] in names:
+            try:
+                return model._default_manager.filter(**filters, **{lookup: user.pk})
+            except FieldError:
+                continue
+    return None
 
 
 def give_everything(user, django_capture_on_commit_callbacks):
@@ -70,6 +87,8 @@ def give_everything(user, django_capture_on_commit_callbacks):
     resource_completion_set(
         user=user, topic=topic, key=resource_key(topic.resource_links[0]["url"]), is_done=True
     )
+    classroom = make_class(make_teacher(f"teacher-{user.pk}@example.org"))
+    class_services.class_join(student=user, join_code=classroom.join_code, has_consented=True)
     assert QuizAttempt.objects.filter(pk=attempt.pk).exists()
     return course
 
@@ -80,13 +99,9 @@ def owned_counts(user) -> dict[str, int]:
         if model is get_user_model():
             counts[model._meta.label] = model.objects.filter(pk=user.pk).count()
             continue
-        names = {f.name for f in model._meta.get_fields()}
-        for lookup in OWNER_LOOKUPS:
-            if lookup.split("__")[0] in names:
-                counts[model._meta.label] = model._default_manager.filter(
-                    **{lookup: user.pk}
-                ).count()
-                break
+        rows = _owned_rows(model, user)
+        if rows is not None:
+            counts[model._meta.label] = rows.count()
     return counts
 
 
@@ -115,6 +130,10 @@ def test_the_export_holds_every_owned_table_and_no_secrets(
             assert label in tables, label
     assert {"courses.Course", "mastery.PerformanceRecord", "scheduling.StudyTask"} <= set(tables)
     assert tables["accounts.User"][0]["email"] == user.email
+    [membership] = payload["class_memberships"]
+    assert membership["teacher"] == "Grace Teacher" and membership["share_progress"] is True
+    assert [change["share_progress"] for change in membership["consent_history"]] == [True]
+    assert "courses.ClassMembership" in tables
     for secret in (GOOGLE_REFRESH, NOTION_TOKEN, user.password):
         assert secret not in text
     assert "key_hash" not in text and "token_hash" not in text and '"password"' not in text
@@ -168,11 +187,8 @@ def test_deleting_removes_every_row_and_revokes_integrations(
 
 
 def owned_counts_for_object(model, pk, user) -> bool:
-    names = {f.name for f in model._meta.get_fields()}
-    for lookup in OWNER_LOOKUPS:
-        if lookup.split("__")[0] in names:
-            return model._default_manager.filter(pk=pk, **{lookup: user.pk}).exists()
-    return False
+    rows = _owned_rows(model, user, pk=pk)
+    return rows is not None and rows.exists()
 
 
 def test_a_wrong_password_deletes_nothing(logged_in_client, user, revoked):

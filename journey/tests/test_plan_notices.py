@@ -1,4 +1,4 @@
-"""Issue 13, item 4: a plan change inside the next 24 hours is a notice on the dashboard."""
+"""A plan change inside the next 24 hours is a notice on the dashboard."""
 
 from datetime import timedelta
 

@@ -32,9 +32,7 @@ class MasteryTopicListApi(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        topics = evidence_selectors.with_evidence(
-            quiz_selectors.topics_with_mastery(user=self.request.user), user=self.request.user
-        )
+        topics = quiz_selectors.topic_mastery_rows(user=self.request.user)
         course_id = self.request.query_params.get("course")
         if course_id:
             try:
@@ -48,9 +46,13 @@ class MasteryTopicListApi(ListAPIView):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        for topic in page if page is not None else []:
-            topic.mastery = quiz_selectors.mastery_of(topic)
-        return page
+        if page is None:
+            return None
+        # The evidence of the page's topics only, by one grouped query: annotating the list
+        # would read each topic's observations in four correlated subqueries.
+        return evidence_selectors.attach_evidence(
+            quiz_selectors.topic_mastery_items(page), user=self.request.user
+        )
 
     @extend_schema(
         operation_id="mastery_topics_list",
@@ -96,12 +98,27 @@ class MasteryTopicDetailApi(GenericAPIView):
         return Response(TopicMasteryDetailOutputSerializer(topic).data)
 
 
+REVIEW_DUE_COLUMNS = (
+    "topic_id",
+    "mastery_score",
+    "confidence_interval",
+    "trend",
+    "next_review_date",
+    "review_interval_days",
+    "topic__name",
+    "topic__course_id",
+    "topic__course__code",
+)
+
+
 class ReviewsDueApi(ListAPIView):
     serializer_class = ReviewDueOutputSerializer
     filter_backends: list = []
 
     def get_queryset(self):
-        return quiz_selectors.reviews_due(user=self.request.user)
+        # Only the columns the list renders: the records' engine memory and the topics' text
+        # and JSON would otherwise be read and decoded for every row.
+        return quiz_selectors.reviews_due(user=self.request.user).only(*REVIEW_DUE_COLUMNS)
 
     @extend_schema(
         operation_id="mastery_reviews_due",

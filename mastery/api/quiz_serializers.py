@@ -6,6 +6,7 @@ explanation appear only with the graded answer and in a finished attempt's resul
 
 from rest_framework import serializers
 
+from accounts.api.lean import LeanOutputMixin
 from accounts.hygiene import HygieneSerializer
 from courses.models import Difficulty
 from mastery import grading
@@ -146,7 +147,7 @@ class QuizResultOutputSerializer(HygieneSerializer):
 # --- Mastery -----------------------------------------------------------------------------------
 
 
-class EvidenceOutputSerializer(HygieneSerializer):
+class EvidenceOutputSerializer(LeanOutputMixin, HygieneSerializer):
     """How much evidence the mastery number rests on (annotations of `with_evidence`)."""
 
     answer_count = serializers.IntegerField(source="evidence_answers", default=0)
@@ -155,7 +156,7 @@ class EvidenceOutputSerializer(HygieneSerializer):
     last_evidence_at = serializers.DateTimeField(source="evidence_last_at", allow_null=True)
 
 
-class TopicMasteryOutputSerializer(HygieneSerializer):
+class TopicMasteryOutputSerializer(LeanOutputMixin, HygieneSerializer):
     topic_id = serializers.UUIDField(source="id")
     topic_name = serializers.CharField(source="name")
     course_id = serializers.UUIDField()
@@ -227,7 +228,7 @@ class SelfRatingRecordOutputSerializer(HygieneSerializer):
         return next(iter(record.topic_breakdown))
 
 
-class ReviewDueOutputSerializer(HygieneSerializer):
+class ReviewDueOutputSerializer(LeanOutputMixin, HygieneSerializer):
     topic_id = serializers.UUIDField()
     topic_name = serializers.CharField(source="topic.name")
     course_id = serializers.UUIDField(source="topic.course_id")

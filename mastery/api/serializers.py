@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from accounts.api.lean import LeanOutputMixin
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from courses.models import Assessment, Course
 from mastery.models import PerformanceRecord
@@ -92,7 +93,7 @@ class PerformanceUpdateSerializer(PerformanceInputSerializer):
         return attrs
 
 
-class PerformanceOutputSerializer(HygieneModelSerializer):
+class PerformanceOutputSerializer(LeanOutputMixin, HygieneModelSerializer):
     class Meta:
         model = PerformanceRecord
         fields = [

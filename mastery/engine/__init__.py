@@ -42,6 +42,7 @@ from mastery.engine.forecast import (
     fit_weights,
     predict,
     predict_features,
+    predict_from_features,
     retrievability_at,
     smoothed_logit,
 )
@@ -190,6 +191,7 @@ __all__ = [
     "initialize",
     "predict",
     "predict_features",
+    "predict_from_features",
     "recommend_difficulty",
     "replay",
     "retrievability",

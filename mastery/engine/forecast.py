@@ -11,7 +11,16 @@ P(correct at t) = sigmoid(w . x), a logistic regression over the engine's state:
 * logit_recall: R(t) from the fsrs library's forgetting curve on the logit scale, so time
   since the last practice enters through memory stability, not as raw days;
 * learner_ability: the learner's overall success rate on every topic, on the logit scale;
-* topic_ease: the topic's success rate across other learners, on the logit scale.
+* topic_ease: the topic's success rate across other learners, on the logit scale;
+* trend: +1 when the last evidence raised mastery, -1 when it lowered it, 0 otherwise (the
+  state's trend): the most recent answer, which the share and the slow EWMA barely weigh;
+* memory_difficulty: the fsrs library's difficulty D (1..10), which rises with every lapse
+  (Again) and otherwise only drifts back slowly;
+* log_stability: log of the library's memory stability in days, which grows with recalls and
+  shrinks with lapses.
+
+The last three came from a comparison on an inner split of the ASSISTments 2009-2010
+skill-builder log's training part (docs/mastery.md); their default weight is 0.
 
 The last two are not in a topic's state; callers pass them as a ForecastContext (zero, the
 neutral value, when unknown). The weights are fitted from the platform's own evidence (the
@@ -30,9 +39,14 @@ from datetime import datetime
 import numpy as np
 
 from mastery.engine.numeric import _clamp, _elapsed_days, _logit, sigmoid
-from mastery.engine.retention import FSRS_DEFAULT_PARAMETERS, retrievability
+from mastery.engine.retention import (
+    FSRS_DEFAULT_PARAMETERS,
+    STABILITY_MAX_DAYS,
+    STABILITY_MIN_DAYS,
+    retrievability,
+)
 from mastery.engine.rules import MASTERY_MAX, MASTERY_MIN
-from mastery.engine.state import MasteryState
+from mastery.engine.state import MasteryState, Trend
 
 PREDICT_FEATURE_NAMES: tuple[str, ...] = (
     "bias",
@@ -43,6 +57,9 @@ PREDICT_FEATURE_NAMES: tuple[str, ...] = (
     "logit_recall",
     "learner_ability",
     "topic_ease",
+    "trend",
+    "memory_difficulty",
+    "log_stability",
 )
 
 # Defaults until the platform has fitted its own (forecasting.forecast_fit): the log-odds
@@ -55,7 +72,7 @@ PREDICT_FEATURE_NAMES: tuple[str, ...] = (
 # every card) of the shared Anki review log, and was chosen on that part alone; the
 # evaluation report repeats the comparison (docs/mastery.md). The EWMA jumps to 0 or 100 on
 # a first answer (logit -9.2 or +9.2), where the Beta share is 1/3 or 2/3.
-PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+PREDICT_WEIGHTS: tuple[float, ...] = (0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 RECALL_WEIGHT_INDEX = PREDICT_FEATURE_NAMES.index("logit_recall")
 
@@ -138,6 +155,10 @@ def retrievability_at(
     )
 
 
+# A state's trend as the direction of its last change; "new" and "stable" say nothing.
+_TREND_SIGN = {Trend.IMPROVING.value: 1.0, Trend.DECLINING.value: -1.0}
+
+
 def predict_features(
     state: MasteryState,
     at: datetime,
@@ -156,6 +177,9 @@ def predict_features(
         _logit(_clamp(recall, RECALL_FLOOR, RECALL_CEILING)),
         context.learner_ability,
         context.topic_ease,
+        _TREND_SIGN.get(state.trend, 0.0),
+        state.memory_difficulty,
+        math.log(_clamp(state.stability_days, STABILITY_MIN_DAYS, STABILITY_MAX_DAYS)),
     )
 
 
@@ -171,8 +195,12 @@ def predict(
     Only logit_recall depends on time; it falls as time passes and its weight is never
     negative (fit_weights), so the forecast never rises with time since the last practice.
     """
-    x = predict_features(state, at, context, parameters)
-    z = sum(w * v for w, v in zip(weights, x, strict=True))
+    return predict_from_features(predict_features(state, at, context, parameters), weights)
+
+
+def predict_from_features(features: Sequence[float], weights: Sequence[float]) -> float:
+    """sigmoid(w . x) for one row of predict_features."""
+    z = sum(w * v for w, v in zip(weights, features, strict=True))
     return _clamp(sigmoid(z), 0.0, 1.0)
 
 

@@ -13,6 +13,8 @@ Input formats:
   on mastery, which is what such logs (e.g. tutoring systems) can support.
 * `--revlog`: an Anki review log `card_id,review_rating,review_time,review_duration`; one
   learner, a card is a topic, recall is rating > 1, each card's reviews sorted by time.
+* `--format dkt`: the Deep Knowledge Tracing code's three-line blocks (count; skill ids;
+  0/1 outcomes), one learner per block, untimed.
 
 Caveat on the tail holdout: in a review log that ends on a date, a card's last reviews are
 mostly passes (a lapse is re-reviewed within days, a pass may not be due again before the
@@ -40,6 +42,7 @@ from mastery.evaluation.data import (
     CORRECT_SCORE,
     DEFAULT_HOLDOUT,
     FALSE_WORDS,
+    FORMATS,
     SYNTHETIC_START,
     SYNTHETIC_STEP,
     TRUE_WORDS,
@@ -47,6 +50,7 @@ from mastery.evaluation.data import (
     Response,
     holdout_size,
     load_responses,
+    parse_dkt,
     parse_responses_csv,
     parse_revlog_csv,
     scored_mask,
@@ -73,8 +77,10 @@ from mastery.evaluation.metrics import (
 from mastery.evaluation.model import (
     DEFAULT_CANDIDATES,
     _observation,
+    engine_features,
     engine_predictions,
     fit_predict_weights,
+    predictions_from_features,
     training_rows,
 )
 
@@ -88,6 +94,7 @@ __all__ = [
     "EWMA_BASELINE_ALPHA",
     "EWMA_BASELINE_START",
     "FALSE_WORDS",
+    "FORMATS",
     "FSRS5_DEFAULT_WEIGHTS",
     "LOG_LOSS_EPSILON",
     "MOVING_AVERAGE_WINDOW",
@@ -107,6 +114,7 @@ __all__ = [
     "calibration_table",
     "compute_metrics",
     "constant_predictions",
+    "engine_features",
     "engine_predictions",
     "evaluate",
     "ewma_predictions",
@@ -118,9 +126,11 @@ __all__ = [
     "load_responses",
     "log_loss",
     "moving_average_predictions",
+    "parse_dkt",
     "parse_responses_csv",
     "parse_revlog_csv",
     "pfa_predictions",
+    "predictions_from_features",
     "report_to_dict",
     "rmse",
     "scored_mask",

@@ -7,6 +7,9 @@ Input formats:
   on mastery, which is what such logs (e.g. tutoring systems) can support.
 * `--revlog`: an Anki review log `card_id,review_rating,review_time,review_duration`; one
   learner, a card is a topic, recall is rating > 1, each card's reviews sorted by time.
+* `--format dkt`: the three-line blocks of the Deep Knowledge Tracing code's ASSISTments
+  files (number of responses; comma-separated skill ids; comma-separated 0/1), one block per
+  learner, responses in order, untimed; the learner is named by the block's position.
 """
 
 from __future__ import annotations
@@ -128,10 +131,77 @@ def parse_revlog_csv(lines: Iterable[str]) -> list[Response]:
     return responses
 
 
-def load_responses(path: str | Path, *, revlog: bool = False) -> tuple[list[Response], bool]:
+def _dkt_fields(raw: str, line: int, what: str) -> list[str]:
+    # The files end every list with a comma; an empty field anywhere else is a fault.
+    fields = [field.strip() for field in raw.strip().removesuffix(",").split(",")]
+    if any(not field for field in fields):
+        raise ValueError(f"line {line}: empty {what}")
+    return fields
+
+
+def parse_dkt(lines: Iterable[str]) -> list[Response]:
+    """Blocks of three lines (count; skill ids; 0/1 outcomes), one per learner, in order.
+
+    Learners are named `s1`, `s2`, ... by block position; blank lines between blocks and at
+    the end are allowed. Without timestamps, rows are SYNTHETIC_STEP apart in file order.
+    """
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)]
+    numbered = [(number, line) for number, line in numbered if line]
+    if len(numbered) % 3:
+        raise ValueError(
+            f"{len(numbered)} non-blank lines: expected blocks of three "
+            "(count, skill ids, outcomes)"
+        )
+    responses: list[Response] = []
+    for block in range(len(numbered) // 3):
+        (count_line, count_raw), (skill_line, skill_raw), (outcome_line, outcome_raw) = numbered[
+            3 * block : 3 * block + 3
+        ]
+        try:
+            count = int(count_raw.removesuffix(","))
+        except ValueError as error:
+            raise ValueError(
+                f"line {count_line}: response count must be a whole number, got {count_raw!r}"
+            ) from error
+        if count < 1:
+            raise ValueError(f"line {count_line}: response count must be at least 1")
+        skills = _dkt_fields(skill_raw, skill_line, "skill id")
+        outcomes = _dkt_fields(outcome_raw, outcome_line, "outcome")
+        if len(skills) != count or len(outcomes) != count:
+            raise ValueError(
+                f"line {count_line}: count {count} but {len(skills)} skill ids and "
+                f"{len(outcomes)} outcomes"
+            )
+        for skill, outcome in zip(skills, outcomes, strict=True):
+            if outcome not in ("0", "1"):
+                raise ValueError(f"line {outcome_line}: outcome must be 0 or 1, got {outcome!r}")
+            is_correct = outcome == "1"
+            responses.append(
+                Response(
+                    learner=f"s{block + 1}",
+                    topic=skill,
+                    is_correct=is_correct,
+                    at=SYNTHETIC_START + len(responses) * SYNTHETIC_STEP,
+                    rating=engine.GRADE_GOOD if is_correct else engine.GRADE_AGAIN,
+                )
+            )
+    return responses
+
+
+FORMATS = ("csv", "revlog", "dkt")
+
+
+def load_responses(
+    path: str | Path, *, revlog: bool = False, format: str = "csv"
+) -> tuple[list[Response], bool]:
+    """(responses, timed) from a file in one of FORMATS; `revlog` is format="revlog"."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     with open(path, newline="", encoding="utf-8") as handle:
-        if revlog:
+        if revlog or format == "revlog":
             return parse_revlog_csv(handle), True
+        if format == "dkt":
+            return parse_dkt(handle), False
         return parse_responses_csv(handle)
 
 

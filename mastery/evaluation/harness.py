@@ -18,8 +18,9 @@ from mastery.evaluation.knowledge_tracing import bkt_predictions, pfa_prediction
 from mastery.evaluation.metrics import CalibrationBin, Metrics, calibration_table, compute_metrics
 from mastery.evaluation.model import (
     DEFAULT_CANDIDATES,
-    engine_predictions,
+    engine_features,
     fit_predict_weights,
+    predictions_from_features,
 )
 
 
@@ -68,15 +69,16 @@ def evaluate(
     def training(predictions: list[float]) -> list[float]:
         return [p for p, is_scored in zip(predictions, mask, strict=True) if not is_scored]
 
+    features = engine_features(responses)
     candidates = {
         name: compute_metrics(
-            training(engine_predictions(responses, training_rate, candidate)),
+            training(predictions_from_features(features, training_rate, candidate)),
             training_outcomes,
         )
         for name, candidate in DEFAULT_CANDIDATES.items()
     }
 
-    engine_scored = scored(engine_predictions(responses, training_rate, weights))
+    engine_scored = scored(predictions_from_features(features, training_rate, weights))
     baselines = {
         "constant": constant_predictions(responses, training_rate),
         "ewma_0.3": ewma_predictions(responses),

@@ -109,6 +109,9 @@ def _bkt_walk(
             posterior = p_learned * (1.0 - slip) / np.maximum(p_correct, _EPS)
         else:
             posterior = p_learned * slip / np.maximum(1.0 - p_correct, _EPS)
+        # Rounding lets a certain state creep past 1, and a run of right answers then
+        # amplifies the excess geometrically until it overflows: keep it a probability.
+        posterior = np.clip(posterior, 0.0, 1.0)
         learned[key] = posterior + (1.0 - posterior) * learn
     return params, predictions
 

@@ -50,13 +50,12 @@ def _engine_walk(
             context.learn(response.learner, response.topic, float(response.is_correct))
 
 
-def engine_predictions(
-    responses: Sequence[Response],
-    first_prior: float,
-    weights: Sequence[float] = engine.PREDICT_WEIGHTS,
-) -> list[float]:
-    """The engine; a sequence's first response has no state and gets `first_prior`."""
-    predictions = [first_prior] * len(responses)
+def engine_features(
+    responses: Sequence[Response], context_from: Sequence[bool] | None = None
+) -> list[tuple[float, ...] | None]:
+    """The forecast's inputs before every response (None for a sequence's first, which has
+    no state); one walk serves every set of weights."""
+    features: list[tuple[float, ...] | None] = [None] * len(responses)
 
     def record(
         index: int,
@@ -65,10 +64,30 @@ def engine_predictions(
         response: Response,
     ) -> None:
         if state is not None:
-            predictions[index] = engine.predict(state, response.at, weights, context)
+            features[index] = engine.predict_features(state, response.at, context)
 
-    _engine_walk(responses, record)
-    return predictions
+    _engine_walk(responses, record, context_from)
+    return features
+
+
+def predictions_from_features(
+    features: Sequence[tuple[float, ...] | None],
+    first_prior: float,
+    weights: Sequence[float] = engine.PREDICT_WEIGHTS,
+) -> list[float]:
+    """engine.predict's probability for each row of features; `first_prior` where None."""
+    return [
+        first_prior if x is None else engine.predict_from_features(x, weights) for x in features
+    ]
+
+
+def engine_predictions(
+    responses: Sequence[Response],
+    first_prior: float,
+    weights: Sequence[float] = engine.PREDICT_WEIGHTS,
+) -> list[float]:
+    """The engine; a sequence's first response has no state and gets `first_prior`."""
+    return predictions_from_features(engine_features(responses), first_prior, weights)
 
 
 # The reasoned default combinations the engine's PREDICT_WEIGHTS were chosen from, each the
@@ -90,22 +109,16 @@ def training_rows(
     responses: Sequence[Response], holdout: float = DEFAULT_HOLDOUT
 ) -> tuple[list[tuple[float, ...]], list[bool]]:
     """Forecast features and outcome of every training-portion response that follows a
-    state (a sequence's first response has none)."""
+    state (a sequence's first response has none); the learner's and topic's context comes
+    from training responses only."""
     mask = scored_mask(responses, holdout)
+    rows = engine_features(responses, context_from=[not is_scored for is_scored in mask])
     features: list[tuple[float, ...]] = []
     outcomes: list[bool] = []
-
-    def record(
-        index: int,
-        state: engine.MasteryState | None,
-        context: engine.ForecastContext,
-        response: Response,
-    ) -> None:
-        if state is not None and not mask[index]:
-            features.append(engine.predict_features(state, response.at, context))
+    for x, response, is_scored in zip(rows, responses, mask, strict=True):
+        if x is not None and not is_scored:
+            features.append(x)
             outcomes.append(response.is_correct)
-
-    _engine_walk(responses, record, context_from=[not is_scored for is_scored in mask])
     return features, outcomes
 
 

@@ -1,24 +1,43 @@
 """The mastery fold for many topics at once: read in bulk, fold in memory, write in bulk.
 
-A full recompute (the backfill command, the admin action, the scaled bench student) used to
-fold topic by topic, each with its own reads and writes: about seven queries a topic and as
-many history inserts as steps. Here the whole batch costs a fixed number of queries whatever
-the number of records (the writes go in batches of WRITE_BATCH rows), and the result is the
-same fold: the same engine over the same evidence in the same order, checked by a test
-against the per-topic path. The single-record fast path stays in recompute.py for the one
-grade that arrives on its own.
+A full recompute (the backfill command, the admin action, the demo and bench students) folds
+every topic in one pass over plain rows: the evidence is read as column tuples (no model
+instance per record), the engine folds each topic in memory, and the history is written by
+one statement per table, not one per row or per batch of rows:
+
+* PostgreSQL: the new history steps are one ``INSERT … SELECT FROM unnest(array, …)``, one
+  array parameter per column, and the stale steps one ``DELETE`` per few thousand changed
+  topics; the queries are a constant number plus O(topics / 3000), whatever the records.
+* SQLite: the steps go through one prepared ``INSERT`` run once per row in-process
+  (``executemany``, which Django counts as one query). SQLite has no round trip to save and
+  its bound-parameter limit would otherwise split the rows into statements that grow with
+  them; the row count then shows in the time, not in the count of statements.
+
+The per-topic state rows (MasteryRecord, with their simple_history rows) are one per topic
+and go through Django's bulk helpers in batches, so they cost O(topics) statements on SQLite
+(its limit of 999 parameters) and a constant few on PostgreSQL. The daily rollup is computed
+from the folded history in memory instead of reading it back.
+
+The result is the same fold: the same engine over the same evidence in the same order,
+checked by a test against the per-topic path on a randomized history. The single-record
+fast path stays in recompute.py for the one grade that arrives on its own.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import reduce
+from operator import or_
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.timezones import user_zone
-from courses.models import Topic
+from courses.models import Assessment, Topic
 from mastery import engine
 from mastery.card_selectors import student_parameters
 from mastery.models import (
@@ -27,11 +46,10 @@ from mastery.models import (
     MasteryRecord,
     PerformanceRecord,
 )
-from mastery.selectors import record_observation, with_assessment_map
+from mastery.selectors import record_observation
 from mastery.services.recompute import (
     TRANSIENT_ERRORS,
     _moved_snapshot,
-    _observation_row,
     _shortest_interval,
     _state_columns,
     fold_failure_record,
@@ -39,8 +57,8 @@ from mastery.services.recompute import (
 from mastery.services.rollups import course_mastery_days_refresh
 from mastery.signals import mastery_changed
 
-# Rows per INSERT/UPDATE/DELETE statement: large enough that 10,000 records take a handful of
-# statements, small enough to stay far below PostgreSQL's 65,535 bind parameters a statement.
+# Rows per statement for the per-topic state rows (Django caps it further by the backend's
+# parameter limit): a topic is one row, so these statements are O(topics).
 WRITE_BATCH = 2000
 STATE_FIELDS = (
     "mastery_score",
@@ -55,8 +73,8 @@ STATE_FIELDS = (
     "observation_count",
 )
 
-
-# The columns `_observation_identity` compares, in its order.
+# The columns of a history step the fold decides, in `_observation_identity`'s order; a
+# stored step equal to the wanted one on all of them is kept as it is.
 IDENTITY_FIELDS = (
     "sequence",
     "performance_record_id",
@@ -70,23 +88,64 @@ IDENTITY_FIELDS = (
     "confidence_after",
     "trend_after",
 )
+# A written step: its own id, whose and which topic's it is, the identity, and when.
+STEP_COLUMNS = ("id", "user_id", "topic_id", *IDENTITY_FIELDS, "created_at")
+
+# What `record_observation` and the fold order read of a PerformanceRecord.
+EVIDENCE_FIELDS = (
+    "id",
+    "course_id",
+    "assessment_id",
+    "source",
+    "completed_at",
+    "topic_breakdown",
+    "time_spent_min",
+    "score",
+    "percentage",
+)
 
 
-def _step_identity(*, record, sequence, observation, before, after) -> tuple:
-    """What `_observation_identity` gives for the row `_observation_row` would build."""
-    return (
-        sequence,
-        record.pk,
-        observation.observed_at,
-        observation.kind,
-        observation.score_percent,
-        observation.question_count,
-        after.last_alpha,
-        None if before is None else before.mastery_score,
-        after.mastery_score,
-        after.confidence_interval,
-        after.trend,
-    )
+class _Evidence:
+    """A PerformanceRecord's columns that the fold reads, without a model instance.
+
+    `record_observation` reads these attributes; `question_data` is fetched only for the
+    records whose observation needs it (no breakdown, scored through an assessment).
+    """
+
+    __slots__ = (*EVIDENCE_FIELDS, "pk", "assessment", "question_data")
+
+    def __init__(self, values: Sequence, assessments: dict) -> None:
+        for name, value in zip(EVIDENCE_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.pk = self.id
+        self.assessment = assessments.get(self.assessment_id)
+        self.question_data = []
+
+
+def _read_evidence(user, course_ids: set) -> list[_Evidence]:
+    """The user's records in these courses, in fold order, in a constant number of queries."""
+    assessments = {
+        assessment.pk: assessment
+        for assessment in Assessment.objects.filter(course__user=user, course_id__in=course_ids)
+        .only("id", "type")
+        .prefetch_related("assessment_topics")
+    }
+    evidence = PerformanceRecord.objects.for_user(user).filter(course_id__in=course_ids)
+    records = [
+        _Evidence(values, assessments)
+        for values in evidence.order_by("completed_at", "created_at", "id").values_list(
+            *EVIDENCE_FIELDS
+        )
+    ]
+    if any(not record.topic_breakdown and record.assessment for record in records):
+        by_id = {record.pk: record for record in records}
+        for pk, question_data in (
+            evidence.filter(Q(topic_breakdown={}) | Q(topic_breakdown__isnull=True))
+            .exclude(assessment=None)
+            .values_list("id", "question_data")
+        ):
+            by_id[pk].question_data = question_data
+    return records
 
 
 def _first_change(existing: list[tuple], wanted: list[tuple]) -> int:
@@ -98,6 +157,77 @@ def _first_change(existing: list[tuple], wanted: list[tuple]) -> int:
         ),
         min(len(existing), len(wanted)),
     )
+
+
+def _column_adapter(field):
+    """A plain value as the driver takes it for this column (None: as it is).
+
+    The same conversions Django's bulk_create makes, for the column types a history step
+    has, without building a model instance per row."""
+    if connection.vendor != "sqlite":
+        return None  # psycopg takes UUIDs, aware datetimes, numbers and strings as they are
+    kind = (field.target_field if field.is_relation else field).get_internal_type()
+    if kind == "UUIDField":
+        return lambda value: None if value is None else value.hex
+    if kind == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    return None
+
+
+def _insert_steps(rows: list[tuple], *, constants: dict) -> None:
+    """Insert history steps with one statement: `rows` are tuples in STEP_COLUMNS order, less
+    the `constants` ({column: value}), which are the same for every row and adapted once."""
+    if not rows:
+        return
+    meta = MasteryObservation._meta
+    fixed = [meta.get_field(name.removesuffix("_id")) for name in constants]
+    varying = [
+        meta.get_field(name.removesuffix("_id")) for name in STEP_COLUMNS if name not in constants
+    ]
+    fixed_values = [
+        value if (adapt := _column_adapter(field)) is None else adapt(value)
+        for field, value in zip(fixed, constants.values(), strict=True)
+    ]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for index, field in enumerate(varying):
+        if (adapt := _column_adapter(field)) is not None:
+            columns[index] = [adapt(value) for value in columns[index]]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in (*fixed, *varying))
+    table = quote(meta.db_table)
+    # Table and column names come from the model and are quoted; every value is a parameter.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            scalars = ", ".join(f"%s::{field.db_type(connection)}" for field in fixed)
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in varying)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {scalars}, * FROM unnest({arrays})",  # noqa: S608
+                [*fixed_values, *columns],
+            )
+        else:
+            marks = ", ".join(["%s"] * (len(fixed) + len(varying)))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                [(*fixed_values, *row) for row in zip(*columns, strict=True)],
+            )
+
+
+def _delete_steps(user, stale: dict) -> None:
+    """Delete each topic's steps from its first changed sequence on ({topic id: sequence})."""
+    # Two parameters a topic plus the user's; a batch stays under the backend's limit
+    # (PostgreSQL's is 65,535 bound parameters a statement).
+    limit = connection.features.max_query_params or 65_535
+    per_statement = max(1, (limit - 1) // 2)
+    items = list(stale.items())
+    for start in range(0, len(items), per_statement):
+        conditions = reduce(
+            or_,
+            (
+                Q(topic_id=topic_id, sequence__gte=sequence)
+                for topic_id, sequence in items[start : start + per_statement]
+            ),
+        )
+        MasteryObservation.objects.filter(conditions, user=user).delete()
 
 
 def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[str]:
@@ -119,10 +249,10 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
         topics = list(topics_query)
         if not topics:
             return []
+        # Every topic of the user: filter by the user alone, not by a list of thousands of ids.
+        scope = {} if topic_ids is None else {"topic__in": topics}
         answered = list(
-            MasteryRecomputeRequest.objects.filter(user=user, topic__in=topics).values_list(
-                "pk", flat=True
-            )
+            MasteryRecomputeRequest.objects.filter(user=user, **scope).values_list("pk", flat=True)
         )
         zone = user_zone(user)
         min_interval_days = _shortest_interval(user)
@@ -131,12 +261,7 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
         # One pass over the records, in fold order, files each under the topics it may inform,
         # so every topic's list is already in fold order.
         candidates: dict = defaultdict(list)
-        records = with_assessment_map(
-            PerformanceRecord.objects.for_user(user)
-            .filter(course_id__in=course_ids)
-            .order_by("completed_at", "created_at", "id")
-        )
-        for record in records:
+        for record in _read_evidence(user, course_ids):
             if record.topic_breakdown:
                 keys = record.topic_breakdown.keys()
             elif record.assessment is not None:
@@ -145,20 +270,22 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                 continue
             for key in keys:
                 candidates[(record.course_id, str(key))].append(record)
-        # The stored history as plain tuples (pk, identity): no model instances to build.
+        # The stored history as plain tuples, in sequence order: no model instances to build.
         history: dict = defaultdict(list)
-        for pk, topic_id, *identity in (
-            MasteryObservation.objects.filter(user=user, topic__in=topics)
+        for topic_id, *identity in (
+            MasteryObservation.objects.filter(user=user, **scope)
             .order_by("topic_id", "sequence")
-            .values_list("pk", "topic_id", *IDENTITY_FIELDS)
+            .values_list("topic_id", *IDENTITY_FIELDS)
         ):
-            history[topic_id].append((pk, tuple(identity)))
-        stored = {
-            row.topic_id: row for row in MasteryRecord.objects.filter(user=user, topic__in=topics)
-        }
+            history[topic_id].append(tuple(identity))
+        stored = {row.topic_id: row for row in MasteryRecord.objects.filter(user=user, **scope)}
 
-        stale_steps: list = []
-        new_steps: list[MasteryObservation] = []
+        now = timezone.now()
+        stale: dict = {}
+        new_steps: list[tuple] = []
+        # Every topic's history after the fold, for the daily rollup:
+        # (course, topic, observed at, sequence, mastery after).
+        folded: list[tuple] = []
         created: list[MasteryRecord] = []
         updated: list[MasteryRecord] = []
         emptied: list = []
@@ -184,33 +311,38 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
                 fold_failure_record(
                     user=user, topic=topic, exc=exc, task_name="mastery.recompute_bulk"
                 )
+                # The history stays as it was, so the rollup keeps counting it.
+                folded += [
+                    (topic.course_id, topic.pk, identity[2], identity[0], identity[8])
+                    for identity in history.get(topic.pk, [])
+                ]
                 continue
             wanted = [
-                _step_identity(
-                    record=record,
-                    sequence=index + 1,
-                    observation=observation,
-                    before=states[index - 1] if index else None,
-                    after=states[index],
+                (
+                    index + 1,
+                    record.pk,
+                    observation.observed_at,
+                    observation.kind,
+                    observation.score_percent,
+                    observation.question_count,
+                    after.last_alpha,
+                    states[index - 1].mastery_score if index else None,
+                    after.mastery_score,
+                    after.confidence_interval,
+                    after.trend,
                 )
-                for index, (record, observation) in enumerate(steps)
+                for index, ((record, observation), after) in enumerate(
+                    zip(steps, states, strict=True)
+                )
             ]
             existing = history.get(topic.pk, [])
-            first_change = _first_change([identity for _, identity in existing], wanted)
-            stale_steps += [pk for pk, _ in existing[first_change:]]
-            # Model rows only for the steps that are written.
-            new_steps += [
-                _observation_row(
-                    user=user,
-                    topic=topic,
-                    record=record,
-                    sequence=index + 1,
-                    observation=observation,
-                    before=states[index - 1] if index else None,
-                    after=states[index],
-                )
-                for index, (record, observation) in enumerate(steps)
-                if index >= first_change
+            first_change = _first_change(existing, wanted)
+            if first_change < len(existing):
+                stale[topic.pk] = first_change + 1
+            new_steps += [(uuid.uuid4(), topic.pk, *identity) for identity in wanted[first_change:]]
+            folded += [
+                (topic.course_id, topic.pk, identity[2], identity[0], identity[8])
+                for identity in wanted
             ]
             before = _moved_snapshot(row)
             if not states:
@@ -230,11 +362,9 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
             if after != before:
                 moved.append(topic_key)
 
-        for start in range(0, len(stale_steps), WRITE_BATCH):
-            MasteryObservation.objects.filter(
-                pk__in=stale_steps[start : start + WRITE_BATCH]
-            ).delete()
-        MasteryObservation.objects.bulk_create(new_steps, batch_size=WRITE_BATCH)
+        if stale:
+            _delete_steps(user, stale)
+        _insert_steps(new_steps, constants={"user_id": user.pk, "created_at": now})
         if emptied:
             MasteryRecord.objects.filter(pk__in=emptied).delete()
         if created:
@@ -243,7 +373,12 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
             bulk_update_with_history(updated, MasteryRecord, STATE_FIELDS, batch_size=WRITE_BATCH)
         if answered:
             MasteryRecomputeRequest.objects.filter(pk__in=answered).delete()
-        course_mastery_days_refresh(user=user, course_ids=course_ids)
+        # The folded history is the whole history of these courses only when every topic of
+        # theirs was folded; otherwise the rollup reads the stored history.
+        whole = topic_ids is None
+        course_mastery_days_refresh(
+            user=user, course_ids=course_ids, steps=folded if whole else None
+        )
         if moved:
             user_id, moved_ids = str(user.pk), sorted(moved)
             transaction.on_commit(

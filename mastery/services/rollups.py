@@ -9,6 +9,7 @@ history; a refresh that finds the rows already right writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 
 from django.db import transaction
 
@@ -19,19 +20,25 @@ from mastery.models import CourseMasteryDay, MasteryObservation
 MEAN_DECIMALS = 1
 
 
-def _days_from_history(user, course_ids: set[str]) -> dict[tuple[str, object], tuple[float, int]]:
-    """{(course id, local day): (mean mastery, evidenced topics)} from the stored history."""
-    zone = user_zone(user)
-    steps = (
+def _history_steps(user, course_ids: set[str]) -> Iterable[tuple]:
+    """The stored history of these courses as (course, topic, observed at, mastery after), in
+    the order the rollup walks it."""
+    return (
         MasteryObservation.objects.for_user(user)
         .filter(topic__course_id__in=course_ids)
         .order_by("observed_at", "sequence")
         .values_list("topic__course_id", "topic_id", "observed_at", "mastery_after")
+        .iterator(chunk_size=5000)
     )
+
+
+def _days_from_steps(user, steps: Iterable[tuple]) -> dict[tuple[str, object], tuple[float, int]]:
+    """{(course id, local day): (mean mastery, evidenced topics)} from history steps in order."""
+    zone = user_zone(user)
     latest: dict[str, dict] = {}
     totals: dict[str, float] = {}
     days: dict[tuple[str, object], tuple[float, int]] = {}
-    for course_id, topic_id, observed_at, mastery in steps.iterator(chunk_size=5000):
+    for course_id, topic_id, observed_at, mastery in steps:
         course_key = str(course_id)
         topics = latest.setdefault(course_key, {})
         # A running total, so each step costs O(1) whatever the course's topic count.
@@ -45,12 +52,30 @@ def _days_from_history(user, course_ids: set[str]) -> dict[tuple[str, object], t
     return days
 
 
-def course_mastery_days_refresh(*, user, course_ids: Iterable) -> int:
-    """Bring the rollup rows of these courses in line with their history; returns rows written."""
+def course_mastery_days_refresh(
+    *, user, course_ids: Iterable, steps: Iterable[tuple] | None = None
+) -> int:
+    """Bring the rollup rows of these courses in line with their history; returns rows written.
+
+    `steps` is the whole history of these courses when the caller already holds it (a bulk
+    fold of all their topics), as (course, topic, observed at, sequence, mastery after) in any
+    order; without it the stored history is read.
+    """
     ids = {str(course_id) for course_id in course_ids}
     if not ids:
         return 0
-    wanted = _days_from_history(user, ids)
+    if steps is None:
+        ordered = _history_steps(user, ids)
+    else:
+        # The stored history's order: by instant, then by sequence (sorted is stable). The
+        # key is in UTC: datetimes that share one tzinfo compare without asking each offset.
+        ordered = (
+            (course_id, topic_id, observed_at, mastery)
+            for course_id, topic_id, observed_at, _, mastery in sorted(
+                steps, key=lambda step: (step[2].astimezone(UTC), step[3])
+            )
+        )
+    wanted = _days_from_steps(user, ordered)
     with transaction.atomic():
         stored = {
             (str(course_id), day): (pk, mean, count)

@@ -80,7 +80,7 @@ def test_initialize_single_question_diagnostic_still_uses_alpha_one():
 
 @pytest.mark.parametrize("score", [0.0, 100.0])
 def test_one_answer_never_shows_the_seed_plus_or_minus_fifteen(score):
-    # Issue 14: "0 ± 15" claimed a certainty one answer cannot give. One posterior SD of
+    # "0 ± 15" claimed a certainty one answer cannot give. One posterior SD of
     # Beta(2, 1) is sqrt(2/36) = 23.6 points.
     result = initialize(obs(score, kind=Kind.DIAGNOSTIC, questions=1))
     assert result.mastery_score == score  # the seed's rule for the score stays
@@ -712,3 +712,37 @@ def test_the_forecast_is_a_probability_that_never_rises_unpractised(scores, days
     chances = [predict(last, m, context=context) for m in moments]
     assert all(0.0 <= p <= 1.0 for p in chances)
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(chances))
+
+
+def test_the_forecast_sees_the_last_change_and_the_memory_state():
+    # The fitted forecast may weigh the last change of mastery (the state's trend: a single
+    # answer moves it by more than the trend threshold only against the odds) and the fsrs
+    # library's difficulty and stability; none of them moves with time unpractised.
+    names = engine.PREDICT_FEATURE_NAMES
+    trend = names.index("trend")
+    difficulty = names.index("memory_difficulty")
+    stability = names.index("log_stability")
+    one = {"questions": 1, "kind": Kind.PRACTICE}
+    right = initialize(obs(100.0, **one))
+    wrong = initialize(obs(0.0, **one))
+    later = T0 + timedelta(minutes=1)
+    recovered = update(wrong, obs(100.0, at=later, **one))  # 45 -> 50.5
+    lapsed = update(right, obs(0.0, at=later, **one))  # 55 -> 49.5
+    then = later + timedelta(minutes=1)
+    assert engine.predict_features(right, later)[trend] == 0.0  # a first answer: "new"
+    assert engine.predict_features(recovered, then)[trend] == 1.0
+    assert engine.predict_features(lapsed, then)[trend] == -1.0
+    for topic in (right, wrong, recovered, lapsed):
+        features = engine.predict_features(topic, then)
+        assert features[difficulty] == pytest.approx(topic.memory_difficulty)
+        assert features[stability] == pytest.approx(math.log(topic.stability_days))
+    assert lapsed.memory_difficulty > right.memory_difficulty
+    assert lapsed.stability_days < right.stability_days
+    a_month_on = then + timedelta(days=30)
+    recall = names.index("logit_recall")
+    now_features = engine.predict_features(recovered, then)
+    month_features = engine.predict_features(recovered, a_month_on)
+    assert [v for i, v in enumerate(now_features) if i != recall] == [
+        v for i, v in enumerate(month_features) if i != recall
+    ]
+    assert month_features[recall] < now_features[recall]

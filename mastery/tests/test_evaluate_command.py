@@ -48,6 +48,20 @@ def test_revlog_flag_reads_anki_format(tmp_path):
     assert payload["n_scored"] == 1
 
 
+def test_dkt_format_is_read_and_a_bad_dkt_file_is_a_command_error(tmp_path):
+    path = tmp_path / "builder.txt"
+    path.write_text("4\n7,7,7,7,\n0,1,1,1,\n3\n7,9,9,\n1,0,1,\n")
+    payload = json.loads(run(str(path), "--format", "dkt", "--json"))
+    assert payload["n_responses"] == 7
+    assert payload["n_sequences"] == 3  # (s1, 7), (s2, 7), (s2, 9)
+    assert payload["has_timestamps"] is False
+    path.write_text("4\n7,7,7,\n0,1,1,1,\n")
+    with pytest.raises(CommandError, match="count 4 but 3 skill ids"):
+        run(str(path), "--format", "dkt")
+    with pytest.raises(CommandError):
+        run(str(path), "--format", "xlsx")
+
+
 @pytest.mark.parametrize("args", [("missing.csv",), ("x.csv", "--holdout", "0")])
 def test_bad_input_is_a_command_error(tmp_path, args):
     with pytest.raises(CommandError):

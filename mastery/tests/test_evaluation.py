@@ -164,6 +164,46 @@ def test_bad_csv_is_rejected(text):
         evaluation.parse_responses_csv(io.StringIO(text))
 
 
+# Two learners in the Deep Knowledge Tracing code's format, as its ASSISTments files write
+# them: every list ends with a comma, and the file with a blank line.
+DKT_FIXTURE = "3\n7,7,12,\n0,1,1,\n2\n12,12,\n1,0,\n\n"
+
+
+def test_dkt_blocks_are_learners_in_order_one_synthetic_minute_apart():
+    responses = evaluation.parse_dkt(io.StringIO(DKT_FIXTURE))
+    assert [(r.learner, r.topic, r.is_correct) for r in responses] == [
+        ("s1", "7", False),
+        ("s1", "7", True),
+        ("s1", "12", True),
+        ("s2", "12", True),
+        ("s2", "12", False),
+    ]
+    assert [r.at for r in responses] == [
+        evaluation.SYNTHETIC_START + i * evaluation.SYNTHETIC_STEP for i in range(5)
+    ]
+    assert [r.rating for r in responses] == [1, 3, 3, 3, 1]
+    # The same skill id of two learners is two sequences; s1's "12" is one answer, unscored.
+    mask = evaluation.scored_mask(responses, 0.3)
+    assert mask == [False, True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3\n7,7,\n0,1,1,\n", "line 1: count 3 but 2 skill ids and 3 outcomes"),
+        ("2\n7,7,\n0,2,\n", "line 3: outcome must be 0 or 1, got '2'"),
+        ("two\n7,7,\n0,1,\n", "line 1: response count must be a whole number"),
+        ("0\n7,\n1,\n", "line 1: response count must be at least 1"),
+        ("2\n7,,7\n0,1,\n", "line 2: empty skill id"),
+        ("2\n7,7,\n0,1,\n1\n7,\n", "5 non-blank lines: expected blocks of three"),
+        ("user_id,skill_name,correct\n1,add,1\n", "expected blocks of three"),
+    ],
+)
+def test_bad_dkt_input_is_rejected_with_the_line_at_fault(text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        evaluation.parse_dkt(io.StringIO(text))
+
+
 def test_revlog_is_sorted_by_time_and_recall_is_rating_above_one():
     responses = evaluation.parse_revlog_csv(
         io.StringIO(
@@ -241,7 +281,7 @@ def test_fitting_never_sees_the_held_out_outcomes():
 def test_fitted_weights_recover_a_known_logistic_model():
     rng = random.Random(3)
     features, outcomes = [], []
-    truth = (0.5, 1.5, -0.7, 0.3, 1.0, 0.4, -0.2, 0.6)
+    truth = (0.5, 1.5, -0.7, 0.3, 1.0, 0.4, -0.2, 0.6, 0.8, -0.3, 0.2)
     assert len(truth) == len(engine.PREDICT_FEATURE_NAMES)
     for _ in range(4000):
         x = (1.0, *(rng.uniform(-2, 2) for _ in range(len(truth) - 1)))
@@ -250,6 +290,31 @@ def test_fitted_weights_recover_a_known_logistic_model():
         outcomes.append(rng.random() < chance)
     weights = engine.fit_weights(features, outcomes, l2=0.0)
     assert weights == pytest.approx(truth, abs=0.2)
+
+
+def test_the_fit_weighs_the_last_change_when_answers_follow_it():
+    # Streaky learners: after an answer that moved mastery up the next is right 90% of the
+    # time, after one that moved it down 20%, otherwise 60%. The state's trend carries that,
+    # so the fit on the training part gives it a clearly positive weight.
+    rng = random.Random(17)
+    lines = ["user_id,skill_name,correct"]
+    for learner in range(150):
+        for skill in range(4):
+            mastery, trend = 50.0, 0.0
+            for _ in range(rng.randint(10, 25)):
+                chance = 0.9 if trend > 0 else 0.2 if trend < 0 else 0.6
+                is_correct = rng.random() < chance
+                new = 0.9 * mastery + (10.0 if is_correct else 0.0)
+                trend = 1.0 if new > mastery + 5 else -1.0 if new < mastery - 5 else 0.0
+                mastery = new
+                lines.append(f"u{learner},k{skill},{int(is_correct)}")
+    responses = responses_from("\n".join(lines) + "\n")
+    fitted = evaluation.fit_predict_weights(responses)
+    weights = dict(zip(engine.PREDICT_FEATURE_NAMES, fitted, strict=True))
+    assert weights["trend"] > 0.5
+    report = evaluation.evaluate(responses, has_timestamps=False, refit=True)
+    assert report.engine.log_loss < report.baselines["constant"].log_loss
+    assert report.engine.auc > report.baselines["ewma_0.3"].auc
 
 
 def _row(**values: float) -> tuple[float, ...]:
@@ -319,7 +384,7 @@ def test_report_json_is_one_object_with_every_model():
     reason="shared Anki review log not present (required in CI)",
 )
 def test_engine_beats_every_baseline_on_both_metrics_on_the_anki_holdout():
-    # Issue 14's target, in one run and with nothing fitted on the held-out tail: the default
+    # The target, in one run and with nothing fitted on the held-out tail: the default
     # weights were chosen on the training part, which the report's candidate table repeats.
     responses, _ = evaluation.load_responses(ANKI_LOG, revlog=True)
     report = evaluation.evaluate(responses)

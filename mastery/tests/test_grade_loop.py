@@ -1,4 +1,4 @@
-"""Issue 13, item 6: a grade loop that closes.
+"""A grade loop that closes.
 
 A score can be recorded on any assessment at any time (page and API), completed or past
 assessments are never "remaining", imported grades count with their assessment's weight, and

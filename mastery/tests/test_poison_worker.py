@@ -1,4 +1,4 @@
-"""No poison task (issue 21): extreme values that reached the database before the input bounds
+"""No poison task: extreme values that reached the database before the input bounds
 go through a real worker, and the student's other topics still get their mastery.
 
 The records are written with the ORM, as old rows or another writer would have left them: the

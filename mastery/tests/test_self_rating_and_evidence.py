@@ -1,4 +1,4 @@
-"""Issue 14: the diagnostic's self-rating where a topic has no questions, and the evidence
+"""The diagnostic's self-rating where a topic has no questions, and the evidence
 behind every mastery number on the pages and in the API."""
 
 from datetime import UTC, datetime, timedelta
@@ -125,6 +125,42 @@ def test_the_mastery_api_says_what_each_number_rests_on(api_client, user, quizze
     assert rows["Series"]["evidence"]["last_evidence_at"] is None
     detail = api_client.get(f"/api/mastery/topics/{quizzed.pk}").json()
     assert detail["evidence"]["answer_count"] == 3
+
+
+def test_self_ratings_and_grades_are_counted_apart_from_answers(
+    api_client, user, course, quizzed, unquizzed, other_user
+):
+    from django.test import TestCase
+
+    from mastery.services import performance_record_create_self_rating
+
+    give_evidence(user, quizzed, correct=2, total=3, at=NOW - timedelta(days=12))
+    # A study block's self-rating on a quizzed topic, the diagnostic's on an unquizzed one.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        performance_record_create_self_rating(
+            user=user,
+            course=course,
+            topics=[quizzed],
+            rating=4,
+            time_spent_min=30,
+            completed_at=NOW - timedelta(days=2),
+        )
+    _rate(user, course, {str(unquizzed.pk): 2})
+    # Another student's self-rating on their own topic touches none of these counts.
+    other_course = CourseFactory(user=other_user)
+    _rate(other_user, other_course, {str(TopicFactory(course=other_course).pk): 3})
+    rows = {
+        row["topic_name"]: row["evidence"]
+        for row in api_client.get("/api/mastery/topics").json()["results"]
+    }
+    assert rows["Limits"]["answer_count"] == 3
+    assert rows["Limits"]["self_rating_count"] == 1
+    assert rows["Limits"]["grade_count"] == 0
+    assert rows["Series"]["answer_count"] == 0
+    assert rows["Series"]["self_rating_count"] == 1
+    for topic in (quizzed, unquizzed):
+        detail = api_client.get(f"/api/mastery/topics/{topic.pk}").json()
+        assert detail["evidence"] == rows[topic.name]
 
 
 # --- pages -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The hostile-values pass over every API operation (issue 21): zero server errors.
+"""The hostile-values pass over every API operation: zero server errors.
 
 Schemathesis (test_api_schemathesis.py) explores the schema at random; this pass is explicit and
 cheap. For every operation of the OpenAPI schema and every hostile value, one request puts the
@@ -20,10 +20,20 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, TeacherRole
 from accounts.tests.factories import UserFactory
 from courses.models import Assessment, Course, Topic
+from courses.template_models import (
+    ClassMembership,
+    Classroom,
+    CourseTemplate,
+    TemplateAssessment,
+    TemplateResource,
+    TemplateTopic,
+)
+from journey.classes.services import class_join
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
+from journey.tests.class_factories import make_class, make_teacher, make_template
 from mastery.models import Card, Deck, PerformanceRecord
 from mastery.services import cards as card_services
 from scheduling.models import StudyTask
@@ -49,6 +59,15 @@ OWN_OBJECTS = {
     "tokens": ApiToken,
     "decks": Deck,
     "cards": Card,
+    "classes": ClassMembership,  # /api/classes/{membership_id}/...
+}
+# Under /api/teach/ the same segments name the teacher's template objects.
+TEACH_OBJECTS = {
+    "templates": CourseTemplate.objects.for_user,
+    "topics": TemplateTopic.objects.for_user,
+    "assessments": TemplateAssessment.objects.for_user,
+    "resources": TemplateResource.objects.for_user,
+    "classes": Classroom.objects.for_teacher,
 }
 
 
@@ -114,13 +133,17 @@ def query_for(operation: dict, components: dict, kind: str, value) -> dict:
 
 def own_path(path: str, user) -> str:
     segments = path.split("/")
+    is_teach = path.startswith("/api/teach/")
     for index, segment in enumerate(segments):
         if segment.startswith("{"):
-            model = OWN_OBJECTS.get(segments[index - 1])
+            model = None if is_teach else OWN_OBJECTS.get(segments[index - 1])
+            teach_rows = TEACH_OBJECTS.get(segments[index - 1]) if is_teach else None
             if segment == "{provider}":
                 own = "google"
             elif segment == "{user_id}":
                 own = str(user.pk)
+            elif teach_rows is not None:
+                own = str(teach_rows(user).order_by("pk").first().pk)
             elif model is not None:
                 own = str(model.objects.for_user(user).order_by("pk").first().pk)
             else:
@@ -144,6 +167,13 @@ def student(db):
         user=student, topic=Topic.objects.for_user(student).first(), name="Hostile deck"
     )
     card_services.card_create(user=student, deck=deck, front="q", back="a")
+    # A teacher too, with a template and its class, and in another teacher's class: the
+    # teacher operations and the membership operations reach validation as well.
+    TeacherRole.objects.create(user=student)
+    make_class(student, code="HOSTILE 1")
+    make_template(student, code="HOSTILE 2")
+    other_class = make_class(make_teacher("hostile-teacher@example.org"), code="HOSTILE 3")
+    class_join(student=student, join_code=other_class.join_code, has_consented=True)
     ApiToken.objects.create(
         user=student,
         name="t",
@@ -166,6 +196,9 @@ def test_no_hostile_value_makes_a_server_error(api_schema, student, kind, value)
     client.force_authenticate(student)
     components = api_schema["components"]
     server_errors = []
+    # The class operations name the student's own objects: a 404 would mean the value never
+    # reached validation.
+    not_reached = []
     sent = 0
     for path, operations in api_schema["paths"].items():
         for method, operation in operations.items():
@@ -186,8 +219,11 @@ def test_no_hostile_value_makes_a_server_error(api_schema, student, kind, value)
             sent += 1
             if response.status_code >= 500:
                 server_errors.append(f"{method.upper()} {path} -> {response.status_code}")
+            if path.startswith(("/api/teach/", "/api/classes")) and response.status_code == 404:
+                not_reached.append(f"{method.upper()} {path}")
     assert sent >= 3  # the schema has fields of this kind, so requests were sent
     assert server_errors == []
+    assert not_reached == []
 
 
 def _encode(query: dict) -> str:

@@ -44,6 +44,7 @@ from accounts.authentication import hash_token_key
 from accounts.models import ApiToken, TeacherRole
 from accounts.tests.factories import UserFactory
 from courses.models import Topic
+from courses.template_models import TemplateResource
 from journey.classes.services import class_join
 from journey.demo import DEMO_RANDOM_SEED, demo_courses_create
 from journey.tests.class_factories import make_class
@@ -82,6 +83,8 @@ def owned_rows(user) -> dict[str, list[dict]]:
             rows = model.objects.filter(owner=user)
         elif "template" in names:
             rows = model.objects.filter(template__owner=user)
+        elif model is TemplateResource:
+            rows = model.objects.filter(topic__template__owner=user)
         else:
             continue
         snapshot[model._meta.label] = [

@@ -1,4 +1,4 @@
-"""Issue 21: hostile bytes, numbers and dates answer 400 naming the field, never 500.
+"""Hostile bytes, numbers and dates answer 400 naming the field, never 500.
 
 Each case is one row of the probe's table. They run on SQLite by default and on PostgreSQL in
 CI (several of the original 500s only happened there: NUL in text, integer overflow, dates

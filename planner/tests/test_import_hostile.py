@@ -1,4 +1,4 @@
-"""Every import format under hostile input (issue 21): the course CSV, the grade rows and the
+"""Every import format under hostile input: the course CSV, the grade rows and the
 iCalendar feed either import clean rows or report errors; they never raise anything but the one
 ApplicationError (a 400), and never store a value the database would refuse or could not read.
 

@@ -1,4 +1,4 @@
-"""The seed's API, word for word (issue 16, items 1 and 5).
+"""The seed's API, word for word.
 
 Every request shape of seed 000's "Data Ingestion APIs" and of Modules 2-3's contract
 (docs/seed-api.md lists them) is replayed through the API, as two students, and the stored
@@ -493,7 +493,7 @@ def test_next_tasks_honours_horizon_days_and_max_tasks(api_client, user):
 def test_reschedule_on_the_seeds_path_keeps_the_reason(api_client, user):
     course = Course.objects.get(pk=_course(api_client, user)["id"])
     task = StudyTaskFactory(course=course, scheduled_start=NOW + timedelta(days=1))
-    # 06:00 local is outside the default availability: a 400 with the reason (issue 13).
+    # 06:00 local is outside the default availability: a 400 with the reason.
     early = api_client.put(
         f"/api/schedule/task/{task.pk}/reschedule",
         {"new_start_time": (NOW + timedelta(days=2)).isoformat(), "reason": "dentist"},

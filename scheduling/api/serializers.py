@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from accounts.api.lean import LeanOutputMixin
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
 from accounts.ranges import range_errors
 from scheduling.models import DailyCheckIn, StudyTask
@@ -20,7 +21,7 @@ class SchedulingErrorOutputSerializer(HygieneSerializer):
     detail = serializers.CharField(required=False)
 
 
-class StudyTaskOutputSerializer(HygieneModelSerializer):
+class StudyTaskOutputSerializer(LeanOutputMixin, HygieneModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_code = serializers.CharField(source="course.code", read_only=True)
     topic_ids = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -178,6 +178,19 @@ class SuggestionApplyApi(APIView):
         return Response(ReplanOutputSerializer(body).data)
 
 
+# The columns StudyTaskOutputSerializer renders (its other names are aliases of these), with
+# its course's name and code.
+SCHEDULE_LIST_COLUMNS = (
+    *(
+        field.name
+        for field in StudyTask._meta.concrete_fields
+        if field.name in StudyTaskOutputSerializer.Meta.fields
+    ),
+    "course__name",
+    "course__code",
+)
+
+
 class ScheduleListApi(generics.ListAPIView):
     serializer_class = StudyTaskOutputSerializer
     filter_backends: list = []
@@ -205,8 +218,15 @@ class ScheduleListApi(generics.ListAPIView):
             data=self.request.query_params, context={"tz": user_zone(self.request.user)}
         )
         query.is_valid(raise_exception=True)
-        return selectors.schedule_between(
-            self.request.user, query.validated_data["start"], query.validated_data["end"]
+        # Only the columns the list renders, and the course (not the assessment: its id is
+        # on the row), so no row pays for text, JSON and joins it does not show.
+        return (
+            selectors.schedule_between(
+                self.request.user, query.validated_data["start"], query.validated_data["end"]
+            )
+            .select_related(None)
+            .select_related("course")
+            .only(*SCHEDULE_LIST_COLUMNS)
         )
 
 

@@ -1,4 +1,4 @@
-"""Issue 13, item 4: Module 3's adaptation rules, through the services and the API."""
+"""Module 3's adaptation rules, through the services and the API."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Issue 13, item 5: at-risk in plain words, in the student's time, with applicable fixes."""
+"""At-risk in plain words, in the student's time, with applicable fixes."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Issue 13, item 1: every assessment gets study work before its deadline.
+"""Every assessment gets study work before its deadline.
 
 The reported case: courses created by CSV, deadlines imported from a Canvas .ics feed, no
 topics anywhere. Such assessments got no study time at all and the dashboard called them

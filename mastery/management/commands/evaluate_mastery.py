@@ -1,4 +1,5 @@
-"""`manage.py evaluate_mastery FILE.csv [--json] [--revlog] [--holdout 0.3] [--refit]`."""
+"""`manage.py evaluate_mastery FILE [--json] [--revlog | --format csv|revlog|dkt] [--holdout 0.3]
+[--refit]`."""
 
 import json
 
@@ -22,6 +23,13 @@ class Command(BaseCommand):
             help="the file is an Anki review log (card_id,review_rating,review_time,...)",
         )
         parser.add_argument(
+            "--format",
+            choices=evaluation.FORMATS,
+            default="csv",
+            help="csv (default), revlog (same as --revlog) or dkt (the Deep Knowledge "
+            "Tracing code's three-line blocks: count, skill ids, 0/1 outcomes)",
+        )
+        parser.add_argument(
             "--holdout",
             type=float,
             default=evaluation.DEFAULT_HOLDOUT,
@@ -39,7 +47,9 @@ class Command(BaseCommand):
             raise CommandError("--holdout must be in (0, 1]")
         try:
             responses, has_timestamps = evaluation.load_responses(
-                str(options["path"]), revlog=bool(options["revlog"])
+                str(options["path"]),
+                revlog=bool(options["revlog"]),
+                format=str(options["format"]),
             )
         except (OSError, ValueError, KeyError) as error:
             raise CommandError(f"cannot read {options['path']}: {error}") from error

@@ -1,0 +1,122 @@
+"""What every request pays around its view, and the cheap paths through it.
+
+A token API call does its token lookup and its own work, nothing for a session; the CSP header
+is built once per process yet keeps its per-response nonce; the page shell's links are the
+paths `{% url %}` gives.
+"""
+
+import re
+
+import pytest
+from csp.utils import build_policy
+from django.template import engines
+from django.test import override_settings
+from django.urls import clear_script_prefix, reverse, set_script_prefix
+
+from accounts.tests.factories import ApiTokenFactory, UserPreferencesFactory
+from planner.tests.test_security_headers import NONCE_RE, STRICT_POLICY, policy_of, without_nonce
+
+PING = reverse("api:ping")
+RAW_KEY = "stack-key-0123456789abcdefghijklmnopqrstuv"
+
+
+@pytest.fixture
+def bearer(user):
+    ApiTokenFactory(user=user, raw_key=RAW_KEY)
+    return {"HTTP_AUTHORIZATION": f"Bearer {RAW_KEY}"}
+
+
+def test_token_ping_is_the_token_lookup_and_its_own_query(
+    anon_api_client, user, bearer, django_assert_num_queries
+):
+    UserPreferencesFactory(user=user)
+    anon_api_client.get(PING, **bearer)  # the first use records last_used_at; a minute holds it
+    with django_assert_num_queries(2) as captured:
+        response = anon_api_client.get(PING, **bearer)
+    assert response.status_code == 200
+    tables = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in captured.captured_queries]
+    assert tables == ["accounts_apitoken", "accounts_userpreferences"]
+
+
+def test_token_call_does_no_session_work_even_with_a_session_cookie(
+    anon_api_client, user, other_user, bearer, django_assert_num_queries
+):
+    # A script that also carries someone's session cookie: the middleware loads neither that
+    # session nor its user (a Redis read and a user query), and the answer is the token's.
+    anon_api_client.force_login(other_user)
+    anon_api_client.get(PING, **bearer)
+    with django_assert_num_queries(2):
+        response = anon_api_client.get(PING, **bearer)
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_session_api_call_still_reads_the_session(client, user):
+    client.force_login(user)
+    response = client.get(PING)
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+    assert "Cookie" in response["Vary"]
+
+
+def test_each_page_gets_its_own_nonce_in_the_policy_django_csp_builds(logged_in_client):
+    page = reverse("accounts:profile")
+    first, second = logged_in_client.get(page), logged_in_client.get(page)
+    nonces = []
+    for response in (first, second):
+        (nonce,) = NONCE_RE.findall(response["Content-Security-Policy"])
+        assert f'nonce="{nonce}"' in response.content.decode()
+        assert policy_of(response) == policy_of_text(build_policy(nonce=nonce))
+        assert without_nonce(policy_of(response)) == STRICT_POLICY
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+def test_a_response_without_a_nonce_gets_the_policy_without_one(api_client):
+    response = api_client.get(PING)
+    assert "nonce" not in response["Content-Security-Policy"]
+    assert policy_of(response) == STRICT_POLICY
+
+
+def test_a_changed_policy_setting_is_served_at_once(api_client):
+    api_client.get(PING)  # the strict policy is built and kept
+    with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"default-src": ["'none'"]}}):
+        response = api_client.get(PING)
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert policy_of(api_client.get(PING)) == STRICT_POLICY
+
+
+def policy_of_text(text: str) -> dict[str, set[str]]:
+    return policy_of({"Content-Security-Policy": text})
+
+
+SHELL_NAMES = ["home", "accounts:preferences", "scheduling:week", "journey:notifications_badge"]
+
+
+def render_shell_urls() -> list[str]:
+    source = "{% load shell %}" + "|".join(f"{{% shell_url '{n}' %}}" for n in SHELL_NAMES)
+    return engines["django"].from_string(source).render({}).split("|")
+
+
+def test_shell_links_are_the_paths_url_gives():
+    assert render_shell_urls() == [reverse(name) for name in SHELL_NAMES]
+
+
+def test_shell_links_follow_the_script_prefix():
+    render_shell_urls()
+    set_script_prefix("/planner/")
+    try:
+        assert render_shell_urls() == [reverse(name) for name in SHELL_NAMES]
+        assert render_shell_urls()[0] == "/planner/"
+    finally:
+        clear_script_prefix()
+    assert render_shell_urls()[0] == "/"
+
+
+def test_the_page_shell_links_every_page_of_the_menu(logged_in_client):
+    html = logged_in_client.get(reverse("accounts:profile")).content.decode()
+    for name in ("home", "scheduling:week", "accounts:preferences", "mastery:decks"):
+        assert f'href="{reverse(name)}"' in html
