@@ -498,6 +498,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DifficultyEnum": "courses.models.Difficulty",
         "AssessmentTypeEnum": "courses.models.AssessmentType",
+        "ResourceTypeEnum": "courses.models.ResourceType",
         "TrendEnum": "mastery.models.Trend",
         # The at-risk row's status (scheduling.services.at_risk.RiskStatus), not a task's.
         "RiskStatusEnum": ["on_track", "short_of_time", "crowded_out"],

@@ -266,7 +266,9 @@ def class_update_accept(
         raise ApplicationError("Class not found.")
     with transaction.atomic():
         membership = (
-            ClassMembership.objects.select_for_update()
+            # Only the membership row: its course may be gone (left, or the template deleted),
+            # and PostgreSQL cannot lock the nullable side of that outer join.
+            ClassMembership.objects.select_for_update(of=("self",))
             .select_related("classroom__template", "course")
             .prefetch_related(
                 "classroom__template__topics__resources",

@@ -88,6 +88,9 @@ def blocking_violations(axe, page) -> list[str]:
 
 def walk(page, pages, *, phone: bool) -> dict[str, list[str]]:
     axe = Axe()
+    # The page the walk starts from (where login landed) finishes its own requests first, so
+    # leaving it cannot abort one and have that charged to the first page walked.
+    page.wait_for_load_state("networkidle")
     watch = PageWatch(page)
     found: dict[str, list[str]] = {}
     for label, path in pages:
