@@ -2,22 +2,13 @@
 seals them, and is no longer in the clear in the database."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.allauth_adapter import MFAAdapter
 from accounts.tests.factories import UserFactory
+from planner.testing.migrations import migrate_to
 
 BEFORE = [("accounts", "0010_teacher_role"), ("mfa", "0003_authenticator_type_uniq")]
 AFTER = [("accounts", "0011_mfa_secrets_sealed")]
-
-
-def migrate_to(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -207,6 +207,21 @@ def template_remove(*, teacher, template: CourseTemplate) -> int:
     return student_count
 
 
+def assessment_from_template(*, course, template_assessment, topic_ids: list[str], now: datetime):
+    """The student's copy of a template's assessment, on joining or when an update adds it; one
+    already past due arrives completed, so it is never planned for."""
+    return course_services.assessment_create(
+        course=course,
+        name=template_assessment.name,
+        type=template_assessment.type,
+        weight_percent=template_assessment.weight_percent,
+        due_date=template_assessment.due_date,
+        estimated_duration_min=template_assessment.estimated_duration_min,
+        is_completed=template_assessment.due_date < now,
+        topic_ids=topic_ids,
+    )
+
+
 def _course_from_template(*, student, template: CourseTemplate, now: datetime):
     """The student's own copy of the template: course, topics with prerequisites, assessments
     with their topic map, and each topic's question bank. Returns the course and the maps from
@@ -247,15 +262,11 @@ def _course_from_template(*, student, template: CourseTemplate, now: datetime):
             )
     assessment_map = {}
     for template_assessment in template.assessments.prefetch_related("topics"):
-        assessment = course_services.assessment_create(
+        assessment = assessment_from_template(
             course=course,
-            name=template_assessment.name,
-            type=template_assessment.type,
-            weight_percent=template_assessment.weight_percent,
-            due_date=template_assessment.due_date,
-            estimated_duration_min=template_assessment.estimated_duration_min,
-            is_completed=template_assessment.due_date < now,
+            template_assessment=template_assessment,
             topic_ids=[str(topics[str(t.pk)].pk) for t in template_assessment.topics.all()],
+            now=now,
         )
         assessment_map[str(template_assessment.pk)] = str(assessment.pk)
     for template_topic in template_topics:

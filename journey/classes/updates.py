@@ -32,6 +32,7 @@ from courses.template_models import (
     TemplateResource,
     TemplateTopic,
 )
+from journey.classes.services import assessment_from_template
 from mastery import quiz_services
 from mastery.models import MasteryObservation, PerformanceRecord
 
@@ -331,19 +332,15 @@ def _apply(membership: ClassMembership, offer: UpdateOffer, *, student, now: dat
             fields["due_date"] = change.template_assessment.due_date
         course_services.assessment_update(assessment=change.assessment, **fields)
     for template_assessment in offer.added_assessments:
-        assessment = course_services.assessment_create(
+        assessment = assessment_from_template(
             course=course,
-            name=template_assessment.name,
-            type=template_assessment.type,
-            weight_percent=template_assessment.weight_percent,
-            due_date=template_assessment.due_date,
-            estimated_duration_min=template_assessment.estimated_duration_min,
-            is_completed=template_assessment.due_date < now,
+            template_assessment=template_assessment,
             topic_ids=[
                 topic_map[str(t.pk)]
                 for t in template_assessment.topics.all()
                 if str(t.pk) in topic_map
             ],
+            now=now,
         )
         assessment_map[str(template_assessment.pk)] = str(assessment.pk)
 

@@ -8,16 +8,9 @@ from django.db.migrations.executor import MigrationExecutor
 from accounts.tests.factories import UserFactory
 from courses.tests.factories import CourseFactory, TopicFactory
 from journey.models import OnboardingProgress, ResourceCompletion
+from planner.testing.migrations import migrate_to
 
 BEFORE_THE_MOVE = ("planner", "0002_delete_gradetarget")
-
-
-def migrate_to(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
