@@ -22,6 +22,9 @@ class ResourceItem:
     url: str
     key: str
     is_done: bool
+    # A resource from a class's template carries the teacher's title and notes.
+    title: str = ""
+    notes: str = ""
 
 
 @dataclass
@@ -94,6 +97,8 @@ def resources_for(*, user, topics: list[Topic]) -> list[TopicResources]:
                     url=url,
                     key=key,
                     is_done=(topic.pk, key) in done,
+                    title=str(link.get("title") or ""),
+                    notes=str(link.get("notes") or ""),
                 )
             )
         rows.append(row)

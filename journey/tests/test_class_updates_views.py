@@ -225,3 +225,23 @@ def test_the_topic_and_template_pages_cost_the_same_for_one_resource_as_for_many
             )
     assert TemplateResource.objects.filter(topic=topic).count() == 5
     assert counts() == one
+
+
+def test_the_students_course_page_shows_the_teachers_resource_titles_and_notes(client):
+    teacher = make_teacher()
+    template = make_template(teacher)
+    class_services.template_resource_add(
+        teacher=teacher,
+        topic=template.topics.get(name="Derivatives"),
+        title="OpenStax 2.2",
+        type="reading",
+        url="https://openstax.org/books/calculus-volume-1/pages/2-2",
+        notes="Read before the lecture.",
+    )
+    classroom = class_services.classroom_publish(teacher=teacher, template=template)
+    student, membership = _join(classroom)
+    client.force_login(student)
+    page = client.get(reverse("journey:course_overview", args=[membership.course_id]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert ">OpenStax 2.2</a>" in text and "Read before the lecture." in text
