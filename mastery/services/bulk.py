@@ -21,8 +21,10 @@ fast path stays in recompute.py for the one grade that arrives on its own.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
@@ -197,6 +199,26 @@ def _delete_steps(user, stale: dict) -> None:
         MasteryObservation.objects.filter(conditions, user=user).delete()
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused for one fold, and restored as it was.
+
+    A fold of ten thousand records allocates tens of thousands of small objects (rows, states,
+    steps) that live until its end; each few hundred allocations trigger a collection, and the
+    older generations' passes walk the whole process heap again and again. Reference counting
+    still frees them; any cyclic garbage waits for the next collection after the fold. The
+    collector changes no result, and in the benchmark it took a fifth (from nothing) to a half
+    (nothing changed) of the fold's CPU time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[str]:
     """Fold every topic of the user (or those named) in one pass; returns the ids that moved.
 
@@ -204,6 +226,11 @@ def mastery_recompute_bulk(*, user, topic_ids: Iterable | None = None) -> list[s
     committed before it, writes nothing for a topic whose history is unchanged, records and
     skips a topic whose fold fails deterministically, and announces the moved topics on commit.
     """
+    with _cyclic_gc_paused():
+        return _recompute_bulk(user=user, topic_ids=topic_ids)
+
+
+def _recompute_bulk(*, user, topic_ids: Iterable | None) -> list[str]:
     with transaction.atomic():
         topics_query = (
             Topic.objects.for_user(user)
