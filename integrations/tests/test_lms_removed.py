@@ -95,6 +95,17 @@ def _named(user, name) -> Assessment:
     return Assessment.objects.get(course__user=user, name=name)
 
 
+def _planned_then_unpublished_in_canvas(user, canvas) -> Assessment:
+    """Lab 2, given a topic and planned for at NOW, then unpublished in Canvas."""
+    lab2 = _named(user, "Lab 2")
+    AssessmentTopicFactory(assessment=lab2, topic=TopicFactory(course=lab2.course))
+    with time_machine.travel(NOW, tick=False):
+        plan_regenerate(user=user)
+    assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
+    canvas.set_assignment(canvas.ids["course"], canvas.ids["lab2"], published=False)
+    return lab2
+
+
 def test_a_deleted_graded_assignment_is_flagged_kept_with_its_grade_and_restored(
     user, canvas, canvas_connected, logged_in_client
 ):
@@ -126,12 +137,7 @@ def test_a_deleted_graded_assignment_is_flagged_kept_with_its_grade_and_restored
 def test_an_unpublished_assignment_leaves_the_plan_and_comes_back_when_republished(
     user, canvas, canvas_connected, logged_in_client
 ):
-    lab2 = _named(user, "Lab 2")
-    AssessmentTopicFactory(assessment=lab2, topic=TopicFactory(course=lab2.course))
-    with time_machine.travel(NOW, tick=False):
-        plan_regenerate(user=user)
-    assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
-    canvas.set_assignment(canvas.ids["course"], canvas.ids["lab2"], published=False)
+    lab2 = _planned_then_unpublished_in_canvas(user, canvas)
 
     _sync(LATER)
     with time_machine.travel(LATER, tick=False):
@@ -160,12 +166,7 @@ def test_a_sync_that_only_removes_an_assignment_replans_by_itself(
     user, canvas, canvas_connected, django_capture_on_commit_callbacks
 ):
     # Nothing replans by hand here: the sync's one assessment_changed event must reach the plan.
-    lab2 = _named(user, "Lab 2")
-    AssessmentTopicFactory(assessment=lab2, topic=TopicFactory(course=lab2.course))
-    with time_machine.travel(NOW, tick=False):
-        plan_regenerate(user=user)
-    assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
-    canvas.set_assignment(canvas.ids["course"], canvas.ids["lab2"], published=False)
+    lab2 = _planned_then_unpublished_in_canvas(user, canvas)
     events = []
 
     def receiver(sender, user_id, assessment_ids, **kwargs):
