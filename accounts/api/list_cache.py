@@ -64,13 +64,11 @@ def _list_cache_key(request, *, name: str) -> str | None:
     )
 
 
+# For a ListAPIView over the signed-in student's own rows (put it first in the bases). Only for
+# lists whose rows are all covered by the page generation's invalidation (journey/receivers.py:
+# the student's rows, their courses' topics and assessments, and the domain events). No
+# docstring: the schema would take it as the description of every view that uses the mixin.
 class StudentListCacheMixin:
-    """For a ListAPIView over the signed-in student's own rows (put it first in the bases).
-
-    Only for lists whose rows are all covered by the page generation's invalidation
-    (journey/receivers.py: the student's rows, their courses' topics and assessments, and the
-    domain events).
-    """
 
     list_cache_name: str
 
