@@ -7,7 +7,6 @@ the framework's floor: every other endpoint's throughput is reported against thi
 """
 
 import uuid
-from types import SimpleNamespace
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,7 +14,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.lean import LeanOutputMixin
 from accounts.models import UserPreferences
 from accounts.prepared import PreparedRead
 
@@ -32,7 +30,7 @@ _preferences_updated_at = PreparedRead(
 )
 
 
-class PingOutputSerializer(LeanOutputMixin, serializers.Serializer):
+class PingOutputSerializer(serializers.Serializer):
     status = serializers.CharField(help_text='Always "ok" when the request got this far.')
     email = serializers.EmailField(help_text="Whose credentials the request carried.")
     server_time = serializers.DateTimeField()
@@ -54,11 +52,10 @@ class PingApi(APIView):
     def get(self, request):
         rows = _preferences_updated_at.rows(request.user.pk)
         preferences_updated_at = rows[0][0] if rows else None
-        # An object, not a dict: the lean output path reads attributes (a mapping takes DRF's).
-        body = SimpleNamespace(
-            status="ok",
-            email=request.user.email,
-            server_time=timezone.now(),
-            preferences_updated_at=preferences_updated_at,
-        )
+        body = {
+            "status": "ok",
+            "email": request.user.email,
+            "server_time": timezone.now(),
+            "preferences_updated_at": preferences_updated_at,
+        }
         return Response(PingOutputSerializer(body).data)
