@@ -72,13 +72,14 @@ MIDDLEWARE = [
     # Around everything that writes: a request's follow-ups run once per student at its end.
     "accounts.middleware.CoalescingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Session, authentication and messages: Django's, skipped by token API calls (no session).
+    "planner.browser_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "planner.browser_middleware.AuthenticationMiddleware",
     # Before any view reads a query parameter: a NUL in it answers 400 (accounts/hygiene.py).
     "accounts.hygiene.QueryStringHygieneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "planner.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -16,6 +16,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.api.list_cache import StudentListCacheMixin
 from accounts.errors import ApplicationError
 from accounts.seed_names import check_caller_user_id
 from courses import lms_sources, selectors, services
@@ -83,7 +84,8 @@ class ScopedOptionsMixin:
 # --- courses --------------------------------------------------------------------------------
 
 
-class CourseListCreateApi(generics.ListAPIView):
+class CourseListCreateApi(StudentListCacheMixin, generics.ListAPIView):
+    list_cache_name = "courses"
     serializer_class = s.CourseOutputSerializer
     filterset_class = CourseFilter
     ordering_fields = ["code", "name", "semester", "start_date", "end_date", "created_at"]

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.response import Response
 
+from accounts.api.list_cache import StudentListCacheMixin
 from accounts.errors import ApplicationError
 from mastery import evidence_selectors, quiz_selectors
 from mastery.api.quiz_serializers import (
@@ -26,7 +27,8 @@ AUTH_ERRORS = {
 PAGE_NOT_FOUND = {404: OpenApiResponse(ErrorOutputSerializer, description="No such page.")}
 
 
-class MasteryTopicListApi(ListAPIView):
+class MasteryTopicListApi(StudentListCacheMixin, ListAPIView):
+    list_cache_name = "mastery-topics"
     serializer_class = TopicMasteryOutputSerializer
     # Ordering is fixed (course, then the course's topic order); filtering is by course only.
     filter_backends: list = []
@@ -111,7 +113,8 @@ REVIEW_DUE_COLUMNS = (
 )
 
 
-class ReviewsDueApi(ListAPIView):
+class ReviewsDueApi(StudentListCacheMixin, ListAPIView):
+    list_cache_name = "reviews-due"
     serializer_class = ReviewDueOutputSerializer
     filter_backends: list = []
 

@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
 
 from accounts.models import UserPreferences
 from accounts.tests.factories import ApiTokenFactory, UserPreferencesFactory
@@ -68,3 +70,21 @@ def test_ping_is_documented_in_the_schema():
 
 def test_ping_refuses_a_query_string_with_a_nul_as_documented(api_client):
     assert api_client.get("/api/ping?probe=%00").status_code == 400
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Chicago"])
+def test_ping_gives_the_newest_preferences_time_in_the_active_zone(api_client, user, zone):
+    """The compiled read gives what the ORM gave: the newest preferences row's time, rendered
+    in the active zone as DRF renders it."""
+    older = UserPreferencesFactory(user=user)
+    newest = UserPreferencesFactory(user=user)
+    UserPreferences.objects.filter(pk=newest.pk).update(
+        created_at=older.created_at + timedelta(hours=1),
+        updated_at=older.updated_at + timedelta(hours=1),
+    )
+    newest.refresh_from_db()
+    with time_machine.travel(timezone.now(), tick=False), timezone.override(zone):
+        served = api_client.get(PING).json()
+        assert served["preferences_updated_at"] == (
+            serializers.DateTimeField().to_representation(newest.updated_at)
+        )

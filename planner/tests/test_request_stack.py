@@ -120,3 +120,65 @@ def test_the_page_shell_links_every_page_of_the_menu(logged_in_client):
     html = logged_in_client.get(reverse("accounts:profile")).content.decode()
     for name in ("home", "scheduling:week", "accounts:preferences", "mastery:decks"):
         assert f'href="{reverse(name)}"' in html
+
+
+def test_a_token_call_skips_the_session_and_message_middleware(anon_api_client, bearer):
+    from django.test import RequestFactory
+
+    from planner.browser_middleware import (
+        AuthenticationMiddleware,
+        MessageMiddleware,
+        SessionMiddleware,
+    )
+
+    seen = {}
+
+    def view(request):
+        seen.update(
+            session=hasattr(request, "session"),
+            messages=hasattr(request, "_messages"),
+            user=request.user.is_authenticated,
+        )
+        from django.http import HttpResponse
+
+        return HttpResponse()
+
+    stack = SessionMiddleware(AuthenticationMiddleware(MessageMiddleware(view)))
+    stack(RequestFactory().get(PING, **bearer))
+    assert seen == {"session": False, "messages": False, "user": False}
+    stack(RequestFactory().get("/plan/", **bearer))
+    assert seen["session"] and seen["messages"]
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-endpoint", "/api/courses/not-a-uuid"])
+def test_a_token_call_to_a_missing_api_path_is_a_plain_404(anon_api_client, bearer, path):
+    response = anon_api_client.get(path, **bearer)
+    assert response.status_code == 404
+
+
+def test_a_token_write_is_attributed_to_the_tokens_owner_in_the_history(
+    anon_api_client, user, bearer
+):
+    from courses.models import Course
+
+    response = anon_api_client.post(
+        "/api/courses",
+        {
+            "name": "History",
+            "code": "HIS 101",
+            "semester": "Fall 2026",
+            "start_date": "2026-08-24",
+            "end_date": "2026-12-18",
+        },
+        format="json",
+        **bearer,
+    )
+    assert response.status_code == 201, response.content
+    course = Course.objects.get(pk=response.json()["id"])
+    assert course.history.get().history_user == user
+
+
+def test_a_bearer_header_outside_the_api_still_reads_the_session(client, user, bearer):
+    client.force_login(user)
+    response = client.get("/plan/", **bearer)
+    assert response.status_code == 200

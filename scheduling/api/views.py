@@ -8,6 +8,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.list_cache import StudentListCacheMixin
 from accounts.seed_names import check_caller_user_id
 from courses.models import Assessment
 from scheduling import selectors, services
@@ -191,7 +192,8 @@ SCHEDULE_LIST_COLUMNS = (
 )
 
 
-class ScheduleListApi(generics.ListAPIView):
+class ScheduleListApi(StudentListCacheMixin, generics.ListAPIView):
+    list_cache_name = "schedule"
     serializer_class = StudyTaskOutputSerializer
     filter_backends: list = []
 
