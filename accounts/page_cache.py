@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import math
 import secrets
@@ -43,6 +44,7 @@ GENERATION_KEY = "pages:generation:{user_id}"
 # Bump when the shape of a stored part changes, so a deploy never serves the previous release's.
 PAGE_CACHE_VERSION = 1
 PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{extra}"
+VALUE_KEY = "pages:value:v{version}:{name}:{user_id}:{generation}"
 # After a failed cache call, how long the pages leave the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
 # Unguessable per process, so no text a student typed can ever be taken for it.
@@ -54,6 +56,13 @@ class _CacheState:
 
 
 _cache_state = _CacheState()
+
+# Counts the retirements made in this process. A request keeps the generation it read only while
+# this count stands still, so a request that writes and then renders never reads its own
+# cached parts from before the write (a retirement anywhere in the process only costs a re-read).
+_retirements = itertools.count()
+_retired = 0
+_UNREAD = object()
 
 
 def cache_call(method, *args, answers: bool = False):
@@ -89,9 +98,22 @@ def student_generation(user_id) -> int | None:
     return generation
 
 
+def request_generation(request) -> int | None:
+    """`request.user`'s generation, read once for all the cached parts of one page."""
+    seen = getattr(request, "_page_generation", None)
+    if seen is not None and seen[0] == _retired:
+        return seen[1]
+    retired = _retired
+    generation = student_generation(request.user.pk)
+    request._page_generation = (retired, generation)
+    return generation
+
+
 def student_pages_invalidate(*, user_id) -> None:
     """Retire every cached part of one student's pages in O(1): their keys name the old
     generation. Called at the write, and again on commit by the domain events."""
+    global _retired
+    _retired = next(_retirements) + 1
     if not settings.DASHBOARD_CACHE_ENABLED or user_id is None:
         return
     # Without a counter (ValueError) nothing was cached under it, and a new one starts at a
@@ -123,7 +145,7 @@ def cached_part(
     """
     user = request.user
     live_context = {"csrf_token": CSRF_PLACEHOLDER}
-    generation = student_generation(user.pk) if settings.DASHBOARD_CACHE_ENABLED else None
+    generation = request_generation(request) if settings.DASHBOARD_CACHE_ENABLED else None
     if generation is None:
         html, _ = render(live_context)
         return _with_token(html, request)
@@ -144,6 +166,31 @@ def cached_part(
         timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
     cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
     return _with_token(html, request)
+
+
+def _value_key(request, name: str) -> str | None:
+    generation = request_generation(request) if settings.DASHBOARD_CACHE_ENABLED else None
+    if generation is None:
+        return None
+    return VALUE_KEY.format(
+        version=PAGE_CACHE_VERSION, name=name, user_id=request.user.pk, generation=generation
+    )
+
+
+def cached_value(request, *, name: str, compute: Callable[[], object], keep=None):
+    """A small picklable fact about `request.user` (what the page shell shows on every page),
+    from the cache while the student's generation stands, so a warm page reads no row for it.
+    `compute()` reads it live; the answer must not depend on the clock or the zone. `keep(value)`
+    says whether a cached value serves this caller (else it is computed and stored anew)."""
+    cache_key = _value_key(request, name)
+    if cache_key is None:
+        return compute()
+    cached = cache_call(cache.get, cache_key)
+    if cached is not None and (keep is None or keep(cached["value"])):
+        return cached["value"]
+    value = compute()
+    cache_call(cache.set, cache_key, {"value": value}, settings.DASHBOARD_CACHE_SECONDS)
+    return value
 
 
 class CachedBodyMixin:
