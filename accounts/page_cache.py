@@ -47,6 +47,13 @@ PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{extra
 VALUE_KEY = "pages:value:v{version}:{name}:{user_id}:{generation}"
 # After a failed cache call, how long the pages leave the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
+# A render of the costliest part (the stats page, cold) takes a few hundred milliseconds on a
+# loaded server; a request that finds another one rendering its part waits this long for that
+# copy, polling the cache, before it renders its own.
+RENDER_WAIT_SECONDS = 2.0
+RENDER_POLL_SECONDS = 0.01
+# Bounds a render lock left by a worker that died mid-render (the request timeout is 30 s).
+RENDER_LOCK_SECONDS = 30
 # Unguessable per process, so no text a student typed can ever be taken for it.
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
 
@@ -143,13 +150,36 @@ def cached_part(
     merged into its template context and returns the HTML and the moment it goes stale by
     itself (an assessment falling due), or None.
     """
-    user = request.user
     live_context = {"csrf_token": CSRF_PLACEHOLDER}
     generation = request_generation(request) if settings.DASHBOARD_CACHE_ENABLED else None
     if generation is None:
         html, _ = render(live_context)
         return _with_token(html, request)
-    cache_key = PART_KEY.format(
+    cache_key = _part_key(request.user, name=name, key=key, generation=generation)
+    html = _fresh_html(cache_key, now)
+    if html is not None:
+        return _with_token(html, request)
+    # One render per part at a time: the requests that miss together (a new minute, a write
+    # that retired the student's parts, several tabs) wait for the first one's copy instead of
+    # each paying for the whole render at once.
+    render_lock = f"{cache_key}:rendering"
+    if cache_call(cache.add, render_lock, 1, RENDER_LOCK_SECONDS, answers=True) is False:
+        html = _wait_for_copy(cache_key, now)
+        if html is not None:
+            return _with_token(html, request)
+    try:
+        html, expires_at = render(live_context)
+        timeout = settings.DASHBOARD_CACHE_SECONDS
+        if expires_at is not None:
+            timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
+        cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
+    finally:
+        cache_call(cache.delete, render_lock)
+    return _with_token(html, request)
+
+
+def _part_key(user, *, name: str, key: str, generation: int) -> str:
+    return PART_KEY.format(
         version=PAGE_CACHE_VERSION,
         name=name,
         user_id=user.pk,
@@ -157,15 +187,25 @@ def cached_part(
         tz_name=user_zone(user).key,
         extra=hashlib.blake2b(key.encode(), digest_size=12).hexdigest(),
     )
+
+
+def _fresh_html(cache_key: str, now: datetime) -> str | None:
     cached = cache_call(cache.get, cache_key)
     if cached is not None and (cached["expires_at"] is None or now < cached["expires_at"]):
-        return _with_token(cached["html"], request)
-    html, expires_at = render(live_context)
-    timeout = settings.DASHBOARD_CACHE_SECONDS
-    if expires_at is not None:
-        timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
-    cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
-    return _with_token(html, request)
+        return cached["html"]
+    return None
+
+
+def _wait_for_copy(cache_key: str, now: datetime) -> str | None:
+    """The copy another request is rendering, or None when it is not there in time (that
+    request failed or is slow): the caller then renders its own."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_POLL_SECONDS)
+        html = _fresh_html(cache_key, now)
+        if html is not None:
+            return html
+    return None
 
 
 def _value_key(request, name: str) -> str | None:
