@@ -13,6 +13,11 @@ other write. Forms inside a
 cached part carry a placeholder instead of the CSRF token; each response puts the request's own
 token in its place, so a part cached from one browser works in another.
 
+Requests that miss the same part together (a new minute, a write that retired the student's
+parts) render it once: the first takes a short lock in the cache and the others wait for its
+copy. Besides parts, a page may keep small facts per student and generation (`cached_value`:
+the page shell's setup state), so a warm page reads no row for them.
+
 The cache only saves work: with Redis unreachable the pages render live, and
 DASHBOARD_CACHE_ENABLED=false turns every cached part off.
 """
@@ -69,7 +74,6 @@ _cache_state = _CacheState()
 # cached parts from before the write (a retirement anywhere in the process only costs a re-read).
 _retirements = itertools.count()
 _retired = 0
-_UNREAD = object()
 
 
 def cache_call(method, *args, answers: bool = False):
@@ -163,7 +167,9 @@ def cached_part(
     # that retired the student's parts, several tabs) wait for the first one's copy instead of
     # each paying for the whole render at once.
     render_lock = f"{cache_key}:rendering"
-    if cache_call(cache.add, render_lock, 1, RENDER_LOCK_SECONDS, answers=True) is False:
+    # False: another request holds the lock; None (the cache failed) renders without one.
+    holds_lock = cache_call(cache.add, render_lock, 1, RENDER_LOCK_SECONDS, answers=True)
+    if holds_lock is False:
         html = _wait_for_copy(cache_key, now)
         if html is not None:
             return _with_token(html, request)
@@ -174,7 +180,8 @@ def cached_part(
             timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
         cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
     finally:
-        cache_call(cache.delete, render_lock)
+        if holds_lock:
+            cache_call(cache.delete, render_lock)
     return _with_token(html, request)
 
 

@@ -140,3 +140,14 @@ def test_with_the_cache_off_values_are_read_live(user, settings):
     answers = iter([1, 2])
     assert cached_value(request_of(user), name="test", compute=lambda: next(answers)) == 1
     assert cached_value(request_of(user), name="test", compute=lambda: next(answers)) == 2
+
+
+def test_a_request_that_waited_in_vain_leaves_the_others_lock(user, monkeypatch):
+    monkeypatch.setattr(page_cache, "RENDER_WAIT_SECONDS", 0)
+    request = request_of(user)
+    key = page_cache._part_key(
+        user, name="test", key="k", generation=page_cache.request_generation(request)
+    )
+    cache.add(f"{key}:rendering", 1)
+    part(request, Renders())
+    assert cache.get(f"{key}:rendering") == 1
