@@ -67,13 +67,16 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The campaign is mostly CPU while the rest of the suite often waits on the worker and the browser,
-# so on two cores they overlap; its log is printed after the suite's, and coverage is combined.
+# so on two cores they overlap; the clock sweep (SQLite, no services) follows the campaign in the
+# same background slot. Their logs are printed after the suite's, and coverage is combined.
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	rm -f .coverage.suite .coverage.second .coverage.api
-	log=$$(mktemp); log2=$$(mktemp); second=; \
-	$(API_TEST_ENV) COVERAGE_FILE=.coverage.api $(BIN)/python -m pytest $(API_TESTS) \
-	  --cov --cov-report= --cov-fail-under=0 >$$log 2>&1 & api=$$!; \
+	log=$$(mktemp); log2=$$(mktemp); clocklog=$$(mktemp); second=; \
+	( $(API_TEST_ENV) COVERAGE_FILE=.coverage.api $(BIN)/python -m pytest $(API_TESTS) \
+	    --cov --cov-report= --cov-fail-under=0 >$$log 2>&1; campaign=$$?; \
+	  $(MAKE) --no-print-directory test-clock >$$clocklog 2>&1; clock=$$?; \
+	  test $$campaign -eq 0 -a $$clock -eq 0 ) & api=$$!; \
 	if [ -n "$(SUITE_SECOND)" ]; then \
 	  $(SECOND_TEST_ENV) COVERAGE_FILE=.coverage.second $(BIN)/python -m pytest $(SUITE_SECOND) \
 	    --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS) >$$log2 2>&1 & second=$$!; \
@@ -85,12 +88,12 @@ test: lint
 	other=0; if [ -n "$$second" ]; then \
 	  wait $$second; other=$$?; echo "----- $(SUITE_SECOND), run alongside -----"; cat $$log2; \
 	fi; rm -f $$log2; \
-	wait $$api; campaign=$$?; \
+	wait $$api; background=$$?; \
 	echo "----- $(API_TESTS), run alongside -----"; cat $$log; rm -f $$log; \
-	test $$suite -eq 0 -a $$other -eq 0 -a $$campaign -eq 0
+	echo "----- make test-clock, run alongside after it -----"; cat $$clocklog; rm -f $$clocklog; \
+	test $$suite -eq 0 -a $$other -eq 0 -a $$background -eq 0
 	$(BIN)/coverage combine --quiet .coverage.suite .coverage.api $$(ls .coverage.second 2>/dev/null)
 	$(BIN)/coverage report
-	$(MAKE) --no-print-directory test-clock
 	$(MAKE) --no-print-directory check-deploy
 
 # One instant: `PLANNER_TEST_NOW=2027-03-14T03:30:00-05:00 .venv/bin/python -m pytest …`.

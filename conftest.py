@@ -16,6 +16,8 @@ IN_CI = os.environ.get("CI") == "true"
 TEST_NOW_VARIABLE = "PLANNER_TEST_NOW"
 DEFAULT_TEST_NOW = "2026-12-09T10:00:00-06:00"
 REAL_CLOCK = "real"
+# How long a test that published to the session's worker waits, at its end, for it to go idle.
+WORKER_DRAIN_S = 20
 # The real epoch second at which the session's clock read the instant; processes the tests start
 # (xdist workers, a Celery worker, gunicorn) take it to stand at the same moment of the same day.
 TEST_NOW_SINCE_VARIABLE = "PLANNER_TEST_NOW_SINCE"
@@ -195,6 +197,18 @@ def celery_broker(celery_worker_process):
 
     with publishing_to(redis_url()) as celery_app:
         yield celery_app
+    # Let the worker finish what this test sent before the database is flushed under it: a flush
+    # that meets a task's open transaction can deadlock and fail the next test instead.
+    # Bounded and never failing: a task held for a long countdown is left to the worker.
+    import time
+    from pathlib import Path
+
+    from planner.testing.workers import outstanding_tasks
+
+    log_path = Path(celery_worker_process.log_path)
+    deadline = time.monotonic() + WORKER_DRAIN_S
+    while outstanding_tasks(log_path.read_text(errors="replace")) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

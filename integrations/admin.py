@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.errors import ApplicationError
@@ -122,6 +123,9 @@ class LmsConnectionAdmin(SimpleHistoryAdmin):
     exclude = ["access_token"]
     readonly_fields = ["remote_user_id", "last_sync_at", "last_error"]
     actions = ["resync"]
+    # An address typed without a scheme means https, as in the student's own LMS form (and
+    # Django 6's default); saying so here also keeps Django 5.2 from warning on every form.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Re-read the LMS now")
     def resync(self, request, queryset):

@@ -93,6 +93,8 @@ def lms_assessments_sync(
     }
     adding = sum(1 for item in items if item.external_uid not in existing)
     quotas.check_assessment_quota(user=course.user_id, adding=adding, field="credentials")
+    # Set aside only for the weight checks below: every one of these rows is written again in
+    # this transaction, and those whose values end up changed are named in the one event.
     Assessment.objects.filter(pk__in=[a.pk for a in existing.values()]).update(weight_percent=0)
     outcome = LmsAssessmentsOutcome(by_uid={})
     changed_ids: list = []

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courses.models import Assessment
+from courses.signals import assessment_changed
 from courses.tests.factories import AssessmentTopicFactory, TopicFactory
 from integrations import tasks
 from integrations.lms.services import LMS_SYNC_INTERVAL
@@ -18,7 +19,7 @@ from integrations.models import LmsConnection
 from integrations.testing.fake_canvas import FakeCanvas
 from integrations.testing.fake_moodle import MOODLE_TOKEN
 from mastery.models import PerformanceRecord
-from scheduling.models import StudyTask
+from scheduling.models import ReplanRequest, StudyTask
 from scheduling.services import plan_regenerate
 
 pytestmark = [pytest.mark.clock, pytest.mark.django_db]
@@ -94,6 +95,17 @@ def _named(user, name) -> Assessment:
     return Assessment.objects.get(course__user=user, name=name)
 
 
+def _planned_then_unpublished_in_canvas(user, canvas) -> Assessment:
+    """Lab 2, given a topic and planned for at NOW, then unpublished in Canvas."""
+    lab2 = _named(user, "Lab 2")
+    AssessmentTopicFactory(assessment=lab2, topic=TopicFactory(course=lab2.course))
+    with time_machine.travel(NOW, tick=False):
+        plan_regenerate(user=user)
+    assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
+    canvas.set_assignment(canvas.ids["course"], canvas.ids["lab2"], published=False)
+    return lab2
+
+
 def test_a_deleted_graded_assignment_is_flagged_kept_with_its_grade_and_restored(
     user, canvas, canvas_connected, logged_in_client
 ):
@@ -125,12 +137,7 @@ def test_a_deleted_graded_assignment_is_flagged_kept_with_its_grade_and_restored
 def test_an_unpublished_assignment_leaves_the_plan_and_comes_back_when_republished(
     user, canvas, canvas_connected, logged_in_client
 ):
-    lab2 = _named(user, "Lab 2")
-    AssessmentTopicFactory(assessment=lab2, topic=TopicFactory(course=lab2.course))
-    with time_machine.travel(NOW, tick=False):
-        plan_regenerate(user=user)
-    assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
-    canvas.set_assignment(canvas.ids["course"], canvas.ids["lab2"], published=False)
+    lab2 = _planned_then_unpublished_in_canvas(user, canvas)
 
     _sync(LATER)
     with time_machine.travel(LATER, tick=False):
@@ -153,6 +160,35 @@ def test_an_unpublished_assignment_leaves_the_plan_and_comes_back_when_republish
     assert StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
     page = logged_in_client.get(reverse("integrations:index")).content.decode()
     assert "no longer in Canvas" not in page
+
+
+def test_a_sync_that_only_removes_an_assignment_replans_by_itself(
+    user, canvas, canvas_connected, django_capture_on_commit_callbacks
+):
+    # Nothing replans by hand here: the sync's one assessment_changed event must reach the plan.
+    lab2 = _planned_then_unpublished_in_canvas(user, canvas)
+    events = []
+
+    def receiver(sender, user_id, assessment_ids, **kwargs):
+        events.append((user_id, assessment_ids))
+
+    assessment_changed.connect(receiver)
+    try:
+        # The sync's after-commit work runs at the sync's instant, as a worker would.
+        with (
+            time_machine.travel(LATER, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert tasks.lms_sync_sweep() == 1
+    finally:
+        assessment_changed.disconnect(receiver)
+
+    # One event for the course, naming the removed assignment among the changed ones (Lab 1
+    # now carries the whole Labs weight).
+    assert len(events) == 1
+    assert events[0][0] == str(user.pk) and str(lab2.pk) in events[0][1]
+    assert not StudyTask.objects.for_user(user).open().filter(assessment=lab2).exists()
+    assert not ReplanRequest.objects.for_user(user).exists()
 
 
 def test_an_assignment_losing_its_due_date_is_not_flagged(user, canvas, canvas_connected):

@@ -1,12 +1,14 @@
 """A connected Canvas is kept in sync by the beat sweep; the integrations page shows and
 disconnects it; another student can never see or touch it."""
 
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from celery.exceptions import Retry
 from django.urls import reverse
+from django.utils.deprecation import RemovedInDjango60Warning
 
 from courses.models import Assessment
 from courses.signals import assessment_changed
@@ -194,6 +196,15 @@ def test_another_students_import_of_the_same_canvas_is_separate(
     assert LmsConnection.objects.get(user=user).access_token == TOKEN
     assert Assessment.objects.filter(course__user=user).count() == 1
     assert Assessment.objects.filter(course__user=other_user).count() == 1
+
+
+def test_the_admin_form_takes_a_bare_lms_address_as_https_without_a_warning(admin_client):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango60Warning)
+        response = admin_client.get(reverse("admin:integrations_lmsconnection_add"))
+    assert response.status_code == 200
+    base_url = response.context["adminform"].form.fields["base_url"]
+    assert base_url.clean("canvas.example.edu") == "https://canvas.example.edu"
 
 
 def test_admin_lists_connections_with_history(admin_client, connected):

@@ -74,6 +74,21 @@ def test_every_new_teacher_page_is_404_for_a_student_and_another_teacher(client)
     assert TemplateTopic.objects.get(template=template, name="Limits").question_count == 3
 
 
+def test_a_confirm_delete_page_refuses_an_http_delete_and_deletes_nothing(client):
+    # Deleting goes through the confirmation form (POST); an HTTP DELETE is not a method
+    # these pages answer, rather than a server error.
+    classroom = make_class()
+    template = classroom.template
+    client.force_login(template.owner)
+    for url in _new_teacher_urls(template):
+        if url.endswith("/delete"):
+            assert client.delete(url).status_code == 405, url
+    template.refresh_from_db()
+    assert template.deleted_at is None
+    assert TemplateResource.objects.filter(topic__template=template).count() == 1
+    assert TemplateTopic.objects.get(template=template, name="Limits").question_count == 3
+
+
 def test_the_offer_page_is_404_for_another_student(client):
     classroom = make_class()
     _, membership = _join(classroom)

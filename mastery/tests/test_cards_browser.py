@@ -30,6 +30,8 @@ def test_review_session_with_keyboard_shortcuts(page, student):
     log_in(page, student.email, PASSWORD)
     page.goto("/mastery/cards/")
     page.get_by_role("link", name="Review now").click()
+    # The keys are read by a deferred script: a key pressed before it ran would be lost.
+    page.wait_for_load_state("load")
     answer = page.locator("#card-answer")
     assert page.locator("#card-prompt").inner_text() == "Capital of France"
     assert answer.is_hidden()

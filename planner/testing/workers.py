@@ -131,6 +131,18 @@ def start_worker(
     return handle
 
 
+# Celery's own log lines for a task the worker took, and for one it is done with. A retry is
+# logged as done too: its next attempt arrives as a new "received".
+_RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] received")
+_FINISHED = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] (?:succeeded|raised|retry|failed)")
+
+
+def outstanding_tasks(log_text: str) -> set[str]:
+    """Ids of the tasks the worker has received (a countdown task is received at once and held)
+    and not yet finished, read from its log: empty when it has nothing left to do."""
+    return set(_RECEIVED.findall(log_text)) - set(_FINISHED.findall(log_text))
+
+
 def stop_worker(handle: WorkerHandle, *, remove_log: bool = True) -> None:
     if handle.process.poll() is None:
         handle.process.terminate()
