@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
+
+from fsrs import Scheduler
 
 from mastery.engine.numeric import _clamp, _elapsed_days
 from mastery.engine.retention import (
@@ -13,6 +14,8 @@ from mastery.engine.retention import (
     TARGET_RETENTION,
     grade_for,
     review,
+    review_with,
+    scheduler_for,
     to_card,
 )
 from mastery.engine.rules import (
@@ -143,21 +146,35 @@ def update(
 ) -> MasteryState:
     """State after one more observation (EWMA, CI, trend, counters, memory, review date)."""
     _check_target(target_retention)
+    return _update_with(
+        scheduler_for(tuple(parameters), target_retention), state, obs, min_interval_days
+    )
+
+
+def _update_with(
+    scheduler: Scheduler, state: MasteryState, obs: Observation, min_interval_days: int
+) -> MasteryState:
+    """`update` with the library's scheduler already chosen.
+
+    A replay folds thousands of observations, so this step builds the new state directly
+    (no `dataclasses.replace`, which walks the fields each time) and asks for the scheduler
+    once. The arithmetic is `update`'s, in the same order, so the numbers are the same bits.
+    """
     kind = Kind(obs.kind)
     score = _clamp_score(obs.score_percent)
     alpha = alpha_for(obs, is_first=False)
     old_mastery = _clamp(state.mastery_score, MASTERY_MIN, MASTERY_MAX)
     mastery = ewma(old_mastery, score, alpha)
+    observed_at = obs.observed_at
     # An observation dated before the last one (a late import) counts as same-moment.
     last = state.last_practiced_at
-    if last is not None and _elapsed_days(last, obs.observed_at) <= 0.0:
-        last = obs.observed_at
-    memory = review(
+    if last is not None and _elapsed_days(last, observed_at) <= 0.0:
+        last = observed_at
+    memory = review_with(
+        scheduler,
         to_card(state.stability_days, state.memory_difficulty, last),
         grade_for(score, obs.recall_grade),
-        obs.observed_at,
-        parameters=parameters,
-        target_retention=target_retention,
+        observed_at,
     )
     passed = score >= PASS_SCORE_PERCENT
     interval, next_date = _review_schedule(
@@ -165,7 +182,7 @@ def update(
         previous_interval=state.review_interval_days,
         library_interval=memory.interval_days,
         passed=passed,
-        observed_at=obs.observed_at,
+        observed_at=observed_at,
         min_interval_days=min_interval_days,
     )
     practice_increment, quiz_increment = _counter_increments(kind)
@@ -174,14 +191,13 @@ def update(
     right, wrong = answers_of(obs)
     right += state.answers_right
     wrong += state.answers_wrong
-    return replace(
-        state,
+    return MasteryState(
         mastery_score=mastery,
         confidence_interval=honest_interval(seed_ci, right, wrong),
         trend=classify_trend(old_mastery, mastery).value,
         review_interval_days=interval,
         next_review_date=next_date,
-        last_practiced_at=obs.observed_at,
+        last_practiced_at=observed_at,
         practice_count=state.practice_count + practice_increment,
         quiz_count=state.quiz_count + quiz_increment,
         stability_days=memory.stability_days,
@@ -204,15 +220,19 @@ def replay(
     min_interval_days: int = INTERVAL_MIN_DAYS,
 ) -> list[MasteryState]:
     """One state per observation: the first via initialize, the rest via update."""
+    _check_target(target_retention)
+    scheduler = scheduler_for(tuple(parameters), target_retention)
     states: list[MasteryState] = []
-    options = {
-        "target_retention": target_retention,
-        "parameters": parameters,
-        "min_interval_days": min_interval_days,
-    }
     for obs in observations:
         if states:
-            states.append(update(states[-1], obs, **options))
+            states.append(_update_with(scheduler, states[-1], obs, min_interval_days))
         else:
-            states.append(initialize(obs, **options))
+            states.append(
+                initialize(
+                    obs,
+                    target_retention=target_retention,
+                    parameters=parameters,
+                    min_interval_days=min_interval_days,
+                )
+            )
     return states

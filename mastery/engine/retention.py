@@ -148,14 +148,22 @@ def review(
     target_retention: float = TARGET_RETENTION,
 ) -> _Memory:
     """One review through the library: the new memory, R just before it, and the interval."""
-    scheduler = scheduler_for(tuple(parameters), target_retention)
+    return review_with(scheduler_for(tuple(parameters), target_retention), card, grade, at)
+
+
+# The library's ratings by number, so a review does not build the enum member each time.
+_RATINGS = {int(rating): rating for rating in Rating}
+
+
+def review_with(scheduler: Scheduler, card: Card | None, grade: int, at: datetime) -> _Memory:
+    """`review` with the scheduler already chosen: a fold looks it up once, not per step."""
     at_utc = _as_utc(at)
     if card is None:
         card = Card(card_id=0, due=at_utc)
         recall = 1.0
     else:
         recall = float(scheduler.get_card_retrievability(card, at_utc))
-    reviewed, _ = scheduler.review_card(card, Rating(grade), at_utc)
+    reviewed, _ = scheduler.review_card(card, _RATINGS.get(grade) or Rating(grade), at_utc)
     interval = max(1, (reviewed.due - at_utc).days)
     return _Memory(
         stability_days=float(reviewed.stability),

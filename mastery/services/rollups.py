@@ -14,6 +14,7 @@ from datetime import UTC
 from django.db import transaction
 
 from accounts.timezones import user_zone
+from courses.models import Course
 from mastery.models import CourseMasteryDay, MasteryObservation
 
 # Means are stored as the chart shows them: one decimal place.
@@ -64,6 +65,20 @@ def course_mastery_days_refresh(
     ids = {str(course_id) for course_id in course_ids}
     if not ids:
         return 0
+    with transaction.atomic():
+        # Two recomputes of one course's topics may finish together; each would read the other's
+        # day as missing and both insert it. The lock makes the second wait, then read the
+        # history both wrote. NO KEY: other writes that only reference the course go on.
+        list(
+            Course.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return _refresh_locked(user=user, ids=ids, steps=steps)
+
+
+def _refresh_locked(*, user, ids: set[str], steps: Iterable[tuple] | None) -> int:
     if steps is None:
         ordered = _history_steps(user, ids)
     else:
@@ -76,33 +91,28 @@ def course_mastery_days_refresh(
             )
         )
     wanted = _days_from_steps(user, ordered)
-    with transaction.atomic():
-        stored = {
-            (str(course_id), day): (pk, mean, count)
-            for pk, course_id, day, mean, count in CourseMasteryDay.objects.for_user(user)
-            .filter(course_id__in=ids)
-            .values_list("pk", "course_id", "day", "mean_mastery", "topic_count")
-        }
-        stale = [
-            pk for key, (pk, mean, count) in stored.items() if wanted.get(key) != (mean, count)
-        ]
-        if stale:
-            CourseMasteryDay.objects.filter(pk__in=stale).delete()
-        fresh = [
-            CourseMasteryDay(
-                user=user, course_id=course_id, day=day, mean_mastery=mean, topic_count=count
-            )
-            for (course_id, day), (mean, count) in wanted.items()
-            if stored.get((course_id, day), (None, None, None))[1:] != (mean, count)
-        ]
-        CourseMasteryDay.objects.bulk_create(fresh, batch_size=1000)
+    stored = {
+        (str(course_id), day): (pk, mean, count)
+        for pk, course_id, day, mean, count in CourseMasteryDay.objects.for_user(user)
+        .filter(course_id__in=ids)
+        .values_list("pk", "course_id", "day", "mean_mastery", "topic_count")
+    }
+    stale = [pk for key, (pk, mean, count) in stored.items() if wanted.get(key) != (mean, count)]
+    if stale:
+        CourseMasteryDay.objects.filter(pk__in=stale).delete()
+    fresh = [
+        CourseMasteryDay(
+            user=user, course_id=course_id, day=day, mean_mastery=mean, topic_count=count
+        )
+        for (course_id, day), (mean, count) in wanted.items()
+        if stored.get((course_id, day), (None, None, None))[1:] != (mean, count)
+    ]
+    CourseMasteryDay.objects.bulk_create(fresh, batch_size=1000)
     return len(stale) + len(fresh)
 
 
 def course_mastery_days_rebuild(*, user) -> int:
     """Every course of the user (the rebuild command, and after a change of time zone)."""
-    from courses.models import Course
-
     return course_mastery_days_refresh(
         user=user, course_ids=Course.objects.for_user(user).values_list("pk", flat=True)
     )

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from simple_history.models import HistoricalRecords
 
 from accounts.tests.factories import UserFactory
 from bench import scaled
@@ -21,7 +23,7 @@ from mastery.models import (
     PerformanceRecord,
 )
 from mastery.services import mastery_recompute_topics
-from mastery.services.bulk import mastery_recompute_bulk
+from mastery.services.bulk import IDENTITY_FIELDS, STATE_FIELDS, mastery_recompute_bulk
 
 pytestmark = [pytest.mark.django_db]
 
@@ -128,21 +130,16 @@ def mixed_evidence(user, rng: random.Random, count: int = 40) -> None:
 
 
 def fold_of(user) -> tuple[dict, dict, list]:
+    """Every column the fold decides, as stored: the state rows, the history steps and the
+    daily rollup (ids and write dates aside)."""
     states = {
-        str(row.topic_id): (
-            row.mastery_score,
-            row.confidence_interval,
-            row.trend,
-            row.next_review_date,
-            row.observation_count,
-            row.memory,
-        )
+        str(row.topic_id): tuple(getattr(row, name) for name in STATE_FIELDS)
         for row in MasteryRecord.objects.filter(user=user)
     }
     steps: dict = {}
     for step in MasteryObservation.objects.filter(user=user).order_by("topic_id", "sequence"):
         steps.setdefault(str(step.topic_id), []).append(
-            (step.sequence, step.performance_record_id, step.mastery_after, step.alpha)
+            tuple(getattr(step, name) for name in IDENTITY_FIELDS)
         )
     days = sorted(
         CourseMasteryDay.objects.filter(user=user).values_list(
@@ -187,6 +184,73 @@ def test_the_bulk_fold_equals_the_per_topic_fold(django_capture_on_commit_callba
     assert fold_of(user) == one_by_one
     assert sorted(moved) == sorted(one_by_one[0])
     assert len(announced) == 1  # one mastery_changed for the batch, not one per topic
+
+
+def history_of(user) -> dict:
+    """Each state row's simple_history rows, oldest first: (type, tracked values)."""
+    tracked = [field.attname for field in MasteryRecord.history.model.tracked_fields]
+    rows: dict = {}
+    for row in MasteryRecord.history.filter(user=user).order_by("history_date", "history_id"):
+        rows.setdefault(str(row.topic_id), []).append(
+            (row.history_type, tuple(getattr(row, name) for name in tracked))
+        )
+    return rows
+
+
+def current_values(user) -> dict:
+    tracked = [field.attname for field in MasteryRecord.history.model.tracked_fields]
+    return {
+        str(row.topic_id): tuple(getattr(row, name) for name in tracked)
+        for row in MasteryRecord.objects.filter(user=user)
+    }
+
+
+def test_staff_history_gets_a_row_per_created_or_changed_state_as_a_save_gives():
+    user = grown_student()
+    with time_machine.travel(NOW, tick=False):
+        mastery_recompute_bulk(user=user)
+    created = history_of(user)
+    assert created and all(
+        rows == [("+", current_values(user)[topic_id])] for topic_id, rows in created.items()
+    )
+    # New evidence on one topic, an hour later: that row changes, and only its history grows.
+    step = MasteryObservation.objects.filter(user=user).order_by("topic_id", "sequence").first()
+    PerformanceRecord.objects.create(
+        user=user,
+        course=step.topic.course,
+        score=1,
+        percentage=10,
+        time_spent_min=10,
+        completed_at=NOW - timedelta(minutes=5),
+        topic_breakdown={str(step.topic_id): {"correct": 1, "total": 10, "time_min": 10}},
+    )
+    later = NOW + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        assert mastery_recompute_bulk(user=user) == [str(step.topic_id)]
+    changed = history_of(user)
+    topic_key = str(step.topic_id)
+    assert changed[topic_key] == [*created[topic_key], ("~", current_values(user)[topic_key])]
+    assert {key: rows for key, rows in changed.items() if key != topic_key} == {
+        key: rows for key, rows in created.items() if key != topic_key
+    }
+    record = MasteryRecord.objects.get(user=user, topic_id=step.topic_id)
+    assert record.updated_at == later  # as a save() stamps it
+    assert record.created_at == NOW
+
+
+def test_history_rows_name_the_staff_user_when_a_request_is_there():
+    user = grown_student()
+    staff = UserFactory(is_staff=True)
+    HistoricalRecords.context.request = RequestFactory().get("/admin/")
+    HistoricalRecords.context.request.user = staff
+    try:
+        with time_machine.travel(NOW, tick=False):
+            mastery_recompute_bulk(user=user)
+    finally:
+        del HistoricalRecords.context.request
+    assert set(MasteryRecord.history.filter(user=user).values_list("history_user", flat=True)) == {
+        staff.pk
+    }
 
 
 def test_late_evidence_rewrites_each_history_from_its_first_change_only():
