@@ -13,6 +13,11 @@ other write. Forms inside a
 cached part carry a placeholder instead of the CSRF token; each response puts the request's own
 token in its place, so a part cached from one browser works in another.
 
+Requests that miss the same part together (a new minute, a write that retired the student's
+parts) render it once: the first takes a short lock in the cache and the others wait for its
+copy. Besides parts, a page may keep small facts per student and generation (`cached_value`:
+the page shell's setup state), so a warm page reads no row for them.
+
 The cache only saves work: with Redis unreachable the pages render live, and
 DASHBOARD_CACHE_ENABLED=false turns every cached part off.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import math
 import secrets
@@ -43,8 +49,16 @@ GENERATION_KEY = "pages:generation:{user_id}"
 # Bump when the shape of a stored part changes, so a deploy never serves the previous release's.
 PAGE_CACHE_VERSION = 1
 PART_KEY = "pages:part:v{version}:{name}:{user_id}:{generation}:{tz_name}:{extra}"
+VALUE_KEY = "pages:value:v{version}:{name}:{user_id}:{generation}"
 # After a failed cache call, how long the pages leave the cache alone.
 CACHE_RETRY_AFTER_SECONDS = 5.0
+# A render of the costliest part (the stats page, cold) takes a few hundred milliseconds on a
+# loaded server; a request that finds another one rendering its part waits this long for that
+# copy, polling the cache, before it renders its own.
+RENDER_WAIT_SECONDS = 2.0
+RENDER_POLL_SECONDS = 0.01
+# Bounds a render lock left by a worker that died mid-render (the request timeout is 30 s).
+RENDER_LOCK_SECONDS = 30
 # Unguessable per process, so no text a student typed can ever be taken for it.
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
 
@@ -54,6 +68,12 @@ class _CacheState:
 
 
 _cache_state = _CacheState()
+
+# Counts the retirements made in this process. A request keeps the generation it read only while
+# this count stands still, so a request that writes and then renders never reads its own
+# cached parts from before the write (a retirement anywhere in the process only costs a re-read).
+_retirements = itertools.count()
+_retired = 0
 
 
 def cache_call(method, *args, answers: bool = False):
@@ -89,9 +109,22 @@ def student_generation(user_id) -> int | None:
     return generation
 
 
+def request_generation(request) -> int | None:
+    """`request.user`'s generation, read once for all the cached parts of one page."""
+    seen = getattr(request, "_page_generation", None)
+    if seen is not None and seen[0] == _retired:
+        return seen[1]
+    retired = _retired
+    generation = student_generation(request.user.pk)
+    request._page_generation = (retired, generation)
+    return generation
+
+
 def student_pages_invalidate(*, user_id) -> None:
     """Retire every cached part of one student's pages in O(1): their keys name the old
     generation. Called at the write, and again on commit by the domain events."""
+    global _retired
+    _retired = next(_retirements) + 1
     if not settings.DASHBOARD_CACHE_ENABLED or user_id is None:
         return
     # Without a counter (ValueError) nothing was cached under it, and a new one starts at a
@@ -121,13 +154,39 @@ def cached_part(
     merged into its template context and returns the HTML and the moment it goes stale by
     itself (an assessment falling due), or None.
     """
-    user = request.user
     live_context = {"csrf_token": CSRF_PLACEHOLDER}
-    generation = student_generation(user.pk) if settings.DASHBOARD_CACHE_ENABLED else None
+    generation = request_generation(request) if settings.DASHBOARD_CACHE_ENABLED else None
     if generation is None:
         html, _ = render(live_context)
         return _with_token(html, request)
-    cache_key = PART_KEY.format(
+    cache_key = _part_key(request.user, name=name, key=key, generation=generation)
+    html = _fresh_html(cache_key, now)
+    if html is not None:
+        return _with_token(html, request)
+    # One render per part at a time: the requests that miss together (a new minute, a write
+    # that retired the student's parts, several tabs) wait for the first one's copy instead of
+    # each paying for the whole render at once.
+    render_lock = f"{cache_key}:rendering"
+    # False: another request holds the lock; None (the cache failed) renders without one.
+    holds_lock = cache_call(cache.add, render_lock, 1, RENDER_LOCK_SECONDS, answers=True)
+    if holds_lock is False:
+        html = _wait_for_copy(cache_key, now)
+        if html is not None:
+            return _with_token(html, request)
+    try:
+        html, expires_at = render(live_context)
+        timeout = settings.DASHBOARD_CACHE_SECONDS
+        if expires_at is not None:
+            timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
+        cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
+    finally:
+        if holds_lock:
+            cache_call(cache.delete, render_lock)
+    return _with_token(html, request)
+
+
+def _part_key(user, *, name: str, key: str, generation: int) -> str:
+    return PART_KEY.format(
         version=PAGE_CACHE_VERSION,
         name=name,
         user_id=user.pk,
@@ -135,15 +194,50 @@ def cached_part(
         tz_name=user_zone(user).key,
         extra=hashlib.blake2b(key.encode(), digest_size=12).hexdigest(),
     )
+
+
+def _fresh_html(cache_key: str, now: datetime) -> str | None:
     cached = cache_call(cache.get, cache_key)
     if cached is not None and (cached["expires_at"] is None or now < cached["expires_at"]):
-        return _with_token(cached["html"], request)
-    html, expires_at = render(live_context)
-    timeout = settings.DASHBOARD_CACHE_SECONDS
-    if expires_at is not None:
-        timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
-    cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
-    return _with_token(html, request)
+        return cached["html"]
+    return None
+
+
+def _wait_for_copy(cache_key: str, now: datetime) -> str | None:
+    """The copy another request is rendering, or None when it is not there in time (that
+    request failed or is slow): the caller then renders its own."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_POLL_SECONDS)
+        html = _fresh_html(cache_key, now)
+        if html is not None:
+            return html
+    return None
+
+
+def _value_key(request, name: str) -> str | None:
+    generation = request_generation(request) if settings.DASHBOARD_CACHE_ENABLED else None
+    if generation is None:
+        return None
+    return VALUE_KEY.format(
+        version=PAGE_CACHE_VERSION, name=name, user_id=request.user.pk, generation=generation
+    )
+
+
+def cached_value(request, *, name: str, compute: Callable[[], object], keep=None):
+    """A small picklable fact about `request.user` (what the page shell shows on every page),
+    from the cache while the student's generation stands, so a warm page reads no row for it.
+    `compute()` reads it live; the answer must not depend on the clock or the zone. `keep(value)`
+    says whether a cached value serves this caller (else it is computed and stored anew)."""
+    cache_key = _value_key(request, name)
+    if cache_key is None:
+        return compute()
+    cached = cache_call(cache.get, cache_key)
+    if cached is not None and (keep is None or keep(cached["value"])):
+        return cached["value"]
+    value = compute()
+    cache_call(cache.set, cache_key, {"value": value}, settings.DASHBOARD_CACHE_SECONDS)
+    return value
 
 
 class CachedBodyMixin:

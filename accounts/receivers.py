@@ -6,11 +6,12 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.audit import USERNAME_DIGEST_KEY, audit_forget_username, audit_record, username_digest
 from accounts.models import AuditAction, User
+from accounts.session_user import session_user_retire
 
 # A failed login is not tied to an account (the name may not exist); the attempted username is
 # kept only as a keyed digest (see accounts.audit.username_digest), never as typed.
@@ -128,3 +129,14 @@ def audit_mfa_reset(sender, request, user, authenticator, **kwargs):
         user=user,
         detail=_authenticator_detail(authenticator),
     )
+
+
+def session_user_on_user_row(sender, instance, **kwargs) -> None:
+    # A password change, a deactivation, any edit: the cached session user is read again.
+    session_user_retire(user_id=instance.pk)
+
+
+post_save.connect(session_user_on_user_row, sender=User, dispatch_uid="accounts.session_user_saved")
+post_delete.connect(
+    session_user_on_user_row, sender=User, dispatch_uid="accounts.session_user_deleted"
+)

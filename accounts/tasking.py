@@ -114,7 +114,9 @@ def intent_enqueue(
     answer at once, so there every intent publishes.
     """
     rows = list(rows)
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two round trips on every write that asks
+    # for follow-up work): a failure here fails the cause too, which no caller recovers from.
+    with transaction.atomic(savepoint=False):
         is_joining = joins is not None and not task.app.conf.task_always_eager and joins.exists()
         if rows:
             type(rows[0])._default_manager.bulk_create(rows)

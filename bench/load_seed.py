@@ -70,7 +70,9 @@ def main() -> None:
 
     _, raw_key = api_token_create(user=user, name="load bench", expires_in_days=7)
     browser = Client()
-    browser.force_login(user)
+    # Under allauth's own backend name, as a login before accounts/backends.py stored it: every
+    # revision since reads that session (BENCH_COMPARE_ROOT serves an older one beside).
+    browser.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     course = Course.objects.for_user(user).order_by("code").first()
     topic_ids = [str(pk) for pk in course.topics.values_list("pk", flat=True)[:3]]
     print(

@@ -23,6 +23,7 @@ from courses import services as course_services
 from courses.models import Course, Topic
 from integrations.selectors import integration_status
 from journey import course_overview, exports, onboarding
+from journey.context_processors import ShellState, shell_state, shell_state_of
 from journey.dashboard import NOT_READ, dashboard_page_for
 from journey.forms import (
     AccountDeleteForm,
@@ -104,19 +105,30 @@ class HomeView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         user = request.user
-        # Read once here and handed to the dashboard, which shows the setup banner from it.
-        self.setup = onboarding.onboarding_find(user=user)
-        # The page shell's "Continue setup" link reads the same row (journey.context_processors).
-        request.onboarding_progress = self.setup
-        # Every course, archived too: "has courses" and the list of active ones both come
-        # from this one read.
-        self.courses = list(Course.objects.for_user(user))
-        if self.setup is None and not self.courses:
+        self.setup, self.courses = NOT_READ, None
+
+        def read_live() -> ShellState:
+            # Read once here and handed to the dashboard, which shows the setup banner from
+            # the wizard row. Every course, archived too: "has courses" and the list of
+            # active ones both come from this one read.
+            self.setup = onboarding.onboarding_find(user=user)
+            self.courses = list(Course.objects.for_user(user))
+            return shell_state_of(self.setup, has_courses=bool(self.courses))
+
+        # Warm, this reads no row: the page shell's "Continue setup" link and the choice
+        # below come from the student's cached shell state (journey.context_processors).
+        state = shell_state(request, compute=read_live)
+        if not state.has_setup and not state.has_courses:
             return redirect("journey:onboarding")
         return super().get(request, *args, **kwargs)
 
     def body_context(self, *, now):
-        context = dashboard_context(self.request.user, setup=self.setup, courses=self.courses)
+        user = self.request.user
+        if self.setup is NOT_READ:
+            self.setup = onboarding.onboarding_find(user=user)
+        if self.courses is None:
+            self.courses = list(Course.objects.for_user(user))
+        context = dashboard_context(user, setup=self.setup, courses=self.courses)
         panels = context["panels"]
         return context, panels.expires_at if panels is not None else None
 

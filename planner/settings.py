@@ -125,11 +125,14 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Axes first: it refuses a locked-out username+IP before any password is checked. allauth's
 # backend logs students in by email (and refuses an unverified one); Django's stays for the admin.
+# Those two as accounts/backends.py subclasses them: a session's user comes from the cache when
+# warm (accounts/session_user.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.EmailBackend",
+    "accounts.backends.AdminBackend",
 ]
+SESSION_USER_CACHE_ENABLED = env.bool("SESSION_USER_CACHE_ENABLED", default=True)
 
 # Argon2 (memory-hard) for new and upgraded hashes; the PBKDF2 hashers stay so existing
 # passwords still verify, and Django rehashes them with Argon2 at the next login.
@@ -294,7 +297,8 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django's cached_db, reading sessions signed in under the library backends' names.
+    SESSION_ENGINE = "accounts.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

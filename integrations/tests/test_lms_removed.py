@@ -234,6 +234,8 @@ def test_the_integrations_page_costs_the_same_for_many_connections_and_removals(
     logged_in_client.get(reverse("integrations:index"))
     with CaptureQueriesContext(connection) as one:
         logged_in_client.get(reverse("integrations:index"))
+    # Counted now: the next request empties the connection's query log.
+    one_connection = len(one.captured_queries)
     for index in range(5):
         LmsConnection.objects.create(
             user=user,
@@ -244,10 +246,12 @@ def test_the_integrations_page_costs_the_same_for_many_connections_and_removals(
         )
     canvas.delete_assignment(canvas.ids["course"], canvas.ids["lab2"])
     _sync(MUCH_LATER)
+    # Warm, as the measured visit before it: the page shell's state is cached per student.
+    logged_in_client.get(reverse("integrations:index"))
     with CaptureQueriesContext(connection) as many:
         page = logged_in_client.get(reverse("integrations:index")).content.decode()
     assert "2 assessments no longer in Canvas" in page
-    assert len(many.captured_queries) == len(one.captured_queries)
+    assert len(many.captured_queries) == one_connection
 
 
 # --- Moodle ----------------------------------------------------------------------------------

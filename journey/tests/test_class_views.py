@@ -356,6 +356,8 @@ def test_the_students_classes_page_costs_the_same_for_one_class_as_for_three(cli
     client.get(url)
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
+    # Counted now: the next request empties the connection's query log.
+    one_class = len(one)
     for code in ("PHYS 1", "HIST 1"):
         classroom = make_class(make_teacher(f"{code[:4].lower()}@example.org"), code=code)
         class_services.class_join(
@@ -365,10 +367,12 @@ def test_the_students_classes_page_costs_the_same_for_one_class_as_for_three(cli
         class_services.template_assessment_change(
             teacher=classroom.template.owner, assessment=final, due_date=NOW + timedelta(days=61)
         )
+    # Warm, as the measured visit before it: the page shell's state is cached per student.
+    client.get(url)
     with CaptureQueriesContext(connection) as three:
         page = client.get(url)
     assert page.content.decode().count("Review the update") == 2
-    assert len(three) == len(one)
+    assert len(three) == one_class
 
 
 def test_staff_grant_and_revoke_the_teacher_role_in_the_admin_with_history(admin_client, client):

@@ -4,8 +4,10 @@ compact navigation with its "More" menu, and the favicon."""
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from accounts.page_cache import CSRF_PLACEHOLDER
 from courses.tests.factories import CourseFactory, TopicFactory
 from journey import onboarding
 from mastery import quiz_services
@@ -113,3 +115,39 @@ def test_favicon_is_served_from_the_static_svg(client):
     icon = client.get(response.url)
     assert icon.status_code == 200
     assert b"<svg" in b"".join(icon.streaming_content)
+
+
+TOKENS = re.compile(r'"X-CSRFToken": "([^"]+)"|name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_the_header_is_kept_per_state_yet_each_page_marks_itself(logged_in_client, user):
+    CourseFactory(user=user)
+    for name in ["home", "scheduling:week", "courses:list", "mastery:overview"]:
+        for _ in range(2):
+            html = logged_in_client.get(reverse(name)).content.decode()
+            main_nav = html.split('<nav class="primary-nav" aria-label="Main">')[1]
+            current = main_nav.split('aria-current="page"')[0].rsplit("<a ", 1)[1]
+            assert f'href="{reverse(name)}"' in current, name
+
+
+def test_the_logout_form_carries_the_pages_own_csrf_token(client, user):
+    CourseFactory(user=user)
+    client.force_login(user)
+    for _ in range(2):
+        html = client.get(reverse("courses:list")).content.decode()
+        header_tokens = [a or b for a, b in TOKENS.findall(html.split("</header>")[0])]
+        # The body's htmx header and the logout form: one token, the request's own.
+        assert len(header_tokens) == 2
+        assert len(set(header_tokens)) == 1
+        assert CSRF_PLACEHOLDER not in html
+    logout = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": header_tokens[0]})
+    assert logout.status_code == 302
+
+
+def test_a_signed_out_visitor_gets_the_bare_header(logged_in_client, user):
+    CourseFactory(user=user)
+    logged_in_client.get(reverse("courses:list"))
+    html = Client().get(reverse("accounts:login")).content.decode()
+    header = html.split('<header class="site-header">')[1].split("</header>")[0]
+    assert "more-menu" not in header
+    assert "primary-nav" not in header

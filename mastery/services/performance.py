@@ -78,7 +78,11 @@ def performance_record_create(
                 assessment=assessment, counts=question_counts(record)
             )
         _enqueue_recompute(
-            user_id=user.pk, topic_ids=record_topic_ids(record), new_record_id=record.pk
+            user_id=user.pk,
+            topic_ids=record_topic_ids(record),
+            new_record_id=record.pk,
+            # The breakdown's topics were just found in the student's course above.
+            topics_checked=bool(breakdown),
         )
     return record
 

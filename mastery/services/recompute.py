@@ -50,9 +50,16 @@ MOVED_FIELDS = ("mastery_score", "confidence_interval", "trend", "next_review_da
 
 
 def _enqueue_recompute(
-    *, user_id, topic_ids: Iterable[str], new_record_id: uuid.UUID | None = None
+    *,
+    user_id,
+    topic_ids: Iterable[str],
+    new_record_id: uuid.UUID | None = None,
+    topics_checked: bool = False,
 ) -> None:
-    """After commit, so the worker sees the rows and a rollback enqueues nothing."""
+    """After commit, so the worker sees the rows and a rollback enqueues nothing.
+
+    `topics_checked`: the caller has just found every topic among the student's own (a new
+    record's validated breakdown), so they are not looked up again."""
     ids = sorted({str(topic_id) for topic_id in topic_ids})
     if not ids:
         return
@@ -60,8 +67,10 @@ def _enqueue_recompute(
 
     # A breakdown may still name a topic deleted since; a request row for it would break the
     # foreign key, and there is nothing left to fold.
-    existing = Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list(
-        "pk", flat=True
+    existing = (
+        ids
+        if topics_checked
+        else Topic.objects.filter(pk__in=ids, course__user_id=user_id).values_list("pk", flat=True)
     )
     # Written in the caller's transaction: if the publish is lost, the sweep finds these.
     record_key = str(new_record_id) if new_record_id is not None else None

@@ -164,4 +164,10 @@ def _performance_errors(
 def _lock_user(user) -> None:
     """Serializes attempt numbering per user. NO KEY UPDATE still lets other transactions
     insert rows that reference the user (their foreign-key checks take KEY SHARE)."""
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+    # Only the key: the lock is the point, and the row's columns are never read.
+    list(
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=user.pk)
+        .values_list("pk", flat=True)
+    )

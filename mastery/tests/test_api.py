@@ -215,6 +215,29 @@ def test_list_query_count_is_constant(api_client, user, course, django_assert_nu
     assert response.data["count"] == 11
 
 
+# A new record's write: the course and the breakdown's topics read (both checked as the
+# student's own), the user row locked for attempt numbering, the record and its history row
+# inserted, and one insert of every topic's recompute request, all in one transaction. The
+# topics are not looked up again for the requests, and no savepoint wraps them. The
+# transaction's two ends count too (here a savepoint and its release, in the test's transaction).
+CREATE_QUERIES = 8
+
+
+def test_create_costs_the_same_queries_for_one_topic_or_many(
+    api_client, course, topic, django_assert_num_queries
+):
+    payload = valid_payload(course, topic)
+    with django_assert_num_queries(CREATE_QUERIES):
+        assert api_client.post(LIST_URL, payload, format="json").status_code == 201
+    more = TopicFactory.create_batch(9, course=course)
+    payload["topic_breakdown"] |= {
+        str(other.pk): {"correct": 1, "total": 2, "time_min": 3} for other in more
+    }
+    with django_assert_num_queries(CREATE_QUERIES):
+        assert api_client.post(LIST_URL, payload, format="json").status_code == 201
+    assert PerformanceRecord.objects.count() == 2
+
+
 def test_retrieve_update_delete_and_history(
     api_client, user, course, topic, django_capture_on_commit_callbacks
 ):
