@@ -38,7 +38,10 @@ endif
 # instant. The sweep looks for dependence on the clock, not on the services (the main run covers
 # those on PostgreSQL), so it runs on SQLite with eager Celery, split over two processes: about
 # twice as fast as on PostgreSQL.
-CLOCK_INSTANTS := 2026-12-06T23:30:00-06:00 2027-03-14T03:30:00-05:00 2026-12-31T23:59:00Z
+CLOCK_FIRST := 2026-12-06T23:30:00-06:00
+CLOCK_SECOND := 2027-03-14T03:30:00-05:00
+CLOCK_THIRD := 2026-12-31T23:59:00Z
+CLOCK_INSTANTS ?= $(CLOCK_FIRST) $(CLOCK_SECOND) $(CLOCK_THIRD)
 CLOCK_MARKERS := clock and not browser and not services
 CLOCK_ENV := env -u CI -u DATABASE_URL -u REDIS_URL CELERY_TASK_ALWAYS_EAGER=true
 CLOCK_PYTEST_ARGS ?= -n 2
@@ -67,31 +70,38 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The campaign is mostly CPU while the rest of the suite often waits on the worker and the browser,
-# so on two cores they overlap; the clock sweep (SQLite, no services) follows the campaign in the
-# same background slot. Their logs are printed after the suite's, and coverage is combined.
+# so on two cores they overlap. Each of the parallel runs is followed, in its own slot, by one
+# instant of the clock sweep (SQLite, no services), so the slots end close together. Their logs
+# are printed after the suite's, and coverage is combined.
+CLOCK_SLOT = $(MAKE) --no-print-directory test-clock CLOCK_INSTANTS="$(1)"
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	rm -f .coverage.suite .coverage.second .coverage.api
-	log=$$(mktemp); log2=$$(mktemp); clocklog=$$(mktemp); second=; \
+	log=$$(mktemp); log2=$$(mktemp); second=; \
 	( $(API_TEST_ENV) COVERAGE_FILE=.coverage.api $(BIN)/python -m pytest $(API_TESTS) \
-	    --cov --cov-report= --cov-fail-under=0 >$$log 2>&1; campaign=$$?; \
-	  $(MAKE) --no-print-directory test-clock >$$clocklog 2>&1; clock=$$?; \
-	  test $$campaign -eq 0 -a $$clock -eq 0 ) & api=$$!; \
+	    --cov --cov-report= --cov-fail-under=0; campaign=$$?; \
+	  $(call CLOCK_SLOT,$(CLOCK_THIRD)); clock=$$?; \
+	  test $$campaign -eq 0 -a $$clock -eq 0 ) >$$log 2>&1 & api=$$!; \
 	if [ -n "$(SUITE_SECOND)" ]; then \
-	  $(SECOND_TEST_ENV) COVERAGE_FILE=.coverage.second $(BIN)/python -m pytest $(SUITE_SECOND) \
-	    --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS) >$$log2 2>&1 & second=$$!; \
+	  ( $(SECOND_TEST_ENV) COVERAGE_FILE=.coverage.second $(BIN)/python -m pytest $(SUITE_SECOND) \
+	      --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS); suite2=$$?; \
+	    $(call CLOCK_SLOT,$(CLOCK_SECOND)); clock=$$?; \
+	    test $$suite2 -eq 0 -a $$clock -eq 0 ) >$$log2 2>&1 & second=$$!; \
 	fi; \
 	trap 'kill $$api $$second 2>/dev/null; exit 130' INT TERM; \
 	$(TEST_ENV) COVERAGE_FILE=.coverage.suite $(BIN)/python -m pytest $(SUITE_FIRST) \
 	  $(if $(SUITE_SECOND),$(addprefix --ignore=,$(SUITE_SECOND))) --ignore=$(API_TESTS) \
 	  --cov --cov-report= --cov-fail-under=0 $(PYTEST_ARGS); suite=$$?; \
+	$(call CLOCK_SLOT,$(CLOCK_FIRST) $(if $(SUITE_SECOND),,$(CLOCK_SECOND))); clock=$$?; \
 	other=0; if [ -n "$$second" ]; then \
-	  wait $$second; other=$$?; echo "----- $(SUITE_SECOND), run alongside -----"; cat $$log2; \
+	  wait $$second; other=$$?; \
+	  echo "----- $(SUITE_SECOND) and the clock sweep at $(CLOCK_SECOND), run alongside -----"; \
+	  cat $$log2; \
 	fi; rm -f $$log2; \
 	wait $$api; background=$$?; \
-	echo "----- $(API_TESTS), run alongside -----"; cat $$log; rm -f $$log; \
-	echo "----- make test-clock, run alongside after it -----"; cat $$clocklog; rm -f $$clocklog; \
-	test $$suite -eq 0 -a $$other -eq 0 -a $$background -eq 0
+	echo "----- $(API_TESTS) and the clock sweep at $(CLOCK_THIRD), run alongside -----"; \
+	cat $$log; rm -f $$log; \
+	test $$suite -eq 0 -a $$clock -eq 0 -a $$other -eq 0 -a $$background -eq 0
 	$(BIN)/coverage combine --quiet .coverage.suite .coverage.api $$(ls .coverage.second 2>/dev/null)
 	$(BIN)/coverage report
 	$(MAKE) --no-print-directory check-deploy
