@@ -242,9 +242,8 @@ class MasteryObservation(models.Model):
                 fields=["user", "topic", "sequence"], name="mastery_observation_unique_sequence"
             ),
         ]
-        indexes = [
-            models.Index(fields=["user", "topic", "sequence"], name="idx_mastery_obs_seq"),
-        ]
+        # No separate index: the unique constraint's index serves the same lookups, and a second
+        # one on the same columns only doubled the cost of writing history in bulk.
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.kind} {self.score_percent:.0f}"
