@@ -4,7 +4,7 @@ The campaign runs twice, once for each student, with the other student as the by
 data is there to be reached for:
 
 - the first student sends every operation the schema's own examples, Schemathesis' coverage
-  cases (boundary and invalid values) and ``MAX_EXAMPLES`` (default 50) generated requests,
+  cases (boundary and invalid values) and ``MAX_EXAMPLES`` (default 30) generated requests,
   valid and invalid mixed;
 - the second student sends every operation ``MAX_EXAMPLES`` generated requests of its own (the
   seed derives from the test, so they differ from the first student's). The coverage cases are
@@ -51,7 +51,7 @@ from journey.tests.class_factories import make_class
 from mastery.services import cards as card_services
 from planner.wsgi import application
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "50"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
 PATH_PARAM_RE = re.compile(r"\{[^}]+\}")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 RESPONSE_CHECKS = [
