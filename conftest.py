@@ -230,6 +230,18 @@ def fresh_rate_limits():
     yield
 
 
+@pytest.fixture
+def page_cache_on(settings):
+    """The page cache on, parts kept five minutes, from an empty cache and leaving none."""
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_ENABLED = True
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # The browser fixtures (one Chromium for the whole session, whichever app's tests drive it) and the
 # real SMTP server (`smtp`) that account and notification mail is delivered to.
 pytest_plugins = ["planner.testing.browser", "planner.testing.smtp"]

@@ -10,18 +10,9 @@ from django.test import RequestFactory
 from accounts import page_cache
 from accounts.page_cache import cached_part, cached_value, student_pages_invalidate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 NOW = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _cache_on(settings):
-    settings.DASHBOARD_CACHE_ENABLED = True
-    settings.DASHBOARD_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def request_of(user):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,19 +18,10 @@ from mastery.grades import grade_target_set
 from mastery.services import assessment_score_record
 from mastery.tests.quiz_factories import give_evidence
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = [pytest.mark.clock, pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 NOON = datetime(2026, 12, 9, 16, 0, tzinfo=UTC)
 PAGES = ["mastery:overview", "mastery:grades_index"]
-
-
-@pytest.fixture(autouse=True)
-def _cache_on(settings):
-    settings.DASHBOARD_CACHE_ENABLED = True
-    settings.DASHBOARD_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def page(client, name) -> str:

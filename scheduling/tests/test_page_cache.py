@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,22 +21,13 @@ from courses.tests.factories import AssessmentFactory, CourseFactory
 from scheduling import services
 from scheduling.tests.factories import StudyTaskFactory
 
-pytestmark = [pytest.mark.clock, pytest.mark.django_db]
+pytestmark = [pytest.mark.clock, pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 CHICAGO = ZoneInfo("America/Chicago")
 EVERY_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 NOON = datetime(2026, 12, 2, 12, 0, tzinfo=CHICAGO)
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHART_ID = re.compile(r"chart-\d+")
-
-
-@pytest.fixture(autouse=True)
-def _cache_on(settings):
-    settings.DASHBOARD_CACHE_ENABLED = True
-    settings.DASHBOARD_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
