@@ -164,3 +164,39 @@ def test_a_deactivated_student_is_refused_on_the_very_next_request(student):
     student.is_active = False
     student.save()
     assert client.get("/api/courses").status_code == 401
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_cached_json_answer_is_the_live_answer_byte_for_byte(student, path):
+    client = token_client(student)
+    with CaptureQueriesContext(connection) as live_queries:
+        live = client.get(path)
+    with CaptureQueriesContext(connection) as cached_queries:
+        cached = client.get(path)
+    assert len(cached_queries) < len(live_queries)
+    assert cached.content == live.content
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert cached[header] == live[header], header
+
+
+def test_json_and_the_browsable_api_are_cached_apart(student):
+    session = APIClient()
+    session.force_login(student)
+    json_answer = session.get("/api/courses", HTTP_ACCEPT="application/json")
+    page = session.get("/api/courses", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert b"<html" in page.content.lower()
+    again = session.get("/api/courses", HTTP_ACCEPT="application/json")
+    assert again.content == json_answer.content
+    assert again["Content-Type"] == "application/json"
+    # And the other way round: a cached page is not handed to a JSON caller.
+    page_again = session.get("/api/courses", HTTP_ACCEPT="text/html")
+    assert page_again["Content-Type"].startswith("text/html")
+
+
+def test_an_indented_json_answer_is_its_own_entry(student):
+    client = token_client(student)
+    plain = client.get("/api/courses", HTTP_ACCEPT="application/json")
+    indented = client.get("/api/courses", HTTP_ACCEPT="application/json; indent=2")
+    assert b"\n" in indented.content and b"\n" not in plain.content
+    assert client.get("/api/courses", HTTP_ACCEPT="application/json").content == plain.content
