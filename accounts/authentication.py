@@ -34,6 +34,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
+    def token_for_key(self, key: str) -> ApiToken | None:
+        return api_token_for_key(key)
+
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
@@ -44,7 +47,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Malformed token.") from None
-        token = api_token_for_key(key)
+        token = self.token_for_key(key)
         now = timezone.now()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")

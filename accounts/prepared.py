@@ -23,14 +23,15 @@ from django.db.models import Field, Model, QuerySet
 
 
 class _Plan:
-    __slots__ = ("converters", "params", "position", "related_slices", "sql")
+    __slots__ = ("annotations", "converters", "params", "position", "related_slices", "sql")
 
-    def __init__(self, *, sql, params, position, converters, related_slices):
+    def __init__(self, *, sql, params, position, converters, related_slices, annotations):
         self.sql = sql
         self.params = params
         self.position = position
         self.converters = converters
         self.related_slices = related_slices
+        self.annotations = annotations
 
 
 class PreparedRead:
@@ -67,6 +68,7 @@ class PreparedRead:
             converters=list(compiler.get_converters(columns).items()),
             # Only a query of whole rows (not values) makes model instances.
             related_slices=None if queryset._fields is not None else _model_slices(compiler),
+            annotations=tuple(compiler.annotation_col_map.items()),
         )
         with self._lock:
             self._plans[key] = plan
@@ -90,7 +92,7 @@ class PreparedRead:
 
     def objects(self, value, *, using: str = "default") -> list[Model]:
         """The rows as model instances, each followed by the rows its select_related joined
-        (one level), set on it as the ORM sets them."""
+        (one level), set on it as the ORM sets them, and with its annotations as attributes."""
         plan = self._plan(connections[using])
         if plan.related_slices is None:
             raise ValueError("A values query has no model instances: use rows().")
@@ -106,6 +108,8 @@ class PreparedRead:
                     else related_model.from_db(using, related_names, values)
                 )
                 setattr(instance, field_name, related_instance)
+            for name, position in plan.annotations:
+                setattr(instance, name, row[position])
             instances.append(instance)
         return instances
 

@@ -64,3 +64,34 @@ def test_a_sentinel_that_is_not_one_parameter_is_refused():
     )
     with pytest.raises(ValueError):
         read.rows("x")
+
+
+def test_annotations_come_back_as_attributes_as_the_orm_sets_them(user):
+    from django.db.models import OuterRef, Subquery
+
+    older = UserPreferencesFactory(user=user)
+    newest = UserPreferencesFactory(user=user)
+    UserPreferences.objects.filter(pk=newest.pk).update(
+        created_at=older.created_at + timedelta(hours=1),
+        updated_at=older.updated_at + timedelta(hours=2),
+    )
+    ApiTokenFactory(user=user, raw_key=KEY)
+
+    def build(key_hash):
+        newest_time = (
+            UserPreferences.objects.filter(user_id=OuterRef("user_id"))
+            .order_by("-created_at")
+            .values("updated_at")[:1]
+        )
+        return (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=key_hash)
+            .annotate(preferences_updated_at=Subquery(newest_time))
+        )
+
+    read = PreparedRead(build, field=ApiToken._meta.get_field("key_hash"), sentinel="-" * 64)
+    expected = build(ApiToken.objects.get(user=user).key_hash).get()
+    (token,) = read.objects(expected.key_hash)
+    assert token.preferences_updated_at == expected.preferences_updated_at
+    assert token.preferences_updated_at.tzinfo is not None
+    assert _columns(token.user) == _columns(expected.user)

@@ -60,6 +60,56 @@ def test_ping_does_exactly_one_query(api_client, user, django_assert_num_queries
     assert response.status_code == 200
 
 
+TOKEN_KEY = "ping-key-0123456789abcdefghijklmnopqrstu"
+
+
+def test_a_token_call_is_one_query_in_all_its_lookup_reading_the_preferences(
+    anon_api_client, user, other_user, django_assert_num_queries
+):
+    mine = UserPreferencesFactory(user=user)
+    UserPreferencesFactory(user=other_user)
+    # Used a moment ago, so the lookup is not followed by the throttled last_used_at write.
+    ApiTokenFactory(user=user, raw_key=TOKEN_KEY, last_used_at=timezone.now())
+    with django_assert_num_queries(1):
+        response = anon_api_client.get(PING, HTTP_AUTHORIZATION=f"Bearer {TOKEN_KEY}")
+    assert response.status_code == 200
+    assert response.json()["preferences_updated_at"] == (
+        serializers.DateTimeField().to_representation(mine.updated_at)
+    )
+
+
+def test_a_token_caller_without_preferences_gets_null(anon_api_client, user, other_user):
+    UserPreferencesFactory(user=other_user)
+    ApiTokenFactory(user=user, raw_key=TOKEN_KEY)
+    response = anon_api_client.get(PING, HTTP_AUTHORIZATION=f"Bearer {TOKEN_KEY}")
+    assert response.status_code == 200
+    assert response.json()["preferences_updated_at"] is None
+    assert not UserPreferences.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired", "inactive"])
+def test_the_pings_token_check_refuses_what_every_endpoint_refuses(anon_api_client, user, state):
+    token = ApiTokenFactory(user=user, raw_key=TOKEN_KEY)
+    if state == "revoked":
+        type(token).objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    elif state == "expired":
+        type(token).objects.filter(pk=token.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    else:
+        user.is_active = False
+        user.save()
+    response = anon_api_client.get(PING, HTTP_AUTHORIZATION=f"Bearer {TOKEN_KEY}")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_pings_security_scheme_is_the_api_token(db):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/ping"]["get"]
+    assert {"apiToken": []} in operation["security"]
+
+
 @pytest.mark.django_db
 def test_ping_is_documented_in_the_schema():
     schema = SchemaGenerator().get_schema(request=None, public=True)
