@@ -191,3 +191,52 @@ def build_scaled_student(*, user, now: datetime, size: ScaledSize, seed: int) ->
     bulk_tasks(user, courses, rng, now, size)
     mastery_recompute_user(user=user)
     return courses
+
+
+def student_paths(user) -> list[str]:
+    """Every page and API list of the student, with their first course and topic: what the
+    page-cost test counts queries of and the growth bench times."""
+    from courses.models import Course
+
+    course = Course.objects.for_user(user).order_by("code").first()
+    topic = course.topics.order_by("order_index").first()
+    return [
+        "/",
+        "/plan/",
+        "/plan/today",
+        "/plan/at-risk",
+        "/plan/check-in",
+        "/plan/calendar-feed",
+        "/stats/",
+        "/grades/",
+        f"/grades/{course.pk}/",
+        "/mastery/",
+        "/mastery/reviews/",
+        "/mastery/cards/",
+        "/mastery/cards/review/",
+        f"/mastery/courses/{course.pk}/",
+        f"/mastery/topics/{topic.pk}/",
+        "/courses/",
+        f"/courses/{course.pk}/",
+        f"/courses/{course.pk}/overview",
+        "/courses/study-modes/",
+        "/integrations/",
+        "/accounts/profile/",
+        "/accounts/preferences/",
+        "/accounts/tokens/",
+        "/settings/data/",
+        "/api/courses",
+        f"/api/courses/{course.pk}/topics",
+        f"/api/courses/{course.pk}/assessments",
+        "/api/performance",
+        "/api/mastery/topics",
+        "/api/mastery/reviews/due",
+        "/api/schedule",
+        "/api/tasks/next",
+        "/api/checkins",
+        "/api/tokens",
+        "/api/integrations",
+        "/api/streak",
+        "/api/ping",
+        "/api/decks",
+    ]

@@ -28,51 +28,6 @@ NOW = datetime(2026, 10, 14, 17, 30, tzinfo=UTC)
 SEED = 20
 
 
-def student_paths(user) -> list[str]:
-    course = Course.objects.for_user(user).order_by("code").first()
-    topic = course.topics.order_by("order_index").first()
-    return [
-        "/",
-        "/plan/",
-        "/plan/today",
-        "/plan/at-risk",
-        "/plan/check-in",
-        "/plan/calendar-feed",
-        "/stats/",
-        "/grades/",
-        f"/grades/{course.pk}/",
-        "/mastery/",
-        "/mastery/reviews/",
-        "/mastery/cards/",
-        "/mastery/cards/review/",
-        f"/mastery/courses/{course.pk}/",
-        f"/mastery/topics/{topic.pk}/",
-        "/courses/",
-        f"/courses/{course.pk}/",
-        f"/courses/{course.pk}/overview",
-        "/courses/study-modes/",
-        "/integrations/",
-        "/accounts/profile/",
-        "/accounts/preferences/",
-        "/accounts/tokens/",
-        "/settings/data/",
-        "/api/courses",
-        f"/api/courses/{course.pk}/topics",
-        f"/api/courses/{course.pk}/assessments",
-        "/api/performance",
-        "/api/mastery/topics",
-        "/api/mastery/reviews/due",
-        "/api/schedule",
-        "/api/tasks/next",
-        "/api/checkins",
-        "/api/tokens",
-        "/api/integrations",
-        "/api/streak",
-        "/api/ping",
-        "/api/decks",
-    ]
-
-
 def query_counts(client, paths) -> dict[str, int]:
     counts = {}
     for path in paths:
@@ -95,7 +50,7 @@ def test_page_cost_is_constant_in_the_size_of_the_data(client, settings):
         user = User.objects.get(email=DEMO_EMAIL)
         scaled.build_scaled_student(user=user, now=NOW, size=scaled.SMALL, seed=SEED)
         client.force_login(user)
-        paths = student_paths(user)
+        paths = scaled.student_paths(user)
         small = query_counts(client, paths)
         scaled.build_scaled_student(user=user, now=NOW, size=scaled.SMALL.times(4), seed=SEED)
         large = query_counts(client, paths)
