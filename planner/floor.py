@@ -13,11 +13,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import ApiTokenAuthentication, hash_token_key
+from accounts.authentication import hash_token_key
 from accounts.models import ApiToken, UserPreferences
 from accounts.prepared import PreparedRead
 
@@ -54,12 +53,9 @@ _token_with_preferences = PreparedRead(
 )
 
 
-class PingTokenAuthentication(ApiTokenAuthentication):
-    """The API's token check, unchanged (revoked, expired, inactive), with the ping's fact."""
-
-    def token_for_key(self, key: str) -> ApiToken | None:
-        tokens = _token_with_preferences.objects(hash_token_key(key))
-        return tokens[0] if tokens else None
+def _token_with_preferences_for_key(key: str) -> ApiToken | None:
+    tokens = _token_with_preferences.objects(hash_token_key(key))
+    return tokens[0] if tokens else None
 
 
 class PingOutputSerializer(serializers.Serializer):
@@ -73,7 +69,8 @@ class PingOutputSerializer(serializers.Serializer):
 
 
 class PingApi(APIView):
-    authentication_classes = [PingTokenAuthentication, SessionAuthentication]
+    # The API's token check, unchanged (revoked, expired, inactive), with the ping's fact.
+    api_token_lookup = staticmethod(_token_with_preferences_for_key)
 
     @extend_schema(
         summary="Check your credentials and the service",
