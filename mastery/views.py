@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -205,15 +206,19 @@ class TopicMasteryView(LoginRequiredMixin, TemplateView):
 
 
 class ReviewsDueView(LoginRequiredMixin, TemplateView):
+    """The reviews due, the longest overdue first, a page at a time: a student back from a
+    break can have hundreds due, and one page of them is a session's work."""
+
     template_name = "mastery/reviews_due.html"
+    paginate_by = 50
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = quiz_selectors.user_today(self.request.user)
-        context.update(
-            today=today,
-            reviews=quiz_selectors.reviews_due(user=self.request.user, on_date=today),
-        )
+        reviews = quiz_selectors.reviews_due(user=self.request.user, on_date=today)
+        # An out-of-range or malformed page number shows the nearest page, not an error.
+        page = Paginator(reviews, self.paginate_by).get_page(self.request.GET.get("page"))
+        context.update(today=today, page=page, reviews=page.object_list)
         return context
 
 

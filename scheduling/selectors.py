@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum, Window
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -102,6 +102,36 @@ def schedule_between(user, start: datetime, end: datetime) -> QuerySet[StudyTask
 
 def unscheduled_for(user) -> QuerySet[StudyTask]:
     return tasks_for(user).filter(status=TaskStatus.PENDING).order_by("-priority_score", "id")
+
+
+# The pages list this many blocks that did not fit, the most urgent first. A student whose
+# courses hold far more work than their free time has thousands: listed whole, each with its
+# forms, they made the today page megabytes long.
+UNSCHEDULED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class UnscheduledWork:
+    shown: list[StudyTask]
+    count: int
+    minutes: int
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.shown)
+
+
+def unscheduled_work(user, *, shown: int = UNSCHEDULED_SHOWN) -> UnscheduledWork:
+    """The most urgent blocks that did not fit, with the count and minutes of all of them, in
+    one query (window totals are taken before the limit)."""
+    rows = list(
+        unscheduled_for(user).annotate(
+            all_count=Window(Count("id")), all_minutes=Window(Sum("estimated_duration_min"))
+        )[:shown]
+    )
+    if not rows:
+        return UnscheduledWork(shown=[], count=0, minutes=0)
+    return UnscheduledWork(shown=rows, count=rows[0].all_count, minutes=rows[0].all_minutes or 0)
 
 
 def next_tasks(

@@ -163,7 +163,7 @@ class TodayView(_PlanPage):
             preferences=preferences_get_current(user=user),
         )
         context["next_tasks"] = list(selectors.next_tasks(user)[: selectors.NEXT_TASKS_LIMIT])
-        context["unscheduled"] = list(selectors.unscheduled_for(user))
+        context["unscheduled"] = selectors.unscheduled_work(user)
         context["streak"] = selectors.streak_for(user)
         context["back"] = self.request.get_full_path()
         return context
@@ -176,7 +176,7 @@ class AtRiskView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
 
     def body_context(self, *, now):
         context = _plan_context(self.request.user)
-        context["unscheduled"] = list(selectors.unscheduled_for(self.request.user))
+        context["unscheduled"] = selectors.unscheduled_work(self.request.user)
         return context, _stale_at(context["figures"])
 
 

@@ -241,3 +241,40 @@ def test_reviews_page_uses_the_students_today(logged_in_client, user):
     with time_machine.travel("2026-04-01T14:00:00+00:00", tick=False):  # 23:00 on April 1 in Tokyo
         body = logged_in_client.get(reverse("mastery:reviews-due")).content.decode()
     assert "Stoichiometry" not in body
+
+
+def test_reviews_due_come_a_page_at_a_time_the_longest_overdue_first(
+    logged_in_client, user, other_user
+):
+    from mastery.views import ReviewsDueView
+
+    per_page = ReviewsDueView.paginate_by
+    course = CourseFactory(user=user)
+    today = date(2026, 4, 10)
+    total = per_page + 3
+    for index in range(total):
+        topic = TopicFactory(course=course, name=f"Due topic {index:03d}")
+        # Topic 000 is the longest overdue.
+        MasteryRecord.objects.create(
+            user=user, topic=topic, next_review_date=today - timedelta(days=total - index)
+        )
+    # Another student's reviews are neither listed nor counted.
+    theirs = TopicFactory(course=CourseFactory(user=other_user), name="Their topic")
+    MasteryRecord.objects.create(user=other_user, topic=theirs, next_review_date=today)
+    url = reverse("mastery:reviews-due")
+    with time_machine.travel(datetime(2026, 4, 10, 12, tzinfo=UTC), tick=False):
+        first = logged_in_client.get(url).content.decode()
+        second = logged_in_client.get(url, {"page": 2}).content.decode()
+        beyond = logged_in_client.get(url, {"page": "999"}).content.decode()
+        malformed = logged_in_client.get(url, {"page": "x"})
+
+    def shown(body):
+        return {index for index in range(total) if f"Due topic {index:03d}<" in body}
+
+    assert shown(first) == set(range(per_page))
+    assert shown(second) == set(range(per_page, total))
+    assert shown(beyond) == shown(second)
+    assert malformed.status_code == 200 and shown(malformed.content.decode()) == shown(first)
+    assert f"{total} reviews due; showing 1–{per_page}, the longest overdue first." in first
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert "Their topic" not in first + second

@@ -205,3 +205,46 @@ def test_week_page_query_count_is_constant(
     with django_assert_num_queries(len(one.captured_queries)):
         response = logged_in_client.get(url, {"week": "2026-12-01"})
     assert response.content.decode().count('class="task task-') == 11
+
+
+def pending_blocks(user, course, count, *, first_priority=100.0):
+    """Blocks the planner could not place, the most urgent first: "Unplaced 0" leads."""
+    return [
+        StudyTaskFactory(
+            user=user,
+            course=course,
+            title=f"Unplaced {index}",
+            status=TaskStatus.PENDING,
+            scheduled_start=None,
+            estimated_duration_min=30,
+            priority_score=first_priority - index,
+            unscheduled_reason="No free time before the deadline",
+        )
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize("name", ["scheduling:today", "scheduling:at_risk"])
+def test_work_that_did_not_fit_lists_the_most_urgent_and_counts_all(
+    logged_in_client, setup, other_setup, name
+):
+    from scheduling.selectors import UNSCHEDULED_SHOWN
+
+    total = UNSCHEDULED_SHOWN + 7
+    pending_blocks(setup.user, setup.course, total)
+    # Another student's unplaced work is neither listed nor counted.
+    pending_blocks(other_setup.user, other_setup.course, 3, first_priority=1000.0)
+    html = logged_in_client.get(reverse(name)).content.decode()
+    listed = {index for index in range(total) if f"Unplaced {index}<" in html}
+    assert listed == set(range(UNSCHEDULED_SHOWN))
+    assert f"{total} blocks not placed ({total * 30} min)" in html
+    assert "7 less urgent blocks not listed here" in html
+
+
+@pytest.mark.parametrize("name", ["scheduling:today", "scheduling:at_risk"])
+def test_a_short_list_of_work_that_did_not_fit_is_listed_whole(logged_in_client, setup, name):
+    pending_blocks(setup.user, setup.course, 2)
+    html = logged_in_client.get(reverse(name)).content.decode()
+    assert "Unplaced 0<" in html and "Unplaced 1<" in html
+    assert "2 blocks not placed (60 min)" in html
+    assert "not listed here" not in html
