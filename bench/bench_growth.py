@@ -18,14 +18,11 @@ several minutes); the default starts from a quarter of it.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time as clock
 
-from bench import scaled
+from bench import fresh, scaled
 
 REPEATS = 3
 GROWTH_TARGET = 1.5
@@ -52,18 +49,14 @@ def _time_paths(client, paths) -> dict[str, float]:
 def measure() -> dict:
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment, teardown_test_environment
     from django.utils import timezone
 
     from accounts.models import User
     from journey.demo import DEMO_EMAIL
 
     settings.DASHBOARD_CACHE_ENABLED = False
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with fresh.throwaway_database() as vendor:
         with open(os.devnull, "w") as quiet:
             call_command("seed_demo", stdout=quiet)
         user = User.objects.get(email=DEMO_EMAIL)
@@ -79,10 +72,6 @@ def measure() -> dict:
         scaled.build_scaled_student(user=user, now=now, size=SIZE.times(4), seed=SEED)
         built_large = clock.perf_counter() - started
         large = _time_paths(client, paths)
-    finally:
-        vendor = connection.vendor
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     return {
         "vendor": vendor,
         "built": [built_base, built_large],
@@ -132,34 +121,13 @@ def _rows(figures: dict) -> list[dict]:
     return rows
 
 
-def _measure_in_process(database_url: str) -> dict:
-    """`measure` in a fresh interpreter: Django's settings are fixed once set up."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.bench_growth", "--measure", database_url],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"bench_growth on {database_url} failed:\n{completed.stderr[-4000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def run() -> list[dict]:
     from bench import loadkit
 
     problem = loadkit.services_problem()
     database_url = "sqlite:///:memory:" if problem else loadkit.DATABASE_URL
-    return _rows(_measure_in_process(database_url))
+    return _rows(fresh.measure_in_process("bench.bench_growth", database_url))
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--measure"]:
-        from bench.bench_mastery import _setup_django
-
-        _setup_django(sys.argv[2])
-        print(json.dumps(measure()))
-    else:
-        for row in run():
-            print(f"{row['name']}: {row['value']} {row['unit']}")
+    fresh.main(measure, run)

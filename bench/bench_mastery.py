@@ -18,13 +18,12 @@ Run: `.venv/bin/python -m bench.bench_mastery`.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
 import sys
 import time as clock
 from datetime import timedelta
+
+from bench import fresh
 
 RECORD_COUNT = 10_000
 TOPIC_COUNT = 120
@@ -36,16 +35,6 @@ RECOMPUTE_TARGET_SECONDS = 1.0
 SEED = 20251
 FAST_PATH_REPEATS = 20
 BARE_READ_REPEATS = 5
-
-
-def _setup_django(database_url: str = "sqlite:///:memory:"):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "planner.settings")
-    # A throwaway database and in-process tasks, whatever the environment says.
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    import django
-
-    django.setup()
 
 
 def _build_history(
@@ -97,11 +86,7 @@ def _build_history(
 def measure() -> dict:
     """Every figure of one backend, in this process's database (set up by the caller)."""
     from django.db import connection, transaction
-    from django.test.utils import (
-        CaptureQueriesContext,
-        setup_test_environment,
-        teardown_test_environment,
-    )
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from mastery.models import MasteryObservation, MasteryRecord, PerformanceRecord
@@ -140,9 +125,7 @@ def measure() -> dict:
             announced = clock.perf_counter() - started
         return seconds, queries, announced
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with fresh.throwaway_database() as vendor:
         user, course, topics = _build_history(random.Random(SEED))
         floor_before = bare_read(user)
 
@@ -180,10 +163,6 @@ def measure() -> dict:
         fast_timings.sort()
         # The floor again, after the load of the run: the smaller of the two is the ratio's.
         floor = min(floor_before, bare_read(module2_user))
-    finally:
-        vendor = connection.vendor
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     return {
         "vendor": vendor,
         "floor": floor,
@@ -257,36 +236,17 @@ def _rows(figures: dict) -> list[dict]:
     ]
 
 
-def _measure_in_process(database_url: str) -> dict:
-    """`measure` in a fresh interpreter: Django's settings are fixed once set up."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.bench_mastery", "--measure", database_url],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"bench_mastery on {database_url} failed:\n{completed.stderr[-4000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def run() -> list[dict]:
     from bench import loadkit
 
-    rows = _rows(_measure_in_process("sqlite:///:memory:"))
+    rows = _rows(fresh.measure_in_process("bench.bench_mastery", "sqlite:///:memory:"))
     problem = loadkit.services_problem()
     if problem:
         rows.append({"name": "[PostgreSQL] mastery bench skipped", "value": "-", "unit": problem})
     else:
-        rows += _rows(_measure_in_process(loadkit.DATABASE_URL))
+        rows += _rows(fresh.measure_in_process("bench.bench_mastery", loadkit.DATABASE_URL))
     return rows
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--measure"]:
-        _setup_django(sys.argv[2])
-        print(json.dumps(measure()))
-    else:
-        for row in run():
-            print(f"{row['name']}: {row['value']} {row['unit']}")
+    fresh.main(measure, run)
