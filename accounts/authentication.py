@@ -23,9 +23,10 @@ _token_with_user = PreparedRead(
 )
 
 
-def api_token_for_key(key: str) -> ApiToken | None:
-    """The token whose key this is (any state), with its user loaded, or None."""
-    tokens = _token_with_user.objects(hash_token_key(key))
+def api_token_for_key(key: str, *, read: PreparedRead = _token_with_user) -> ApiToken | None:
+    """The token whose key this is (any state), with its user loaded, or None. `read` may be
+    another compiled lookup of the token by its hash that also reads more (the ping's)."""
+    tokens = read.objects(hash_token_key(key))
     return tokens[0] if tokens else None
 
 
