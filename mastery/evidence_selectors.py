@@ -1,9 +1,10 @@
 """How much evidence each mastery number rests on, for the mastery pages and the API.
 
 A number is only as good as what went into it: "3 answers, last 12 days ago" tells a student
-whether to trust a 90. The counts come from the fold's own steps (MasteryObservation), so they
-describe exactly the evidence behind the stored number. They are read as subqueries annotated
-on the topics query: N topics cost the same queries as one.
+whether to trust a 90. The fold counts its own steps into the MasteryRecord beside the state
+they produced (mastery/services/recompute.py), so the counts describe exactly the evidence
+behind the stored number, and a page reads them with the number instead of aggregating the
+history: N topics cost the same queries as one, however long their history.
 """
 
 from __future__ import annotations
@@ -12,88 +13,57 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import (
-    Count,
     DateTimeField,
     IntegerField,
-    Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.timezones import user_zone
-from mastery.models import EvidenceSource, MasteryObservation, PerformanceRecord
+from mastery.models import EVIDENCE_COLUMNS, MasteryRecord
 
 # Below this many answers an estimate is a rough one (the diagnostic asks this many per topic).
 FEW_ANSWERS = 3
 
 
-def _is_self_rating(user) -> Q:
-    """An observation whose evidence is a self-rating. Matched against the student's few
-    self-rating records (a partial index holds them) rather than by joining every
-    observation to its record: the join hashes all of the student's records, ten times the
-    cost of the counts themselves at ten thousand records. An observation's record is always
-    its own student's."""
-    self_ratings = PerformanceRecord.objects.filter(
-        user=user, source=EvidenceSource.SELF_RATING
-    ).values("id")
-    return Q(performance_record_id__in=self_ratings)
-
-
-def _per_topic(user, aggregate, *, only: Q | None = None, output_field=None) -> Subquery:
-    observations = MasteryObservation.objects.filter(user=user, topic_id=OuterRef("pk"))
-    if only is not None:
-        observations = observations.filter(only)
+def _record_column(user, name: str, output_field) -> Subquery:
     return Subquery(
-        observations.order_by().values("topic_id").annotate(value=aggregate).values("value")[:1],
-        output_field=output_field or IntegerField(),
+        MasteryRecord.objects.filter(user=user, topic_id=OuterRef("pk")).values(name)[:1],
+        output_field=output_field,
     )
 
 
 def with_evidence(topics: QuerySet, *, user) -> QuerySet:
     """Annotate each topic with its evidence counts and the moment of its latest evidence."""
-    self_rating = _is_self_rating(user)
     return topics.annotate(
         evidence_answers=Coalesce(
-            _per_topic(user, Sum("question_count"), only=~self_rating), Value(0)
+            _record_column(user, "evidence_answers", IntegerField()), Value(0)
         ),
-        # A grade imported without item counts folds as question_count 0: count it as a grade.
-        evidence_grades=Coalesce(
-            _per_topic(user, Count("id"), only=~self_rating & Q(question_count=0)), Value(0)
+        evidence_grades=Coalesce(_record_column(user, "evidence_grades", IntegerField()), Value(0)),
+        evidence_self_ratings=Coalesce(
+            _record_column(user, "evidence_self_ratings", IntegerField()), Value(0)
         ),
-        evidence_self_ratings=Coalesce(_per_topic(user, Count("id"), only=self_rating), Value(0)),
-        evidence_last_at=_per_topic(user, Max("observed_at"), output_field=DateTimeField()),
+        evidence_last_at=_record_column(user, "evidence_last_at", DateTimeField()),
     )
 
 
 def attach_evidence(topics, *, user) -> list:
-    """The same counts as `with_evidence`, set on already-read topics by one grouped query:
-    each observation is read once, where the annotation's four subqueries read it four times."""
+    """The same counts as `with_evidence`, set on already-read topics by one query."""
     topics = list(topics)
-    self_rating = _is_self_rating(user)
-    rows = (
-        MasteryObservation.objects.filter(user=user, topic__in=[topic.pk for topic in topics])
-        .order_by()
-        .values("topic_id")
-        .annotate(
-            answers=Sum("question_count", filter=~self_rating),
-            grades=Count("id", filter=~self_rating & Q(question_count=0)),
-            self_ratings=Count("id", filter=self_rating),
-            last_at=Max("observed_at"),
-        )
+    rows = MasteryRecord.objects.filter(user=user, topic__in=[topic.pk for topic in topics]).values(
+        "topic_id", *EVIDENCE_COLUMNS
     )
     by_topic = {row["topic_id"]: row for row in rows}
     for topic in topics:
         row = by_topic.get(topic.pk, {})
-        topic.evidence_answers = row.get("answers") or 0
-        topic.evidence_grades = row.get("grades") or 0
-        topic.evidence_self_ratings = row.get("self_ratings") or 0
-        topic.evidence_last_at = row.get("last_at")
+        topic.evidence_answers = row.get("evidence_answers") or 0
+        topic.evidence_grades = row.get("evidence_grades") or 0
+        topic.evidence_self_ratings = row.get("evidence_self_ratings") or 0
+        topic.evidence_last_at = row.get("evidence_last_at")
     return topics
 
 

@@ -147,6 +147,15 @@ class MasteryRecordQuerySet(models.QuerySet):
         return self.filter(next_review_date__lte=on_date)
 
 
+# The columns of MasteryRecord that say what its number rests on.
+EVIDENCE_COLUMNS = (
+    "evidence_answers",
+    "evidence_grades",
+    "evidence_self_ratings",
+    "evidence_last_at",
+)
+
+
 class MasteryRecord(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -174,6 +183,12 @@ class MasteryRecord(models.Model):
     memory = models.JSONField(default=dict, blank=True)
     # How many evidence observations the stored state has folded; the fast path checks it.
     observation_count = models.PositiveIntegerField(default=0)
+    # What the folded observations rest on ("12 answers, 1 grade, last 3 days ago"), kept by
+    # the fold beside the state it describes, so a page shows it without reading the history.
+    evidence_answers = models.PositiveIntegerField(default=0)
+    evidence_grades = models.PositiveIntegerField(default=0)
+    evidence_self_ratings = models.PositiveIntegerField(default=0)
+    evidence_last_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -39,6 +39,7 @@ from courses.models import Assessment, Topic
 from mastery import engine
 from mastery.card_selectors import student_parameters
 from mastery.models import (
+    EVIDENCE_COLUMNS,
     MasteryObservation,
     MasteryRecomputeRequest,
     MasteryRecord,
@@ -49,6 +50,7 @@ from mastery.services.bulk_writes import history_copy, insert_rows, update_rows
 from mastery.services.recompute import (
     MOVED_FIELDS,
     TRANSIENT_ERRORS,
+    _evidence_columns,
     _shortest_interval,
     _state_columns,
     fold_failure_record,
@@ -67,6 +69,7 @@ STATE_FIELDS = (
     "quiz_count",
     "memory",
     "observation_count",
+    *EVIDENCE_COLUMNS,
 )
 
 # The columns of a history step the fold decides, in `_observation_identity`'s order; a
@@ -360,7 +363,7 @@ def _recompute_bulk(*, user, topic_ids: Iterable | None) -> list[str]:
                     emptied.append(row[0])
                 after = None
             else:
-                columns = _state_columns(states[-1], len(states))
+                columns = _state_columns(states[-1], len(states), _evidence_columns(steps))
                 values = tuple(columns[name] for name in STATE_FIELDS)
                 if row is None:
                     created.append((topic.pk, *values))

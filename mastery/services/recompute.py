@@ -25,6 +25,8 @@ from courses.models import AssessmentTopic, Topic
 from mastery import engine
 from mastery.card_selectors import student_parameters
 from mastery.models import (
+    EVIDENCE_COLUMNS,
+    EvidenceSource,
     MasteryObservation,
     MasteryRecomputeRequest,
     MasteryRecord,
@@ -125,8 +127,32 @@ def _state_from_row(row: MasteryRecord) -> engine.MasteryState:
     )
 
 
-def _state_columns(state: engine.MasteryState, observation_count: int) -> dict[str, Any]:
+def _evidence_columns(steps: Iterable[tuple], *, start: dict | None = None) -> dict[str, Any]:
+    """What the folded steps rest on, as MasteryRecord's evidence columns. `steps` are
+    (record, observation) pairs; `start` holds the counts of steps folded before them.
+
+    A self-rating counts as one; any other step adds its answers, or counts as a grade when it
+    came without item counts (an imported grade folds with question_count 0)."""
+    columns = dict(start) if start else dict.fromkeys(EVIDENCE_COLUMNS[:3], 0)
+    columns.setdefault("evidence_last_at", None)
+    for record, observation in steps:
+        if record.source == EvidenceSource.SELF_RATING:
+            columns["evidence_self_ratings"] += 1
+        elif observation.question_count:
+            columns["evidence_answers"] += observation.question_count
+        else:
+            columns["evidence_grades"] += 1
+        last_at = columns["evidence_last_at"]
+        if last_at is None or observation.observed_at > last_at:
+            columns["evidence_last_at"] = observation.observed_at
+    return columns
+
+
+def _state_columns(
+    state: engine.MasteryState, observation_count: int, evidence: dict[str, Any]
+) -> dict[str, Any]:
     return {
+        **evidence,
         "mastery_score": state.mastery_score,
         "confidence_interval": state.confidence_interval,
         "trend": state.trend,
@@ -260,7 +286,10 @@ def _full_fold(*, user, topic: Topic, row: MasteryRecord | None) -> MasteryRecor
             row.delete()
         return None
     return _save_state(
-        user=user, topic=topic, row=row, columns=_state_columns(states[-1], len(states))
+        user=user,
+        topic=topic,
+        row=row,
+        columns=_state_columns(states[-1], len(states), _evidence_columns(steps)),
     )
 
 
@@ -306,7 +335,13 @@ def _fast_path(*, user, topic: Topic, row: MasteryRecord, new_record_id) -> Mast
         before=before,
         after=after,
     ).save()
-    return _save_state(user=user, topic=topic, row=row, columns=_state_columns(after, sequence))
+    evidence = _evidence_columns(
+        [(record, observation)],
+        start={name: getattr(row, name) for name in EVIDENCE_COLUMNS},
+    )
+    return _save_state(
+        user=user, topic=topic, row=row, columns=_state_columns(after, sequence, evidence)
+    )
 
 
 def mastery_recompute(*, user, topic: Topic, new_record_id=None) -> MasteryRecomputeResult:
