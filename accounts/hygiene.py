@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -161,6 +162,14 @@ def query_date(text: str | None) -> date | None:
     except ValueError:
         return None
     return value if value is not None and is_date_in_range(value) else None
+
+
+def query_uuid(text: str | None) -> uuid.UUID | None:
+    """An id from a query string (?course=...), or None when it is absent or malformed."""
+    try:
+        return uuid.UUID(text or "")
+    except ValueError:
+        return None
 
 
 def integer_range(model_field=None) -> tuple[int, int]:

@@ -13,11 +13,14 @@ class DeckForm(HygieneForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, course=None, **kwargs):
+        """`course` narrows the topics offered to one course's: a student with many courses
+        picks the course first, and the page never lists every topic they have."""
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = (
-            Topic.objects.for_user(user).select_related("course").order_by("course__name", "name")
-        )
+        topics = Topic.objects.for_user(user).select_related("course")
+        if course is not None:
+            topics = topics.filter(course=course)
+        self.fields["topic"].queryset = topics.order_by("course__name", "order_index", "name")
         self.fields["topic"].label_from_instance = lambda t: f"{t.course.code} · {t.name}"
 
 

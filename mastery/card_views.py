@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 from accounts import hygiene
 from accounts.errors import ApplicationError
 from accounts.forms import add_application_error
+from courses.models import Course
 from mastery import card_selectors, card_text
 from mastery.card_forms import (
     ApkgImportForm,
@@ -63,10 +64,26 @@ def _uploaded_bytes(upload, limit: int) -> bytes | None:
 class DeckListView(LoginRequiredMixin, TemplateView):
     template_name = "mastery/deck_list.html"
 
+    def deck_courses(self) -> tuple[list[Course], Course | None]:
+        """The student's courses, and the one whose topics the new-deck form offers:
+        `?course=` (the form posts back with it), else the first."""
+        if not hasattr(self, "_deck_courses"):
+            courses = list(
+                Course.objects.for_user(self.request.user)
+                .only("id", "code", "name")
+                .order_by("code", "name")
+            )
+            chosen = hygiene.query_uuid(self.request.GET.get("course"))
+            course = next((c for c in courses if c.pk == chosen), courses[0] if courses else None)
+            self._deck_courses = courses, course
+        return self._deck_courses
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context.setdefault("form", DeckForm(user=user))
+        courses, course = self.deck_courses()
+        context.update(deck_courses=courses, deck_course=course)
+        context.setdefault("form", DeckForm(user=user, course=course))
         profile = card_services.card_profile_get(user=user)
         context.setdefault(
             "limit_form",
@@ -89,7 +106,10 @@ class DeckListView(LoginRequiredMixin, TemplateView):
                 messages.success(request, "Daily limit of new cards saved.")
                 return redirect("mastery:decks")
             return self.render_to_response(self.get_context_data(limit_form=limit_form), status=400)
-        form = DeckForm(request.POST, user=request.user)
+        # Posted from the page, the form names its course; a post without one may pick any
+        # of the student's topics.
+        course = self.deck_courses()[1] if "course" in request.GET else None
+        form = DeckForm(request.POST, user=request.user, course=course)
         if form.is_valid():
             try:
                 deck = card_services.deck_create(user=request.user, **form.cleaned_data)

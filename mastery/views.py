@@ -123,6 +123,11 @@ class MasteryOverviewView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
         return context, None
 
 
+# The self-rating form asks about this many topics at a time: a long course's form would
+# otherwise be a wall of questions, and its cost would grow with the course.
+SELF_RATINGS_SHOWN = 8
+
+
 class CourseMasteryView(LoginRequiredMixin, TemplateView):
     template_name = "mastery/course_mastery.html"
 
@@ -133,13 +138,24 @@ class CourseMasteryView(LoginRequiredMixin, TemplateView):
         topics = topics.annotate(question_count=Count("questions"))
         cells = heat_cells(topics, user=self.request.user)
         per_topic = quiz_services.DIAGNOSTIC_QUESTIONS_PER_TOPIC
-        self_rated = [cell.topic for cell in cells if cell.topic.question_count < per_topic]
+        self_rated = [cell for cell in cells if cell.topic.question_count < per_topic]
+        # The least-evidenced first, a few at a time: once rated they move back, and the next
+        # ones come up.
+        self_rated.sort(
+            key=lambda cell: (cell.topic.evidence_self_ratings, cell.evidence.has_evidence)
+        )
+        asked = [cell.topic for cell in self_rated[:SELF_RATINGS_SHOWN]]
         context.update(
             course=course,
             cells=cells,
             quizzable_count=len(cells) - len(self_rated),
             questions_per_topic=per_topic,
-            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=self_rated),
+            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=asked),
+            self_ratings_later=sum(
+                1
+                for cell in self_rated[SELF_RATINGS_SHOWN:]
+                if not cell.topic.evidence_self_ratings
+            ),
             attempts=quiz_selectors.quiz_attempts(user=self.request.user).filter(course=course)[
                 :10
             ],

@@ -171,3 +171,30 @@ def test_list_pages_cost_the_same_for_one_row_and_many(logged_in_client, user, t
     card_services.cards_bulk_add(user=user, deck=deck, text="\n".join(f"q{n};a" for n in range(25)))
     many = [_queries(logged_in_client, url) for url in urls]
     assert many == one
+
+
+def test_the_new_deck_form_offers_one_courses_topics_and_the_course_is_chosen(
+    logged_in_client, user
+):
+    first = CourseFactory(user=user, code="AAA 100")
+    second = CourseFactory(user=user, code="BBB 200")
+    TopicFactory(course=first, name="Limits")
+    derivatives = TopicFactory(course=second, name="Derivatives")
+    TopicFactory(course=CourseFactory(), name="Someone else's")
+
+    page = logged_in_client.get("/mastery/cards/").content.decode()
+    assert "Limits" in page and "Derivatives" not in page
+    assert "Someone else" not in page
+
+    page = logged_in_client.get(f"/mastery/cards/?course={second.pk}").content.decode()
+    assert "Derivatives" in page and "AAA 100 · Limits" not in page
+    # A malformed or foreign course falls back to the first course.
+    for value in ("not-a-uuid", str(CourseFactory().pk)):
+        page = logged_in_client.get(f"/mastery/cards/?course={value}").content.decode()
+        assert "AAA 100 · Limits" in page
+
+    response = logged_in_client.post(
+        f"/mastery/cards/?course={second.pk}", {"topic": str(derivatives.pk), "name": "Rules"}
+    )
+    assert response.status_code == 302
+    assert Deck.objects.get(user=user).topic == derivatives

@@ -186,6 +186,36 @@ def test_the_course_page_asks_for_self_ratings_and_records_them(
     assert (record.source, record.score) == (EvidenceSource.SELF_RATING, 2.0)
 
 
+def test_a_long_course_asks_for_a_few_ratings_at_a_time_the_unrated_first(
+    logged_in_client, user, course
+):
+    from mastery.views import SELF_RATINGS_SHOWN
+
+    topics = [
+        TopicFactory(course=course, name=f"Unit {n}", order_index=n)
+        for n in range(SELF_RATINGS_SHOWN + 2)
+    ]
+    page = logged_in_client.get(reverse("mastery:course", args=[course.pk])).content.decode()
+    asked = [topic for topic in topics if f"rating_{topic.pk}" in page]
+    assert asked == topics[:SELF_RATINGS_SHOWN]
+    assert "2 more topics to rate" in page
+
+    from django.test import TestCase
+
+    # The ratings are folded into mastery on commit, as the worker would fold them.
+    with time_machine.travel(NOW, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        response = logged_in_client.post(
+            reverse("mastery:self-rating", args=[course.pk]),
+            {f"rating_{topic.pk}": "3" for topic in asked},
+        )
+    assert response.status_code == 302
+    page = logged_in_client.get(reverse("mastery:course", args=[course.pk])).content.decode()
+    asked_next = [topic for topic in topics if f"rating_{topic.pk}" in page]
+    assert set(topics[SELF_RATINGS_SHOWN:]) <= set(asked_next)
+    assert len(asked_next) == SELF_RATINGS_SHOWN
+    assert "more topics to rate" not in page
+
+
 def test_another_users_course_is_a_404_for_the_self_rating_page(client, other_user, course):
     client.force_login(other_user)
     response = client.post(reverse("mastery:self-rating", args=[course.pk]), {})
