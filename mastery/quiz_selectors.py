@@ -213,27 +213,25 @@ def course_mastery_summaries(*, user) -> QuerySet[Course]:
     )
 
 
-def weakest_topic_ids(*, user, per_course: int) -> QuerySet:
-    """The ids of each active course's `per_course` weakest topics: unassessed first, then by
-    mastery from the lowest, ranked by the database."""
+def weakest_topic_ids(*, user, per_course: int, course_ids=None) -> QuerySet:
+    """The ids of each active course's `per_course` weakest topics (of `course_ids` only, when
+    given): unassessed first, then by mastery from the lowest, ranked by the database."""
     score = (
         MasteryRecord.objects.for_user(user)
         .filter(topic=OuterRef("pk"))
         .values("mastery_score")[:1]
     )
-    ranked = (
-        Topic.objects.for_user(user)
-        .filter(course__is_archived=False)
-        .annotate(
-            score=Subquery(score),
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("course_id")],
-                order_by=[F("score").asc(nulls_first=True), F("order_index"), F("name")],
-            ),
-        )
-        .filter(rank__lte=per_course)
-    )
+    topics = Topic.objects.for_user(user).filter(course__is_archived=False)
+    if course_ids is not None:
+        topics = topics.filter(course_id__in=course_ids)
+    ranked = topics.annotate(
+        score=Subquery(score),
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("course_id")],
+            order_by=[F("score").asc(nulls_first=True), F("order_index"), F("name")],
+        ),
+    ).filter(rank__lte=per_course)
     return ranked.values("pk")
 
 

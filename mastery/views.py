@@ -81,6 +81,8 @@ def heat_cells(topics, *, user) -> list[HeatCell]:
 # The overview shows each course's weakest topics, not all of them: its cost stays flat as a
 # student's courses grow, and the course page holds the full heatmap.
 OVERVIEW_CELLS_PER_COURSE = 8
+# Courses a page of the overview shows: a term's load on one page, more on the next.
+OVERVIEW_COURSES_PER_PAGE = 6
 
 
 @dataclass
@@ -103,12 +105,21 @@ class MasteryOverviewView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
     def body_context(self, *, now):
         context = {}
         user = self.request.user
-        summaries = quiz_selectors.course_mastery_summaries(user=user)
-        weakest = quiz_selectors.weakest_topic_ids(user=user, per_course=OVERVIEW_CELLS_PER_COURSE)
+        summaries = quiz_selectors.course_mastery_summaries(user=user).filter(topic_count__gt=0)
+        page = Paginator(summaries, OVERVIEW_COURSES_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
+        weakest = quiz_selectors.weakest_topic_ids(
+            user=user,
+            per_course=OVERVIEW_CELLS_PER_COURSE,
+            course_ids=[course.pk for course in page],
+        )
         topics = quiz_selectors.topics_with_mastery(user=user).filter(pk__in=weakest)
         cells_by_course: dict = {}
         for cell in heat_cells(topics, user=user):
             cells_by_course.setdefault(cell.topic.course_id, []).append(cell)
+        context["page"] = page
+        context["per_page"] = OVERVIEW_COURSES_PER_PAGE
         context["courses"] = [
             CourseHeat(
                 course=course,
@@ -116,8 +127,7 @@ class MasteryOverviewView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
                 topic_count=course.topic_count,
                 mean_mastery=course.mean_mastery,
             )
-            for course in summaries
-            if course.topic_count
+            for course in page
         ]
         context["reviews_due_count"] = quiz_selectors.reviews_due(user=user).count()
         return context, None

@@ -278,3 +278,30 @@ def test_reviews_due_come_a_page_at_a_time_the_longest_overdue_first(
     assert f"{total} reviews due; showing 1–{per_page}, the longest overdue first." in first
     assert 'rel="next"' in first and 'rel="prev"' in second
     assert "Their topic" not in first + second
+
+
+def test_the_overview_shows_a_page_of_courses_at_a_time(logged_in_client, user, settings):
+    from mastery.views import OVERVIEW_COURSES_PER_PAGE
+
+    settings.DASHBOARD_CACHE_ENABLED = False
+    codes = [f"C{n:02}" for n in range(OVERVIEW_COURSES_PER_PAGE + 2)]
+    for code in codes:
+        TopicFactory(course=CourseFactory(user=user, code=code))
+    TopicFactory(course=CourseFactory(code="ZZZ 999"))  # another student's
+    path = reverse("mastery:overview")
+    logged_in_client.get(path)  # the session's first request reads what later ones keep
+
+    with CaptureQueriesContext(connection) as first_page:
+        first = logged_in_client.get(path).content.decode()
+    with CaptureQueriesContext(connection) as second_page:
+        second = logged_in_client.get(path + "?page=2").content.decode()
+
+    assert first.count('class="mastery-course"') == OVERVIEW_COURSES_PER_PAGE
+    assert all(code in first for code in codes[:OVERVIEW_COURSES_PER_PAGE])
+    assert f"Page 1 of 2 ({len(codes)} courses)" in first and 'rel="next"' in first
+    assert second.count('class="mastery-course"') == 2
+    assert all(code in second for code in codes[OVERVIEW_COURSES_PER_PAGE:])
+    assert "ZZZ 999" not in first + second
+    assert len(first_page.captured_queries) == len(second_page.captured_queries)
+    # A page past the end shows the last one rather than an error.
+    assert "C07" in logged_in_client.get(path + "?page=99").content.decode()
