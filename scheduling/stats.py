@@ -36,6 +36,9 @@ DUE_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.MISSED, Tas
 CALIBRATION_MIN_BLOCKS = 3
 # The latest completed blocks drawn and listed; the ratio still sums every one in the window.
 CALIBRATION_SHOWN = 40
+# Lines on the mastery-over-time chart: past a handful a line chart cannot be read, and each
+# course's mastery page has its own. The courses studied most in the weeks shown come first.
+MASTERY_SERIES_SHOWN = 6
 SECONDS_PER_MINUTE = 60
 
 
@@ -136,15 +139,16 @@ def study_minutes_by_day_and_course(user, *, since: datetime, tz) -> list[tuple[
     return rows
 
 
-def mastery_over_time(user, *, since: date) -> list[tuple[Course, list[tuple[date, float]]]]:
-    """Per course and local day from `since`, the mean of each evidenced topic's latest mastery
-    then, read from the daily rollup the recompute keeps (never folded here)."""
-    days = (
-        CourseMasteryDay.objects.for_user(user)
-        .filter(day__gte=since)
-        .select_related("course")
-        .order_by("course__code", "course_id", "day")
-    )
+def mastery_over_time(
+    user, *, since: date, course_ids=None
+) -> list[tuple[Course, list[tuple[date, float]]]]:
+    """Per course (of `course_ids`, when given) and local day from `since`, the mean of each
+    evidenced topic's latest mastery then, read from the daily rollup the recompute keeps
+    (never folded here)."""
+    days = CourseMasteryDay.objects.for_user(user).filter(day__gte=since)
+    if course_ids is not None:
+        days = days.filter(course_id__in=course_ids)
+    days = days.select_related("course").order_by("course__code", "course_id", "day")
     series: dict = {}
     for row in days:
         series.setdefault(row.course_id, (row.course, []))[1].append((row.day, row.mean_mastery))
@@ -183,6 +187,21 @@ def _calibration(user, *, since: datetime) -> tuple[list[CalibrationPoint], floa
     if totals["blocks"] >= CALIBRATION_MIN_BLOCKS and totals["estimated"]:
         ratio = round(_minutes(totals["actual"]) / totals["estimated"], 2)
     return points, ratio
+
+
+def _mastery_series(user, *, since: date, per_course: list[CourseTime]) -> list:
+    """At most MASTERY_SERIES_SHOWN courses' lines: the most studied, when there are enough of
+    them to fill the chart, else any courses with mastery (code order after the studied)."""
+    studied = [
+        row.course.pk for row in sorted(per_course, key=lambda row: (-row.minutes, row.course.code))
+    ][:MASTERY_SERIES_SHOWN]
+    if len(studied) == MASTERY_SERIES_SHOWN:
+        series = mastery_over_time(user, since=since, course_ids=studied)
+    else:
+        series = mastery_over_time(user, since=since)
+    rank = {pk: index for index, pk in enumerate(studied)}
+    series.sort(key=lambda item: rank.get(item[0].pk, len(rank)))
+    return series[:MASTERY_SERIES_SHOWN]
 
 
 def stats_for(user, *, now: datetime | None = None) -> Stats:
@@ -235,7 +254,7 @@ def stats_for(user, *, now: datetime | None = None) -> Stats:
         daily=[(d, daily[d]) for d in (first_day + timedelta(days=n) for n in range(DAYS_SHOWN))],
         weekly=[(w, weekly[w]) for w in weeks],
         per_course=sorted(per_course, key=lambda row: (-row.minutes, row.course.code)),
-        mastery_series=mastery_over_time(user, since=first_week),
+        mastery_series=_mastery_series(user, since=first_week, per_course=per_course),
         adherence=adherence,
         weekly_adherence=[(w, weekly_adherence[w]) for w in weeks],
         calibration=calibration,

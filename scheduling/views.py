@@ -463,6 +463,7 @@ class StatsView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
             unit="h",
             empty="No study time recorded yet.",
         )
+        context["mastery_series_shown"] = stats.MASTERY_SERIES_SHOWN
         context["mastery_chart"] = charts.line_chart_svg(
             [charts.Series(course.code, points) for course, points in data.mastery_series],
             title=f"Mean topic mastery per course, last {stats.WEEKS_SHOWN} weeks",

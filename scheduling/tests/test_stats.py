@@ -105,6 +105,28 @@ def test_mastery_over_time_follows_the_evidence(user, django_capture_on_commit_c
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_mastery_chart_draws_the_most_studied_courses(logged_in_client, user):
+    from mastery.models import CourseMasteryDay
+    from scheduling.stats import MASTERY_SERIES_SHOWN
+
+    user.timezone = "UTC"
+    user.save()
+    courses = [CourseFactory(user=user, code=f"C{n}") for n in range(MASTERY_SERIES_SHOWN + 2)]
+    for minutes, course in enumerate(courses, start=1):
+        finished(course, NOW - timedelta(days=2), estimated=30, actual=minutes)
+        CourseMasteryDay.objects.create(
+            user=user, course=course, day=date(2026, 10, 10), mean_mastery=50.0, topic_count=1
+        )
+    most_studied = courses[::-1][:MASTERY_SERIES_SHOWN]
+
+    series = stats_for(user).mastery_series
+
+    assert [course for course, _ in series] == most_studied
+    body = logged_in_client.get(reverse("scheduling:stats")).content.decode()
+    assert f"The {MASTERY_SERIES_SHOWN} courses you studied most" in body
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_page_draws_accessible_charts(logged_in_client, user, history):
     body = logged_in_client.get(reverse("scheduling:stats")).content.decode()
     assert body.count('role="img"') == 7  # six study charts and the forecast's calibration
