@@ -236,14 +236,33 @@ def _back_url(request) -> str:
 
 
 class _TaskActionView(LoginRequiredMixin, View):
-    """POST-only task actions. With htmx the block's partial comes back; without, a redirect.
+    """Task actions. A POST acts: with htmx the block's partial comes back; without, a
+    redirect. An action that asks for input (a form_class) also answers GET with its form:
+    with htmx the bare form, fetched into the block's card when the student opens it; without,
+    a page holding it.
 
     Subclasses define `act(task, data)`, which calls one scheduling service."""
 
     form_class = None
+    action = ""
 
     def get_task(self, request, pk) -> StudyTask:
         return get_object_or_404(selectors.tasks_for(request.user), pk=pk)
+
+    def get(self, request, pk):
+        if self.form_class is None:
+            return self.http_method_not_allowed(request)
+        task = self.get_task(request, pk)
+        context = {
+            "task": task,
+            "action": self.action,
+            "form": self.form_class(),
+            "back": _back_url(request),
+            "tz_name": user_zone(request.user).key,
+        }
+        if request.htmx and task.can_complete:
+            return render(request, "scheduling/includes/_task_action_form.html", context)
+        return render(request, "scheduling/task_action.html", context)
 
     def post(self, request, pk):
         task = self.get_task(request, pk)
@@ -288,6 +307,7 @@ class TaskStartView(_TaskActionView):
 
 class TaskCompleteView(_TaskActionView):
     form_class = CompleteForm
+    action = "complete"
     done_message = "completed."
 
     def act(self, task, data):
@@ -300,6 +320,7 @@ class TaskCompleteView(_TaskActionView):
 
 class TaskSkipView(_TaskActionView):
     form_class = SkipForm
+    action = "skip"
     done_message = "skipped; the plan is being redone."
 
     def act(self, task, data):

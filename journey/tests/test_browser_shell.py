@@ -254,3 +254,36 @@ def test_the_timer_counts_the_blocks_own_length_and_shows_it_in_the_title(
     assert page.title() == "Dashboard · Study Planner"  # the countdown left with its block
     assert watch.take() == []
     context.close()
+
+
+@pytest.mark.clock
+def test_a_weeks_block_is_completed_from_its_card_with_the_form_fetched_on_demand(
+    browser, live_server, browser_now, demo_student
+):
+    task = shorten_focus_block(demo_student, 30)
+    context = open_context(browser, live_server, browser_now, PHONE_SCREEN)
+    page = context.new_page()
+    watch = PageWatch(page)
+    log_in(page, DEMO_EMAIL, DEMO_PASSWORD)
+    page.goto("/plan/")
+    card = page.locator(f"#task-{task.pk}")
+    # The card carries links, not the forms: the form comes when the student asks for it.
+    assert card.get_by_label("How much did you finish").count() == 0
+    card.get_by_role("link", name=f"Complete {task.title}").click()
+    percent = card.get_by_label("How much did you finish")
+    percent.wait_for()
+    assert page.url.endswith("/plan/")  # fetched into the card, not a page load
+    # The first field has the focus, so a keyboard user goes on from where they were.
+    assert percent.evaluate("element => element === document.activeElement")
+    percent.fill("80")
+    card.get_by_label("How well do you understand it now").select_option("4")
+    card.get_by_role("button", name="Mark complete").click()
+    card.get_by_text("Status: Completed").wait_for()
+    task.refresh_from_db()
+    assert (task.status, task.completion_percentage, task.self_rating) == (
+        TaskStatus.COMPLETED,
+        80,
+        4,
+    )
+    assert watch.take() == []
+    context.close()

@@ -99,6 +99,43 @@ def test_htmx_action_returns_the_block_partial(logged_in_client, planned):
     assert again.status_code == 200 and "cannot be started" in again.content.decode()
 
 
+@pytest.mark.parametrize("action", ["task_complete", "task_skip"])
+def test_a_blocks_complete_and_skip_forms_come_when_asked_for(logged_in_client, planned, action):
+    task = first_block(planned.user)
+    week = logged_in_client.get(reverse("scheduling:week"), {"week": "2026-12-01"})
+    url = reverse(f"scheduling:{action}", args=[task.pk])
+    # The card links to the form instead of carrying it.
+    assert f'hx-get="{url}?next=' in week.content.decode()
+    assert f'id="task-{task.pk}-form"' in week.content.decode()
+
+    fragment = logged_in_client.get(url, {"next": "/plan/"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert "<html" not in html and f'hx-target="#task-{task.pk}"' in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'value="/plan/"' in html
+
+    page = logged_in_client.get(url).content.decode()
+    assert "<html" in page and task.title in page and f'action="{url}"' in page
+
+    # The form posts as before and the block is answered.
+    field = {"task_complete": {"completion_percentage": "100"}, "task_skip": {"reason": "ill"}}
+    logged_in_client.post(url, field[action])
+    task.refresh_from_db()
+    assert task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
+    done = logged_in_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "nothing to" in done and 'method="post"' not in done.split("<main", 1)[-1]
+
+
+def test_another_students_block_form_is_a_404(client, planned, other_user):
+    task = first_block(planned.user)
+    client.force_login(other_user)
+    for action in ("task_complete", "task_skip"):
+        url = reverse(f"scheduling:{action}", args=[task.pk])
+        assert client.get(url).status_code == 404
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 404
+    assert client.get(reverse("scheduling:task_start", args=[task.pk])).status_code == 405
+
+
 def test_move_form_works_without_js_and_shows_conflicts(logged_in_client, planned):
     first, second = StudyTask.objects.for_user(planned.user).filter(status="scheduled")[:2]
     url = reverse("scheduling:task_move", args=[first.pk])
