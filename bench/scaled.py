@@ -7,8 +7,8 @@ different query count at the two sizes.
 
 Courses, topics and assessments go through the real services. Performance records and study
 tasks are bulk-inserted (through the services they would take many minutes at the bench's
-size), then mastery is rebuilt once with the real recompute service, so every topic's estimate
-is the fold over its records and its history exists for the charts.
+size), then mastery and the streak's study days are rebuilt once with the real services, so
+every topic's estimate is the fold over its records and its history exists for the charts.
 """
 
 from __future__ import annotations
@@ -184,12 +184,15 @@ def build_scaled_student(*, user, now: datetime, size: ScaledSize, seed: int) ->
     Idempotent: records and tasks are only topped up, so a second call adds nothing.
     """
     from mastery.services import mastery_recompute_user
+    from scheduling.streaks import study_days_rebuild
 
     rng = random.Random(seed)
     courses = scale_courses(user, rng, size)
     bulk_records(user, courses, rng, now, size)
     bulk_tasks(user, courses, rng, now, size)
     mastery_recompute_user(user=user)
+    # Bulk inserts send no row signals: the streak's days are recounted once, as for mastery.
+    study_days_rebuild(user=user)
     return courses
 
 

@@ -11,8 +11,10 @@ from scheduling.models import (
     PlanNotice,
     PlanSnapshot,
     ReplanRequest,
+    StudyDay,
     StudyTask,
 )
+from scheduling.streaks import study_days_rebuild
 
 
 @admin.register(StudyTask)
@@ -140,3 +142,30 @@ class PlanNoticeAdmin(SimpleHistoryAdmin):
     search_fields = ["user__email", "reason"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.action(description="Recount the selected students' study days from the history")
+def recount_study_days(modeladmin, request, queryset):
+    users = {row.user for row in queryset.select_related("user")}
+    for user in users:
+        study_days_rebuild(user=user)
+    modeladmin.message_user(request, f"Recounted the study days of {len(users)} student(s).")
+
+
+@admin.register(StudyDay)
+class StudyDayAdmin(admin.ModelAdmin):
+    """Read-only and without history: the streak's rollup, derived from completed blocks and
+    quizzes (which have their own); it is corrected by recounting it, never by hand. A row
+    without a day marks the student's days in that zone as complete."""
+
+    list_display = ["user", "zone", "day"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    list_filter = ["zone"]
+    actions = [recount_study_days]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

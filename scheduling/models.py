@@ -487,3 +487,42 @@ class PlanNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Plan notice for {self.user_id} ({self.reason})"
+
+
+class StudyDayQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class StudyDay(models.Model):
+    """A local day on which the student studied (completed a block, took a quiz or a
+    diagnostic), counted in the IANA `zone` named: the streak reads these few rows, one per
+    day, instead of every block and answer ever recorded.
+
+    The row without a day says that the student's days in that zone are all here. The rollup
+    is rebuilt from the history (scheduling.streaks) after every write that can change it, and
+    by the first read in a zone it was not built for (the student moved, or rows were written
+    in bulk); `manage.py rebuild_study_days` recounts it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    zone = models.CharField(max_length=64)
+    day = models.DateField(null=True, blank=True)
+
+    objects = StudyDayQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "zone", "day"], name="study_day_unique"),
+            models.UniqueConstraint(
+                fields=["user", "zone"],
+                condition=Q(day__isnull=True),
+                name="study_day_complete_marker",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day or 'complete'} ({self.zone})"

@@ -10,17 +10,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum, Window
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from courses.models import Topic
-from mastery.models import EvidenceSource, PerformanceRecord
-from scheduling import planner, rules
+from scheduling import planner, rules, streaks
 from scheduling.models import BusyInterval, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.work import local_midnight, user_zone
 
-# Sources of PerformanceRecords that count as a day of study for streaks.
-STREAK_EVIDENCE_SOURCES = (EvidenceSource.QUIZ, EvidenceSource.DIAGNOSTIC)
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # How many prioritized tasks `next` shows by default.
 NEXT_TASKS_LIMIT = 10
@@ -198,33 +194,10 @@ def snapshot_for(user) -> PlanSnapshot | None:
 
 
 def streak_for(user, now: datetime | None = None) -> rules.Streak:
-    """Days with a completed task or a quiz/diagnostic, as local dates in the user's zone.
-
-    The database truncates each instant to a date in the user's zone (with the offset in force
-    at that instant, so DST is handled) and returns each date once: a student with years of
-    quiz history costs a few hundred dates, not one row per answer.
-    """
+    """The streak over the student's study days (scheduling.streaks), counted up to their
+    local today."""
     now = now or timezone.now()
-    tz = user_zone(user)
-    task_days = (
-        StudyTask.objects.for_user(user)
-        .filter(status=TaskStatus.COMPLETED, actual_end__isnull=False)
-        .annotate(day=TruncDate("actual_end", tzinfo=tz))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
-    quiz_days = (
-        PerformanceRecord.objects.for_user(user)
-        .filter(source__in=STREAK_EVIDENCE_SOURCES)
-        .annotate(day=TruncDate("completed_at", tzinfo=tz))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
-    # One round trip: UNION also drops the dates both kinds of evidence share.
-    dates = set(task_days.union(quiz_days))
-    return rules.streak(dates, now.astimezone(tz).date())
+    return rules.streak(streaks.study_days(user), now.astimezone(user_zone(user)).date())
 
 
 # -- Week view --------------------------------------------------------------------------------

@@ -308,7 +308,7 @@ def test_streak_reads_each_local_day_once_whatever_the_history(user, django_asse
                 completed_at=datetime(2026, 11, day, 12, minute, tzinfo=NEW_YORK),
                 source=EvidenceSource.QUIZ,
             )
-    # One query: the completed blocks' and the quizzes' local days in one UNION.
+    # One query: the rollup holds one row per local day, however many answers fell on it.
     with django_assert_num_queries(1):
         result = selectors.streak_for(user)
     assert (result.current, result.longest, result.active_days) == (3, 3, 3)

@@ -1,0 +1,24 @@
+"""Recount the streak's study days (scheduling.streaks) from the history."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from scheduling.streaks import study_days_rebuild
+
+
+class Command(BaseCommand):
+    help = "Recount each student's study days from the history (idempotent); --user EMAIL: one."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", metavar="EMAIL", help="Only this user's days.")
+
+    def handle(self, *args, **options):
+        users = get_user_model().objects.order_by("email")
+        if options["user"]:
+            users = users.filter(email__iexact=options["user"].strip())
+            if not users.exists():
+                raise CommandError(f"No user with email {options['user']}.")
+        for user in users.iterator():
+            days = study_days_rebuild(user=user)
+            self.stdout.write(f"{user.email}: {len(days)} study day(s)")
+        self.stdout.write(self.style.SUCCESS("Done."))
