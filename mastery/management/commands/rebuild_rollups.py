@@ -1,8 +1,8 @@
 """Rebuild the daily mastery rollups (the stats page's chart) from the mastery history."""
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from accounts.commands import users_for_option
 from mastery.services.rollups import course_mastery_days_rebuild
 
 
@@ -15,11 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="EMAIL", help="Only this user's rollups.")
 
     def handle(self, *args, **options):
-        users = get_user_model().objects.order_by("email")
-        if options["user"]:
-            users = users.filter(email__iexact=options["user"].strip())
-            if not users.exists():
-                raise CommandError(f"No user with email {options['user']}.")
+        users = users_for_option(options["user"])
         total = 0
         for user in users.iterator():
             written = course_mastery_days_rebuild(user=user)

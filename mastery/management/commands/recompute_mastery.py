@@ -1,8 +1,8 @@
 """Backfill: refold every topic's mastery from the evidence, for one user or everyone."""
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from accounts.commands import users_for_option
 from mastery.services import mastery_recompute_user
 
 
@@ -13,11 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="EMAIL", help="Only this user's topics.")
 
     def handle(self, *args, **options):
-        users = get_user_model().objects.order_by("email")
-        if options["user"]:
-            users = users.filter(email__iexact=options["user"].strip())
-            if not users.exists():
-                raise CommandError(f"No user with email {options['user']}.")
+        users = users_for_option(options["user"])
         total_moved = 0
         for user in users.iterator():
             moved = mastery_recompute_user(user=user)

@@ -1,8 +1,8 @@
 """Recount the streak's study days (scheduling.streaks) from the history."""
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from accounts.commands import users_for_option
 from scheduling.streaks import study_days_rebuild
 
 
@@ -13,11 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="EMAIL", help="Only this user's days.")
 
     def handle(self, *args, **options):
-        users = get_user_model().objects.order_by("email")
-        if options["user"]:
-            users = users.filter(email__iexact=options["user"].strip())
-            if not users.exists():
-                raise CommandError(f"No user with email {options['user']}.")
+        users = users_for_option(options["user"])
         for user in users.iterator():
             days = study_days_rebuild(user=user)
             self.stdout.write(f"{user.email}: {len(days)} study day(s)")
