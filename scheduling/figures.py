@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from courses.models import Assessment
+from courses.models import Assessment, AssessmentTopic
 from mastery.models import MasteryRecord, PerformanceRecord
 from scheduling.models import PlanSnapshot, StudyTask, TaskStatus
 from scheduling.stats import SECONDS_PER_MINUTE, STUDY_EVIDENCE_SOURCES
@@ -170,8 +170,17 @@ def with_risk_inputs(assessments):
         .annotate(minutes=Sum("estimated_duration_min"))
         .values("minutes")
     )
+    # Counted in a subquery of its own, not by joining the topics and grouping: the join
+    # multiplied the rows the planned-minutes subquery ran for by the topics per assessment.
+    topics = (
+        AssessmentTopic.objects.filter(assessment_id=OuterRef("pk"))
+        .order_by()
+        .values("assessment_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return assessments.annotate(
-        topic_count=Count("assessment_topics"),
+        topic_count=Coalesce(Subquery(topics, output_field=IntegerField()), 0),
         planned_min=Coalesce(Subquery(tasks, output_field=IntegerField()), 0),
     )
 
