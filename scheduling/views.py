@@ -260,7 +260,7 @@ class _TaskActionView(LoginRequiredMixin, View):
             "back": _back_url(request),
             "tz_name": user_zone(request.user).key,
         }
-        if request.htmx and task.can_complete:
+        if request.htmx:
             return render(request, "scheduling/includes/_task_action_form.html", context)
         return render(request, "scheduling/task_action.html", context)
 
