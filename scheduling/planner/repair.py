@@ -215,7 +215,9 @@ class _Repair(_Placement):
     def _try_evict(self, task: _Task, group: list[_Block], depth: int) -> bool:
         mark = len(self.log)
         before = self.weighted
-        victims = sorted({b.task for b in group})
+        # The most valuable evicted work goes back first: refilled in index order, a cheap
+        # prerequisite could take back the room its dependant needed.
+        victims = sorted({b.task for b in group}, key=lambda i: (-self.tasks[i].spec.priority, i))
         for block in group:
             self._remove(block)
         if self._fill(task, days=[group[0].day], max_chunks=1) == 0:
@@ -238,11 +240,17 @@ class _Repair(_Placement):
         if not short:
             return
         day_indexes = sorted({d for t in short for d in self._day_range(*self._window(t))})
+        # (order of the candidates, whether a block leaves a placeable remainder of its task
+        # rather than a tail too short to place)
         orderings = (
-            lambda t: (-t.spec.priority, t.hi, t.spec.id),
-            lambda t: (t.hi, -t.spec.priority, t.spec.id),
+            (lambda t: (-t.spec.priority, t.hi, t.spec.id), True),
+            (lambda t: (t.hi, -t.spec.priority, t.spec.id), True),
             # The most weighted work first: one long block can beat two with a break between.
-            lambda t: (-t.spec.priority * t.remaining, t.hi, t.spec.id),
+            (lambda t: (-t.spec.priority * t.remaining, t.hi, t.spec.id), True),
+            # Whole blocks first, the divisible work in what is left: a block that will not
+            # split fits only where a long enough stretch is still free, and the work around
+            # it takes every minute left rather than save a remainder for a day that is full.
+            (lambda t: (t.spec.is_splittable, -t.spec.priority, t.hi, t.spec.id), False),
         )
         for day_index in day_indexes:
             if any(b.is_kept for b in self.days[day_index].blocks):
@@ -250,22 +258,32 @@ class _Repair(_Placement):
             # Every variant is tried and the best kept: the first that gains is often not it.
             day = self.days[day_index]
             best_gain, best_variant = GAIN_EPSILON, None
-            for variant in itertools.product(orderings, (False, True)):
+            for (key, keeps_remainder), leaves_room in itertools.product(orderings, (False, True)):
                 if self.budget <= 0:
                     break
                 self.budget -= 1
                 mark, before = len(self.log), self.weighted
-                if self._try_repack(day, variant[0], leaves_room=variant[1]):
+                variant = {
+                    "key": key,
+                    "leaves_room": leaves_room,
+                    "keeps_remainder": keeps_remainder,
+                }
+                if self._try_repack(day, **variant):
                     gain = self.weighted - before
                     self._rollback(mark)
                     if gain > best_gain:
                         best_gain, best_variant = gain, variant
             if best_variant is not None:
-                self._try_repack(day, best_variant[0], leaves_room=best_variant[1])
+                self._try_repack(day, **best_variant)
         self.log.clear()
 
     def _try_repack(
-        self, day: _Day, key: Callable[[_Task], tuple], *, leaves_room: bool = False
+        self,
+        day: _Day,
+        key: Callable[[_Task], tuple],
+        *,
+        leaves_room: bool = False,
+        keeps_remainder: bool = True,
     ) -> bool:
         """Fill the day's free stretches from their start; with `leaves_room`, a block is cut
         short rather than leave a rest of its stretch too short for another block."""
@@ -298,7 +316,11 @@ class _Repair(_Placement):
                     if not task.spec.is_splittable and length != task.remaining:
                         continue
                     shortfall = task.min_len - (task.remaining - length)
-                    if 0 < shortfall < task.min_len and length - shortfall >= task.min_len:
+                    if (
+                        keeps_remainder
+                        and 0 < shortfall < task.min_len
+                        and length - shortfall >= task.min_len
+                    ):
                         length -= shortfall  # leave a placeable remainder, not a stranded tail
                     rest = min(seg_end - (start + length) - self.gap, day.cap_left - length)
                     if leaves_room and 0 < rest < self.limits.min_block_min:

@@ -385,6 +385,36 @@ def test_a_cheap_prerequisite_never_starves_its_dependant(request: PlanRequest):
     assert result.weighted_min >= 0.9 * best - 1e-6
 
 
+def test_a_near_worthless_prerequisite_gives_way_to_other_work():
+    """Dropping a prerequisite worth almost nothing can let a whole block of other work in.
+
+    The evening holds 120 minutes: prerequisite then dependant leaves 30, too few for the
+    60-minute block that will not split; the bystander and 45 minutes of the dependant are
+    worth more, and the dependant may be studied without its prerequisite.
+    """
+    due = MONDAY + timedelta(days=1)
+    tasks = [
+        task("prereq", 30, MONDAY, due, priority=0.01, course_id="calc"),
+        task("dependant", 60, MONDAY, due, priority=10.0, predecessors=("prereq",)),
+        task("other", 60, MONDAY, due, priority=5.0, course_id="bio", is_splittable=False),
+    ]
+    availability = {"monday": [{"start": "18:00", "end": "20:00"}]}
+    limits = PlanLimits(
+        max_hours_per_day=2.0,
+        preferred_block_min=30,
+        min_block_min=30,
+        break_min=15,
+        course_switch_break_min=15,
+        buffer_min=15,
+        granularity_min=SLOT,
+    )
+    request = request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+    result = plan(request)
+    assert validate(request, result) == []
+    assert {b.task_id for b in result.blocks} >= {"other", "dependant"}
+    assert result.weighted_min >= 0.9 * brute_force_best(request)
+
+
 def test_two_task_case_gives_the_day_to_the_dependant():
     """The measured 0.016 case: a cheap prerequisite took the whole cap."""
     due = MONDAY + timedelta(days=1)
