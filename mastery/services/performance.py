@@ -60,7 +60,10 @@ def performance_record_create(
     if errors:
         raise ApplicationError("The performance record is invalid.", field_errors=errors)
     with transaction.atomic():
-        _lock_user(user)
+        if assessment is not None:
+            # Only a retake has a number to take: practice is always attempt 1, so practice
+            # records arriving together for one student never wait on each other.
+            _lock_user(user)
         record = PerformanceRecord.objects.create(
             user=user,
             course=course,

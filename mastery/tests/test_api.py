@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.models import AssessmentTopic
 from courses.tests.factories import AssessmentFactory, CourseFactory, TopicFactory
 from mastery.models import MasteryRecord, PerformanceRecord
 from mastery.tests.factories import PerformanceRecordFactory
@@ -215,12 +216,15 @@ def test_list_query_count_is_constant(api_client, user, course, django_assert_nu
     assert response.data["count"] == 11
 
 
-# A new record's write: the course and the breakdown's topics read (both checked as the
-# student's own), the user row locked for attempt numbering, the record and its history row
-# inserted, and one insert of every topic's recompute request, all in one transaction. The
-# topics are not looked up again for the requests, and no savepoint wraps them. The
-# transaction's two ends count too (here a savepoint and its release, in the test's transaction).
-CREATE_QUERIES = 8
+# A new practice record's write: the course and the breakdown's topics read (both checked as
+# the student's own), the record and its history row inserted, and one insert of every topic's
+# recompute request, all in one transaction. The topics are not looked up again for the
+# requests, and no savepoint wraps them. Practice is always attempt 1, so no lock is taken.
+# The transaction's two ends count too (here a savepoint and its release, in the test's
+# transaction).
+CREATE_QUERIES = 7
+# A graded attempt of an assessment adds the assessment's read, the lock on the user row that
+# numbers retakes one at a time, the attempt count and the assessment's question counts.
 
 
 def test_create_costs_the_same_queries_for_one_topic_or_many(
@@ -236,6 +240,22 @@ def test_create_costs_the_same_queries_for_one_topic_or_many(
     with django_assert_num_queries(CREATE_QUERIES):
         assert api_client.post(LIST_URL, payload, format="json").status_code == 201
     assert PerformanceRecord.objects.count() == 2
+
+
+def test_a_retake_locks_the_student_and_takes_the_next_attempt_number(
+    api_client, course, topic, django_assert_num_queries
+):
+    assessment = AssessmentFactory(course=course)
+    AssessmentTopic.objects.create(assessment=assessment, topic=topic)
+    payload = valid_payload(course, topic, assessment)
+    with django_assert_num_queries(CREATE_QUERIES + 5) as captured:
+        first = api_client.post(LIST_URL, payload, format="json")
+    assert first.status_code == 201, first.data
+    assert any('FROM "accounts_user"' in q["sql"] for q in captured.captured_queries)
+    second = api_client.post(LIST_URL, payload, format="json")
+    practice = api_client.post(LIST_URL, valid_payload(course, topic), format="json")
+    assert (first.data["attempt_number"], second.data["attempt_number"]) == (1, 2)
+    assert practice.data["attempt_number"] == 1
 
 
 def test_retrieve_update_delete_and_history(
