@@ -79,7 +79,9 @@ class PreparedRead:
         plan = self._plan(connection)
         params = list(plan.params)
         params[plan.position] = self._field.get_db_prep_value(value, connection)
-        with connection.cursor() as cursor:
+        # PostgreSQL keeps the statement prepared per connection (planner/db/base.py).
+        prepared_cursor = getattr(connection, "prepared_cursor", None)
+        with prepared_cursor() if prepared_cursor else connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = [list(row) for row in cursor.fetchall()]
         for row in rows:

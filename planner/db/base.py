@@ -15,16 +15,40 @@ from __future__ import annotations
 
 import time
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 
 # Short enough that a connection left idle between sparse requests is still probed.
 HEALTHY_FOR_SECONDS = 1.0
+# psycopg prepares a statement after this many runs, or at once when asked; no statement runs
+# this often on one connection.
+_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        if isinstance(cursor, _PreparingCursor):
+            # Its statement went to the server with $n parameters; the log shows the values.
+            return self.compose_sql(sql, params)
+        return super().last_executed_query(cursor, sql, params)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.healthy_at: float | None = None
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if params.get("prepare_threshold") is None:
+            # Django turns psycopg's automatic preparing off (a transaction-pooling proxy
+            # loses prepared statements). It stays off for every ORM query, which runs through
+            # client-side binding and is never prepared whatever the threshold, and only the
+            # preparing cursor below asks for it. Its statements need a direct connection or
+            # a session-pooling proxy.
+            params["prepare_threshold"] = _ONLY_WHEN_ASKED
+        return params
 
     def connect(self):
         super().connect()
@@ -48,3 +72,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.connection is not None and self.health_check_done and not self.errors_occurred:
             self.healthy_at = time.monotonic()
         super().close_if_unusable_or_obsolete()
+
+    def prepared_cursor(self):
+        """A cursor whose every statement is prepared on the server, once per connection.
+
+        For the few fixed reads every API request makes (accounts/prepared.py): PostgreSQL
+        then skips parsing and planning them on each request. Other queries keep Django's
+        client-side binding, which the ORM's SQL needs.
+        """
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = _PreparingCursor(self.connection)
+            tzloader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+            if self.timezone != tzloader.timezone:
+                base.register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)
+
+
+class _PreparingCursor(base.ServerBindingCursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)

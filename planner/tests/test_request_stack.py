@@ -11,7 +11,7 @@ from django.template import engines
 from django.test import override_settings
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-from accounts.tests.factories import ApiTokenFactory, UserPreferencesFactory
+from accounts.tests.factories import ApiTokenFactory, UserFactory, UserPreferencesFactory
 from planner.tests.test_security_headers import NONCE_RE, STRICT_POLICY, policy_of, without_nonce
 
 PING = reverse("api:ping")
@@ -35,6 +35,50 @@ def test_token_ping_is_the_token_lookup_carrying_its_own_fact(
     (query,) = captured.captured_queries
     assert 'FROM "accounts_apitoken"' in query["sql"]
     assert 'FROM "accounts_userpreferences"' in query["sql"]  # the subquery
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_postgresql_plans_the_token_lookup_once_per_connection(
+    require_postgres, anon_api_client, user, bearer, django_assert_num_queries
+):
+    UserPreferencesFactory(user=user)
+    anon_api_client.get(PING, **bearer)
+    token_reads = [s for s in _prepared_statements() if 'FROM "accounts_apitoken"' in s]
+    assert len(token_reads) == 1
+    for _ in range(3):
+        with django_assert_num_queries(1) as captured:
+            assert anon_api_client.get(PING, **bearer).data["email"] == user.email
+    # The log shows the values sent, not the server's $1 placeholders.
+    assert bearer["HTTP_AUTHORIZATION"] not in captured.captured_queries[0]["sql"]
+    assert "$1" not in captured.captured_queries[0]["sql"]
+    assert [s for s in _prepared_statements() if 'FROM "accounts_apitoken"' in s] == token_reads
+    # Every other query keeps client-side binding and is never prepared.
+    assert all('FROM "accounts_apitoken"' in s for s in _prepared_statements())
+
+
+def test_a_prepared_token_lookup_survives_a_change_to_its_tables(
+    require_postgres, anon_api_client, user, bearer
+):
+    from django.db import connection
+
+    anon_api_client.get(PING, **bearer)
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE "accounts_user" ADD COLUMN "probe_column" integer')
+    try:
+        assert anon_api_client.get(PING, **bearer).status_code == 200
+        other = ApiTokenFactory(user=UserFactory(email="bo@example.org"), raw_key=RAW_KEY + "x")
+        response = anon_api_client.get(PING, HTTP_AUTHORIZATION=f"Bearer {RAW_KEY}x")
+        assert response.data["email"] == other.user.email
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('ALTER TABLE "accounts_user" DROP COLUMN "probe_column"')
 
 
 def test_token_call_does_no_session_work_even_with_a_session_cookie(
