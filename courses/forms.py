@@ -217,6 +217,30 @@ class StudyModesForm(HygieneForm):
     def field_name(course) -> str:
         return f"modes_{course.pk}"
 
+    def rows(self) -> list[dict]:
+        """Per course, its field and its checkboxes (id, value, label, checked), for a page
+        that writes the inputs itself: a checkbox rendered through the widget's templates
+        costs a dozen template lookups, and the page has five per course."""
+        rows = []
+        for course in self.courses:
+            field = self[self.field_name(course)]
+            selected = {str(value) for value in field.value() or ()}
+            rows.append(
+                {
+                    "field": field,
+                    "options": [
+                        {
+                            "id": f"{field.auto_id}_{index}",
+                            "value": value,
+                            "label": label,
+                            "checked": value in selected,
+                        }
+                        for index, (value, label) in enumerate(STUDY_MODES)
+                    ],
+                }
+            )
+        return rows
+
     def study_mode_preferences(self, current: dict) -> dict:
         """The new mapping: this form's courses replaced, other keys (archived or deleted
         courses) kept so editing one term does not erase another's choices."""

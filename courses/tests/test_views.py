@@ -351,6 +351,30 @@ def test_study_modes_page_saves_per_course(
     assert page.count("checked") == 3
 
 
+def test_study_modes_page_writes_the_inputs_the_form_widget_would(logged_in_client, user):
+    math = CourseFactory(user=user, code="MATH 2413")
+    UserPreferences.objects.create(
+        user=user, study_mode_preferences={str(math.pk): ["reading", "review"]}
+    )
+    response = logged_in_client.get(reverse("courses:study_modes"))
+    page = response.content.decode()
+    field = response.context["form"][f"modes_{math.pk}"]
+    for choice in field:
+        assert str(choice.tag()) in page
+    assert page.count("checked") == 2
+
+
+def test_study_modes_error_keeps_what_was_ticked(logged_in_client, user):
+    course = CourseFactory(user=user)
+    response = logged_in_client.post(
+        reverse("courses:study_modes"), {f"modes_{course.pk}": ["reading", "sleeping"]}
+    )
+    page = response.content.decode()
+    assert f'id="id_modes_{course.pk}_errors"' in page
+    assert "sleeping is not one of the available choices" in page
+    assert 'value="reading" id="id_modes_' in page and page.count("checked") == 1
+
+
 def test_study_modes_rejects_unknown_mode(logged_in_client, user):
     course = CourseFactory(user=user)
     response = logged_in_client.post(
