@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Case, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from courses.models import Assessment, Course
+from courses.models import Assessment, AssessmentTopic, Course
 from courses.services import course_target_grade_set
 from mastery.models import MasteryRecord, PerformanceRecord
 
@@ -85,31 +86,44 @@ def grade_target_set(*, user, course: Course, target_percent: float | None) -> C
         ) from exc
 
 
-def _latest_percent_by_assessment(user, courses: list[Course]) -> dict:
-    """The latest attempt counts: a retake replaces the earlier score."""
-    latest = {}
-    records = (
-        PerformanceRecord.objects.for_user(user)
-        .filter(course__in=courses, assessment__isnull=False)
-        .order_by("completed_at", "attempt_number")
-        .values_list("assessment_id", "percentage")
+def _predicted_percent(*, user, now: datetime):
+    """For an assessment still ahead: the mean mastery of its topics, weighted by their share of
+    it (a share left empty or 0 counts 1), over the topics with a mastery score."""
+    weight = Case(
+        When(Q(weight_in_assessment__isnull=True) | Q(weight_in_assessment=0), then=Value(1.0)),
+        default=F("weight_in_assessment"),
+        output_field=FloatField(),
     )
-    for assessment_id, percentage in records:
-        latest[assessment_id] = percentage
-    return latest
+    # The score is read by topic id straight from the student's records, not through a join
+    # of the topics table (a scan of every topic per assessment).
+    score = Subquery(
+        MasteryRecord.objects.filter(user=user, topic_id=OuterRef("topic_id")).values(
+            "mastery_score"
+        )[:1]
+    )
+    mastered = (
+        AssessmentTopic.objects.filter(assessment=OuterRef("pk"))
+        .annotate(score=score)
+        .filter(score__isnull=False)
+        .values("assessment")
+        .annotate(percent=Sum(F("score") * weight) / Sum(weight))
+        .values("percent")
+    )
+    return Case(
+        When(is_completed=False, due_date__gte=now, then=Subquery(mastered)),
+        default=None,
+        output_field=FloatField(),
+    )
 
 
-def _predicted_percent(assessment: Assessment, mastery: dict) -> float | None:
-    """Mean mastery of the assessment's topics, weighted by their share of it."""
-    total = weight_sum = 0.0
-    for link in assessment.assessment_topics.all():
-        score = mastery.get(link.topic_id)
-        if score is None:
-            continue
-        weight = link.weight_in_assessment or 1.0
-        total += score * weight
-        weight_sum += weight
-    return round(total / weight_sum, 1) if weight_sum else None
+def _latest_percent(*, user):
+    """The latest attempt counts: a retake replaces the earlier score."""
+    return Subquery(
+        PerformanceRecord.objects.for_user(user)
+        .filter(assessment=OuterRef("pk"))
+        .order_by("-completed_at", "-attempt_number")
+        .values("percentage")[:1]
+    )
 
 
 def grade_plan_for(*, user, course: Course, now: datetime | None = None) -> GradePlan:
@@ -117,43 +131,34 @@ def grade_plan_for(*, user, course: Course, now: datetime | None = None) -> Grad
 
 
 def grade_plans_for(*, user, courses, now: datetime | None = None) -> list[GradePlan]:
-    """One plan per course, in the given order, in four queries whatever the number of courses
-    (the grades index lists every active course)."""
+    """One plan per course, in the given order, in one query whatever the number of courses
+    (the grades index lists every active course): each assessment comes with its latest score
+    and, while it is ahead, the mastery of its topics, both computed in the database."""
     now = now or timezone.now()
     courses = list(courses)
-    scores = _latest_percent_by_assessment(user, courses)
-    mastery = dict(
-        MasteryRecord.objects.for_user(user)
-        .filter(topic__course__in=courses)
-        .values_list("topic_id", "mastery_score")
-    )
     assessments_by_course: dict = {course.pk: [] for course in courses}
     assessments = (
         Assessment.objects.for_user(user)
         .filter(course__in=courses)
-        .prefetch_related("assessment_topics")
+        .annotate(
+            latest_percent=_latest_percent(user=user),
+            predicted=_predicted_percent(user=user, now=now),
+        )
         .order_by("due_date", "name")
     )
     for assessment in assessments:
         assessments_by_course[assessment.course_id].append(assessment)
     return [
-        _grade_plan(
-            user=user,
-            course=course,
-            assessments=assessments_by_course[course.pk],
-            scores=scores,
-            mastery=mastery,
-            now=now,
-        )
+        _grade_plan(user=user, course=course, assessments=assessments_by_course[course.pk], now=now)
         for course in courses
     ]
 
 
-def _grade_plan(*, user, course: Course, assessments, scores, mastery, now) -> GradePlan:
+def _grade_plan(*, user, course: Course, assessments, now) -> GradePlan:
     plan = GradePlan(course=course, target_percent=target_for(user=user, course=course))
     earned = 0.0
     for assessment in assessments:
-        row = AssessmentGrade(assessment=assessment, percent=scores.get(assessment.pk))
+        row = AssessmentGrade(assessment=assessment, percent=assessment.latest_percent)
         if row.is_graded:
             plan.graded.append(row)
             plan.graded_weight += assessment.weight_percent
@@ -161,7 +166,8 @@ def _grade_plan(*, user, course: Course, assessments, scores, mastery, now) -> G
         elif assessment.is_completed or assessment.due_date < now:
             plan.unscored.append(row)
         else:
-            row.predicted_percent = _predicted_percent(assessment, mastery)
+            if assessment.predicted is not None:
+                row.predicted_percent = round(assessment.predicted, 1)
             plan.remaining.append(row)
             plan.remaining_weight += assessment.weight_percent
     if plan.graded_weight:

@@ -65,6 +65,21 @@ def test_predicted_grade_from_mastery(user, course):
     assert plan.predicted_percent == pytest.approx(74.0)
 
 
+def test_prediction_counts_only_scored_topics_and_an_empty_share_as_one(user, course):
+    midterm = AssessmentFactory(course=course, name="Midterm", weight_percent=10)
+    scored, unweighted, unscored = TopicFactory.create_batch(3, course=course)
+    AssessmentTopicFactory(assessment=midterm, topic=scored, weight_in_assessment=3)
+    AssessmentTopicFactory(assessment=midterm, topic=unweighted, weight_in_assessment=None)
+    AssessmentTopicFactory(assessment=midterm, topic=unscored, weight_in_assessment=50)
+    MasteryRecordFactory(topic=scored, mastery_score=90)
+    MasteryRecordFactory(topic=unweighted, mastery_score=50)
+    plan = grade_plan_for(user=user, course=course)
+    rows = {row.assessment.name: row for row in plan.remaining}
+    # (90 × 3 + 50 × 1) / 4; the topic without a score is left out, not counted as 0.
+    assert rows["Midterm"].predicted_percent == pytest.approx(80.0)
+    assert all(row.predicted_percent is None for row in plan.graded + plan.unscored)
+
+
 def test_target_validation_and_clearing(user, other_user, course):
     with pytest.raises(ApplicationError):
         grade_target_set(user=user, course=course, target_percent=120)
