@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum, Window
+from django.db.models import Count, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from courses.models import Topic
@@ -119,10 +119,18 @@ class UnscheduledWork:
 
 def unscheduled_work(user, *, shown: int = UNSCHEDULED_SHOWN) -> UnscheduledWork:
     """The most urgent blocks that did not fit, with the count and minutes of all of them, in
-    one query (window totals are taken before the limit)."""
+    one query. The totals are uncorrelated subqueries, computed once over the narrow rows: a
+    window over the listed rows would join and sort every one of thousands before the limit,
+    where the list itself stops after `shown` rows of the priority index."""
+    pending = (
+        StudyTask.objects.for_user(user).filter(status=TaskStatus.PENDING).order_by().values("user")
+    )
     rows = list(
         unscheduled_for(user).annotate(
-            all_count=Window(Count("id")), all_minutes=Window(Sum("estimated_duration_min"))
+            all_count=Subquery(pending.annotate(count=Count("id")).values("count")),
+            all_minutes=Subquery(
+                pending.annotate(minutes=Sum("estimated_duration_min")).values("minutes")
+            ),
         )[:shown]
     )
     if not rows:
