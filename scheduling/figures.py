@@ -232,7 +232,7 @@ def figures_for(user, *, now: datetime | None = None, snapshot=NOT_READ) -> Figu
     )
     block_time = counts["block_time"] or timedelta(0)
     if snapshot is NOT_READ:
-        snapshot = PlanSnapshot.objects.for_user(user).first()
+        snapshot = PlanSnapshot.objects.for_user(user).for_pages().first()
     readiness = {row["assessment_id"]: row for row in (snapshot.readiness if snapshot else [])}
     cushions = {row["assessment_id"]: row for row in (snapshot.cushions if snapshot else [])}
     upcoming = with_risk_inputs(

@@ -261,6 +261,12 @@ class PlanSnapshotQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)
 
+    def for_pages(self):
+        """Without the list of work that did not fit: it holds an entry per such block
+        (hundreds of kilobytes for a student with thousands), and the pages read those blocks
+        from the tasks themselves, a page at a time."""
+        return self.defer("unscheduled")
+
 
 class PlanSnapshot(models.Model):
     """What the last replan reported beyond the blocks: cushions, readiness, unscheduled work.

@@ -195,7 +195,7 @@ def daily_breakdown(tasks, tz) -> list[dict]:
 
 
 def snapshot_for(user) -> PlanSnapshot | None:
-    return PlanSnapshot.objects.for_user(user).first()
+    return PlanSnapshot.objects.for_user(user).for_pages().first()
 
 
 # -- Streak -----------------------------------------------------------------------------------

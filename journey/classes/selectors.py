@@ -134,7 +134,9 @@ def student_rows(
     }
     snapshots = {
         s.user_id: s
-        for s in PlanSnapshot.objects.filter(user_id__in=[m.student_id for m in memberships])
+        for s in PlanSnapshot.objects.filter(
+            user_id__in=[m.student_id for m in memberships]
+        ).for_pages()
     }
     adherence: dict = defaultdict(Adherence)
     since = now - timedelta(days=ADHERENCE_DAYS)

@@ -184,7 +184,7 @@ def plan_suggestion_apply(*, user, assessment: Assessment, work_key: str):
     # plan.py builds its snapshot with cushion_rows above, so it is imported here, not on top.
     from scheduling.services.plan import plan_lock, plan_regenerate
 
-    snapshot = PlanSnapshot.objects.for_user(user).first()
+    snapshot = PlanSnapshot.objects.for_user(user).for_pages().first()
     rows = snapshot.cushions if snapshot else []
     row = next((r for r in rows if r["assessment_id"] == str(assessment.pk)), None)
     suggestion = next(

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scheduling import services
-from scheduling.models import DailyCheckIn, StudyTask, TaskStatus
+from scheduling.models import DailyCheckIn, PlanSnapshot, StudyTask, TaskStatus
 from scheduling.tests.conftest import NOW
 from scheduling.tests.factories import StudyTaskFactory
 
@@ -61,6 +61,22 @@ def test_today_and_at_risk_pages(logged_in_client, planned):
     html = at_risk.content.decode()
     assert at_risk.status_code == 200
     assert "Final" in html and "On track" in html and "P(ready)" in html
+
+
+@pytest.mark.parametrize(
+    "name", ["scheduling:today", "scheduling:at_risk", "scheduling:week", "home"]
+)
+def test_pages_never_load_the_snapshots_list_of_unplaced_work(logged_in_client, setup, name):
+    """It holds an entry per block that did not fit; the pages list those from the tasks."""
+    services.plan_regenerate(user=setup.user)
+    PlanSnapshot.objects.filter(user=setup.user).update(
+        unscheduled=[{"task_id": str(n), "reason": "No free time"} for n in range(500)]
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert logged_in_client.get(reverse(name)).status_code == 200
+    snapshot_reads = [q["sql"] for q in captured if 'FROM "scheduling_plansnapshot"' in q["sql"]]
+    assert snapshot_reads
+    assert not any('"scheduling_plansnapshot"."unscheduled"' in sql for sql in snapshot_reads)
 
 
 def test_start_complete_skip_without_js_redirect_back(logged_in_client, planned):
