@@ -236,7 +236,8 @@ class _Repair(_Placement):
         Preferred-length chunks cost a break each; when work is left over, a day packed with
         long blocks can hold more. Tried only on days some short task could use.
         """
-        short = [t for t in self.order if self._wants_more(t)]
+        # Short of minutes, even by less than a block: laid out again, the day may hold them.
+        short = [t for t in self.order if t.remaining > 0]
         if not short:
             return
         day_indexes = sorted({d for t in short for d in self._day_range(*self._window(t))})
