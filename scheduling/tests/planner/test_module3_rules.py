@@ -415,6 +415,56 @@ def test_a_near_worthless_prerequisite_gives_way_to_other_work():
     assert result.weighted_min >= 0.9 * brute_force_best(request)
 
 
+@pytest.mark.parametrize(
+    ("prerequisite", "dependant", "other", "evening_hours", "preferred_block"),
+    [
+        # The other work is 15 minutes short, less than a block: only a new layout holds it.
+        ((30, 1.14), (30, 6.33), (45, 6.30, True), 2.0, 60),
+        ((30, 0.2), (45, 8.53), (60, 4.46, False), 2.5, 45),
+    ],
+)
+def test_a_day_is_laid_out_again_for_minutes_short_of_a_block(
+    prerequisite, dependant, other, evening_hours, preferred_block
+):
+    due = MONDAY + timedelta(days=1)
+    tasks = [
+        task("prereq", prerequisite[0], MONDAY, due, priority=prerequisite[1], course_id="calc"),
+        task(
+            "dependant",
+            dependant[0],
+            MONDAY,
+            due,
+            priority=dependant[1],
+            course_id="calc",
+            predecessors=("prereq",),
+        ),
+        task(
+            "other",
+            other[0],
+            MONDAY,
+            due,
+            priority=other[1],
+            course_id="calc",
+            is_splittable=other[2],
+        ),
+    ]
+    end = 18 * 60 + int(evening_hours * 60)
+    availability = {"monday": [{"start": "18:00", "end": f"{end // 60:02d}:{end % 60:02d}"}]}
+    limits = PlanLimits(
+        max_hours_per_day=2.0,
+        preferred_block_min=preferred_block,
+        min_block_min=30,
+        break_min=15,
+        course_switch_break_min=15,
+        buffer_min=15,
+        granularity_min=SLOT,
+    )
+    request = request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+    result = plan(request)
+    assert validate(request, result) == []
+    assert result.weighted_min >= 0.9 * brute_force_best(request)
+
+
 def test_two_task_case_gives_the_day_to_the_dependant():
     """The measured 0.016 case: a cheap prerequisite took the whole cap."""
     due = MONDAY + timedelta(days=1)
