@@ -73,8 +73,10 @@ Algorithm
       short task there, re-place the evicted work, which may itself evict once; kept only when
       weighted minutes go up), trades (a dependant short of time takes the latest blocks, or
       the tail of one, of a cheaper prerequisite), whole days re-packed with fewer, longer
-      blocks (six variants, the best kept), and blocks of short tasks stretched into adjacent
-      free time, never past `max_block_min`;
+      blocks (eight variants, the best kept; among them whole blocks first with the divisible
+      work in what is left, and every day where some task is short, even by less than a
+      block), and blocks of short tasks stretched into adjacent free time, never past
+      `max_block_min`;
    b. and c. EDF plans: tasks by deadline, each as early as possible, evicting lower-priority
       work to fit (a prerequisite goes just before its dependant, early enough to leave it
       room), with preferred-length and with long chunks; then repaired and stretched, and
