@@ -37,18 +37,25 @@ def _record_column(user, name: str, output_field) -> Subquery:
     )
 
 
-def with_evidence(topics: QuerySet, *, user) -> QuerySet:
-    """Annotate each topic with its evidence counts and the moment of its latest evidence."""
-    return topics.annotate(
-        evidence_answers=Coalesce(
+def evidence_annotations(user) -> dict:
+    """A topic's evidence counts and the moment of its latest evidence, as annotations."""
+    return {
+        "evidence_answers": Coalesce(
             _record_column(user, "evidence_answers", IntegerField()), Value(0)
         ),
-        evidence_grades=Coalesce(_record_column(user, "evidence_grades", IntegerField()), Value(0)),
-        evidence_self_ratings=Coalesce(
+        "evidence_grades": Coalesce(
+            _record_column(user, "evidence_grades", IntegerField()), Value(0)
+        ),
+        "evidence_self_ratings": Coalesce(
             _record_column(user, "evidence_self_ratings", IntegerField()), Value(0)
         ),
-        evidence_last_at=_record_column(user, "evidence_last_at", DateTimeField()),
-    )
+        "evidence_last_at": _record_column(user, "evidence_last_at", DateTimeField()),
+    }
+
+
+def with_evidence(topics: QuerySet, *, user) -> QuerySet:
+    """Annotate each topic with its evidence counts and the moment of its latest evidence."""
+    return topics.annotate(**evidence_annotations(user))
 
 
 def attach_evidence(topics, *, user) -> list:

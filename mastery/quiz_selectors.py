@@ -12,23 +12,27 @@ from datetime import date, datetime
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     F,
     FilteredRelation,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts.models import UserPreferences
 from accounts.timezones import user_zone
 from courses.models import Assessment, AssessmentType, Course, Topic
-from mastery import engine, grading
+from mastery import engine, evidence_selectors, grading
 from mastery.models import (
     AttemptQuestion,
     MasteryObservation,
@@ -112,6 +116,60 @@ def topics_with_mastery(*, user, course: Course | None = None) -> QuerySet[Topic
     if course is not None:
         topics = topics.filter(course=course)
     return topics
+
+
+@dataclass(frozen=True)
+class SelfRatingQueue:
+    """The topics the diagnostic cannot quiz that the course page asks about now, and the
+    counts it states."""
+
+    asked: list[Topic]
+    # Self-ratable topics past `asked` that were never rated: they come up later.
+    later: int
+    quizzable_count: int
+
+
+def self_rating_queue(
+    *, user, course: Course, questions_per_topic: int, shown: int
+) -> SelfRatingQueue:
+    """The course's topics whose banks hold too few questions for the diagnostic, the least
+    evidenced `shown` first (never self-rated, then without any evidence), in two queries
+    whatever the number of topics."""
+    bank_size = Coalesce(
+        Subquery(
+            Question.objects.filter(topic=OuterRef("pk"))
+            .order_by()
+            .values("topic")
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+        0,
+    )
+    topics = (
+        Topic.objects.for_user(user)
+        .filter(course=course)
+        .annotate(bank_size=bank_size)
+        .annotate(**evidence_selectors.evidence_annotations(user))
+    )
+    self_ratable = topics.filter(bank_size__lt=questions_per_topic)
+    asked = list(
+        self_ratable.annotate(
+            has_evidence=Case(
+                When(evidence_last_at__isnull=True, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("evidence_self_ratings", "has_evidence", "order_index", "name", "id")[:shown]
+    )
+    counts = topics.aggregate(
+        quizzable=Count("pk", filter=Q(bank_size__gte=questions_per_topic)),
+        unrated=Count("pk", filter=Q(bank_size__lt=questions_per_topic, evidence_self_ratings=0)),
+    )
+    return SelfRatingQueue(
+        asked=asked,
+        later=counts["unrated"] - sum(1 for topic in asked if not topic.evidence_self_ratings),
+        quizzable_count=counts["quizzable"],
+    )
 
 
 # The record's columns a topic's mastery list item shows.

@@ -136,6 +136,9 @@ class MasteryOverviewView(LoginRequiredMixin, CachedBodyMixin, TemplateView):
 # The self-rating form asks about this many topics at a time: a long course's form would
 # otherwise be a wall of questions, and its cost would grow with the course.
 SELF_RATINGS_SHOWN = 8
+# The course's heatmap shows this many topics a page: a term's course on one page, a long
+# course's topics over a few, so the page costs the same however long the course is.
+HEATMAP_TOPICS_PER_PAGE = 24
 
 
 class CourseMasteryView(LoginRequiredMixin, TemplateView):
@@ -143,32 +146,27 @@ class CourseMasteryView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        course = get_object_or_404(Course.objects.for_user(self.request.user), pk=kwargs["pk"])
-        topics = quiz_selectors.topics_with_mastery(user=self.request.user, course=course)
-        topics = topics.annotate(question_count=Count("questions"))
-        cells = heat_cells(topics, user=self.request.user)
+        user = self.request.user
+        course = get_object_or_404(Course.objects.for_user(user), pk=kwargs["pk"])
+        page = Paginator(
+            quiz_selectors.topics_with_mastery(user=user, course=course), HEATMAP_TOPICS_PER_PAGE
+        ).get_page(self.request.GET.get("page"))
         per_topic = quiz_services.DIAGNOSTIC_QUESTIONS_PER_TOPIC
-        self_rated = [cell for cell in cells if cell.topic.question_count < per_topic]
         # The least-evidenced first, a few at a time: once rated they move back, and the next
         # ones come up.
-        self_rated.sort(
-            key=lambda cell: (cell.topic.evidence_self_ratings, cell.evidence.has_evidence)
+        queue = quiz_selectors.self_rating_queue(
+            user=user, course=course, questions_per_topic=per_topic, shown=SELF_RATINGS_SHOWN
         )
-        asked = [cell.topic for cell in self_rated[:SELF_RATINGS_SHOWN]]
         context.update(
             course=course,
-            cells=cells,
-            quizzable_count=len(cells) - len(self_rated),
+            page=page,
+            per_page=HEATMAP_TOPICS_PER_PAGE,
+            cells=heat_cells(page.object_list, user=user),
+            quizzable_count=queue.quizzable_count,
             questions_per_topic=per_topic,
-            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=asked),
-            self_ratings_later=sum(
-                1
-                for cell in self_rated[SELF_RATINGS_SHOWN:]
-                if not cell.topic.evidence_self_ratings
-            ),
-            attempts=quiz_selectors.quiz_attempts(user=self.request.user).filter(course=course)[
-                :10
-            ],
+            self_rating_form=kwargs.get("self_rating_form") or SelfRatingForm(topics=queue.asked),
+            self_ratings_later=queue.later,
+            attempts=quiz_selectors.quiz_attempts(user=user).filter(course=course)[:10],
         )
         return context
 

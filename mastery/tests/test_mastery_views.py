@@ -305,3 +305,31 @@ def test_the_overview_shows_a_page_of_courses_at_a_time(logged_in_client, user, 
     assert len(first_page.captured_queries) == len(second_page.captured_queries)
     # A page past the end shows the last one rather than an error.
     assert "C07" in logged_in_client.get(path + "?page=99").content.decode()
+
+
+def test_a_long_courses_heatmap_is_paged_at_the_same_cost_per_page(logged_in_client, user):
+    from mastery.views import HEATMAP_TOPICS_PER_PAGE
+
+    course = CourseFactory(user=user)
+    topics = [
+        TopicFactory(course=course, name=f"Unit {n:02d}", order_index=n)
+        for n in range(HEATMAP_TOPICS_PER_PAGE + 5)
+    ]
+    # Another student's topics never show, on any page.
+    TopicFactory(course=CourseFactory(), name="Unit 99")
+    path = reverse("mastery:course", args=[course.pk])
+    logged_in_client.get(path)  # a first view also sets up the student's once-only rows
+    pages, queries = [], []
+    for number in (1, 2):
+        with CaptureQueriesContext(connection) as captured:
+            response = logged_in_client.get(path, {"page": number})
+        queries.append(len(captured.captured_queries))
+        body = response.content.decode()
+        pages.append([topic for topic in topics if f">{topic.name}</a>" in body])
+        assert "Unit 99" not in body
+        assert f"Page {number} of 2 ({len(topics)} topics)" in body
+    assert pages == [topics[:HEATMAP_TOPICS_PER_PAGE], topics[HEATMAP_TOPICS_PER_PAGE:]]
+    assert queries[0] == queries[1]
+    # A page past the end shows the last one.
+    past = logged_in_client.get(path, {"page": 9}).content.decode()
+    assert "Page 2 of 2" in past
