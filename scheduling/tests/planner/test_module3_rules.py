@@ -323,6 +323,22 @@ def brute_force_best(request: PlanRequest) -> float:
     return best
 
 
+def _one_evening(
+    tasks, availability, *, preferred_block: int, cap_hours: float = 2.0
+) -> PlanRequest:
+    """Monday's evening with 15-minute breaks and buffers, on the 15-minute grid."""
+    limits = PlanLimits(
+        max_hours_per_day=cap_hours,
+        preferred_block_min=preferred_block,
+        min_block_min=30,
+        break_min=15,
+        course_switch_break_min=15,
+        buffer_min=15,
+        granularity_min=SLOT,
+    )
+    return request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+
+
 @st.composite
 def cheap_prerequisite_instances(draw) -> PlanRequest:
     """A cheap prerequisite, a valuable dependant, maybe a bystander, one short evening."""
@@ -364,16 +380,9 @@ def cheap_prerequisite_instances(draw) -> PlanRequest:
                 is_splittable=draw(st.booleans()),
             )
         )
-    limits = PlanLimits(
-        max_hours_per_day=draw(st.sampled_from((1.0, 1.5, 2.0, 3.0))),
-        preferred_block_min=draw(st.sampled_from((30, 45, 60))),
-        min_block_min=30,
-        break_min=15,
-        course_switch_break_min=15,
-        buffer_min=15,
-        granularity_min=SLOT,
-    )
-    return request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+    cap_hours = draw(st.sampled_from((1.0, 1.5, 2.0, 3.0)))
+    preferred_block = draw(st.sampled_from((30, 45, 60)))
+    return _one_evening(tasks, availability, preferred_block=preferred_block, cap_hours=cap_hours)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -399,16 +408,7 @@ def test_a_near_worthless_prerequisite_gives_way_to_other_work():
         task("other", 60, MONDAY, due, priority=5.0, course_id="bio", is_splittable=False),
     ]
     availability = {"monday": [{"start": "18:00", "end": "20:00"}]}
-    limits = PlanLimits(
-        max_hours_per_day=2.0,
-        preferred_block_min=30,
-        min_block_min=30,
-        break_min=15,
-        course_switch_break_min=15,
-        buffer_min=15,
-        granularity_min=SLOT,
-    )
-    request = request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+    request = _one_evening(tasks, availability, preferred_block=30)
     result = plan(request)
     assert validate(request, result) == []
     assert {b.task_id for b in result.blocks} >= {"other", "dependant"}
@@ -450,16 +450,7 @@ def test_a_day_is_laid_out_again_for_minutes_short_of_a_block(
     ]
     end = 18 * 60 + int(evening_hours * 60)
     availability = {"monday": [{"start": "18:00", "end": f"{end // 60:02d}:{end % 60:02d}"}]}
-    limits = PlanLimits(
-        max_hours_per_day=2.0,
-        preferred_block_min=preferred_block,
-        min_block_min=30,
-        break_min=15,
-        course_switch_break_min=15,
-        buffer_min=15,
-        granularity_min=SLOT,
-    )
-    request = request_for(tasks, MONDAY, days=1, availability=availability, limits=limits)
+    request = _one_evening(tasks, availability, preferred_block=preferred_block)
     result = plan(request)
     assert validate(request, result) == []
     assert result.weighted_min >= 0.9 * brute_force_best(request)
