@@ -242,6 +242,8 @@ def test_create_costs_the_same_queries_for_one_topic_or_many(
     assert PerformanceRecord.objects.count() == 2
 
 
+# Dates are relative to now: the clock sweep runs it again at its three frozen instants.
+@pytest.mark.clock
 def test_a_retake_locks_the_student_and_takes_the_next_attempt_number(
     api_client, course, topic, django_assert_num_queries
 ):
