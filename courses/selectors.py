@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import Assessment, AssessmentTopic, Course, Topic
@@ -14,6 +15,12 @@ from courses.models import Assessment, AssessmentTopic, Course, Topic
 # Bookkeeping columns that change on every save and would drown the real changes.
 HISTORY_IGNORED_FIELDS = frozenset({"updated_at", "created_at"})
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+# The course page lists this many topics a page: a term's course on one page, and a long
+# course's page costs no more than a term's.
+TOPICS_PER_PAGE = 24
+# The course list's page: a term's courses and a few archived ones on one page; years of
+# archived courses go onto later pages, so the list costs the same whatever the history.
+COURSES_PER_PAGE = 10
 
 
 def course_list(*, user, include_archived: bool = True) -> QuerySet[Course]:
@@ -35,31 +42,37 @@ def assessments_with_topics(queryset: QuerySet[Assessment]) -> QuerySet[Assessme
 @dataclass
 class TopicView:
     topic: Topic
-    prerequisites: list[Topic]
+    prerequisites: list[str]
 
 
 @dataclass
 class CourseDetail:
     course: Course
+    page: Page
     topics: list[TopicView]
     assessments: list[Assessment]
 
 
-def course_detail(*, course: Course) -> CourseDetail:
-    """A course with its topics (and their prerequisites by name) and its assessments."""
-    topics = list(Topic.objects.filter(course=course))
-    by_id = {str(topic.pk): topic for topic in topics}
+def course_detail(*, course: Course, page_number=None) -> CourseDetail:
+    """A course with one page of its topics (and their prerequisites by name) and its
+    assessments."""
+    # A prerequisite may sit on another page: every topic's name comes in one narrow read,
+    # and only the page's topics are read whole.
+    names = {
+        str(pk): name for pk, name in Topic.objects.filter(course=course).values_list("pk", "name")
+    }
+    page = Paginator(list(names), TOPICS_PER_PAGE).get_page(page_number)
     topic_views = [
         TopicView(
             topic=topic,
             prerequisites=[
-                by_id[prereq] for prereq in topic.prerequisite_topic_ids or [] if prereq in by_id
+                names[prereq] for prereq in topic.prerequisite_topic_ids or [] if prereq in names
             ],
         )
-        for topic in topics
+        for topic in Topic.objects.filter(pk__in=page.object_list)
     ]
     assessments = list(assessments_with_topics(Assessment.objects.filter(course=course)))
-    return CourseDetail(course=course, topics=topic_views, assessments=assessments)
+    return CourseDetail(course=course, page=page, topics=topic_views, assessments=assessments)
 
 
 # --- history --------------------------------------------------------------------------------

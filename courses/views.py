@@ -6,10 +6,12 @@ import base64
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -85,7 +87,14 @@ class CourseListView(CoursePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        courses = list(selectors.course_list(user=self.request.user))
+        # Current courses first, then the archived ones, over as many pages as they take.
+        page = Paginator(
+            selectors.course_list(user=self.request.user).order_by("is_archived", "code", "name"),
+            selectors.COURSES_PER_PAGE,
+        ).get_page(self.request.GET.get("page"))
+        courses = list(page.object_list)
+        context["page"] = page
+        context["per_page"] = selectors.COURSES_PER_PAGE
         context["active_courses"] = [course for course in courses if not course.is_archived]
         context["archived_courses"] = [course for course in courses if course.is_archived]
         return context
@@ -99,7 +108,10 @@ class CourseDetailView(CoursePageMixin, TemplateView):
         course = get_object_or_404(
             selectors.course_list(user=self.request.user), pk=self.kwargs["pk"]
         )
-        context["detail"] = selectors.course_detail(course=course)
+        context["detail"] = selectors.course_detail(
+            course=course, page_number=self.request.GET.get("page")
+        )
+        context["topics_per_page"] = selectors.TOPICS_PER_PAGE
         context["course"] = course
         # A course that came from a class says so, and says when the class ended.
         context["class_membership"] = (
@@ -529,13 +541,27 @@ class StudyModesView(CoursePageMixin, FormView):
     template_name = "courses/study_modes.html"
     form_class = StudyModesForm
 
+    @cached_property
+    def page(self):
+        # A page of courses at a time, as on the course list; saving a page keeps the other
+        # pages' choices (the form only replaces its own courses' entries).
+        return Paginator(
+            Course.objects.for_user(self.request.user).active().order_by("code", "name"),
+            selectors.COURSES_PER_PAGE,
+        ).get_page(self.request.GET.get("page"))
+
     def get_form_kwargs(self):
         self.preferences = account_services.preferences_get_current(user=self.request.user)
         return {
             **super().get_form_kwargs(),
-            "courses": Course.objects.for_user(self.request.user).active(),
+            "courses": self.page.object_list,
             "current": self.preferences.study_mode_preferences or {},
         }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            page=self.page, per_page=selectors.COURSES_PER_PAGE, **kwargs
+        )
 
     def form_valid(self, form):
         current = self.preferences.study_mode_preferences or {}
@@ -548,4 +574,5 @@ class StudyModesView(CoursePageMixin, FormView):
             apply_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, "Study modes saved.")
-        return redirect("courses:study_modes")
+        url = reverse("courses:study_modes")
+        return redirect(f"{url}?page={self.page.number}" if self.page.number > 1 else url)

@@ -7,13 +7,14 @@ import contextlib
 import hashlib
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
 
 from accounts.errors import ApplicationError
 from courses.models import Assessment, Course, Topic
 from journey.models import ResourceCompletion
 from mastery import evidence_selectors, quiz_selectors
-from mastery.views import HeatCell, heat_cells
+from mastery.views import HEATMAP_TOPICS_PER_PAGE, HeatCell, heat_cells
 
 
 @dataclass
@@ -44,6 +45,9 @@ class TopicResources:
 @dataclass
 class CourseOverview:
     course: Course
+    # The heatmap and the resources show one page of topics, as the course's mastery page
+    # does; the graph shows every topic, since a prerequisite may sit on another page.
+    page: Page
     cells: list[HeatCell]
     graph_nodes: list[tuple[str, str, int]]
     graph_edges: list[tuple[str, str]]
@@ -59,9 +63,9 @@ def resource_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def topic_depths(topics: list[Topic]) -> dict[str, int]:
-    """Longest chain of prerequisites above each topic (0 for a topic with none)."""
-    prerequisites = {str(t.pk): [str(p) for p in (t.prerequisite_topic_ids or [])] for t in topics}
+def topic_depths(prerequisites: dict[str, list[str]]) -> dict[str, int]:
+    """Longest chain of prerequisites above each topic (0 for a topic with none), from each
+    topic id's prerequisite ids."""
     depths: dict[str, int] = {}
 
     def depth(topic_id: str, visiting: frozenset[str]) -> int:
@@ -105,20 +109,32 @@ def resources_for(*, user, topics: list[Topic]) -> list[TopicResources]:
     return rows
 
 
-def course_overview_for(*, user, course: Course) -> CourseOverview:
+def course_overview_for(*, user, course: Course, page_number=None) -> CourseOverview:
+    # The graph needs only each topic's name and prerequisites: narrow rows for all of them,
+    # the full rows with mastery and evidence for the page shown.
+    graph_rows = list(
+        Topic.objects.filter(course=course)
+        .order_by("order_index", "name")
+        .values_list("pk", "name", "prerequisite_topic_ids")
+    )
+    prerequisites = {str(pk): [str(p) for p in ids or []] for pk, _, ids in graph_rows}
+    depths = topic_depths(prerequisites)
+    edges = [
+        (prerequisite, topic_id)
+        for topic_id, topic_prerequisites in prerequisites.items()
+        for prerequisite in topic_prerequisites
+        if prerequisite in prerequisites
+    ]
+    # Paged over the ids already read, so the page costs no count query.
+    page = Paginator([pk for pk, _, _ in graph_rows], HEATMAP_TOPICS_PER_PAGE).get_page(page_number)
     topics = list(
         evidence_selectors.with_evidence(
-            quiz_selectors.topics_with_mastery(user=user, course=course), user=user
+            quiz_selectors.topics_with_mastery(user=user, course=course).filter(
+                pk__in=page.object_list
+            ),
+            user=user,
         )
     )
-    depths = topic_depths(topics)
-    known = {str(t.pk) for t in topics}
-    edges = [
-        (str(prerequisite), str(topic.pk))
-        for topic in topics
-        for prerequisite in topic.prerequisite_topic_ids or []
-        if str(prerequisite) in known
-    ]
     assessments = list(
         Assessment.objects.for_user(user)
         .filter(course=course)
@@ -127,8 +143,9 @@ def course_overview_for(*, user, course: Course) -> CourseOverview:
     )
     return CourseOverview(
         course=course,
+        page=page,
         cells=heat_cells(topics, user=user),
-        graph_nodes=[(str(t.pk), t.name, depths[str(t.pk)]) for t in topics],
+        graph_nodes=[(str(pk), name, depths[str(pk)]) for pk, name, _ in graph_rows],
         graph_edges=edges,
         assessments=assessments,
         resources=resources_for(user=user, topics=topics),

@@ -409,8 +409,11 @@ class CourseOverviewView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         course = get_object_or_404(Course.objects.for_user(self.request.user), pk=kwargs["pk"])
-        overview = course_overview.course_overview_for(user=self.request.user, course=course)
+        overview = course_overview.course_overview_for(
+            user=self.request.user, course=course, page_number=self.request.GET.get("page")
+        )
         context["overview"] = overview
+        context["per_page"] = course_overview.HEATMAP_TOPICS_PER_PAGE
         context["graph"] = charts.prerequisite_graph_svg(
             overview.graph_nodes,
             overview.graph_edges,

@@ -234,7 +234,7 @@ class ReviewsDueView(LoginRequiredMixin, TemplateView):
     break can have hundreds due, and one page of them is a session's work."""
 
     template_name = "mastery/reviews_due.html"
-    paginate_by = 50
+    paginate_by = 20
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

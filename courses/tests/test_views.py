@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import UserPreferences
 from courses.models import Assessment, AssessmentTopic, Course, Topic
+from courses.selectors import COURSES_PER_PAGE, TOPICS_PER_PAGE
 from courses.tests.factories import (
     AssessmentFactory,
     AssessmentTopicFactory,
@@ -56,8 +57,23 @@ def test_course_list_query_count_is_constant(logged_in_client, user):
     logged_in_client.get(reverse("courses:list"))
     with CaptureQueriesContext(connection) as many:
         response = logged_in_client.get(reverse("courses:list"))
-    assert response.content.decode().count("<tr>") == 12  # header row + 11 courses
+    # A page of courses, the rest on the next: the header row and COURSES_PER_PAGE rows.
+    assert response.content.decode().count("<tr>") == 1 + COURSES_PER_PAGE
+    assert "Page 1 of 2 (11 courses)" in response.content.decode()
     assert len(many) == one_course
+
+
+def test_course_list_pages_current_courses_before_archived_ones(logged_in_client, user):
+    archived = CourseFactory(user=user, code="AAA100", is_archived=True)
+    current = CourseFactory.create_batch(COURSES_PER_PAGE, user=user)
+    first = logged_in_client.get(reverse("courses:list")).content.decode()
+    second = logged_in_client.get(reverse("courses:list") + "?page=2").content.decode()
+    # The archived course sorts first by code, but current courses come first.
+    assert all(course.code in first for course in current)
+    assert archived.code not in first and "Archived courses" not in first
+    assert archived.code in second and "Archived courses" in second
+    # Page 2 holds no current course, so it shows no empty "current" section either.
+    assert "Current courses" not in second and "Every course is archived" not in second
 
 
 def test_course_detail_query_count_is_constant(logged_in_client, user):
@@ -83,6 +99,28 @@ def test_course_detail_query_count_is_constant(logged_in_client, user):
     with CaptureQueriesContext(connection) as many:
         logged_in_client.get(url)
     assert len(many) == one_topic
+
+
+def test_course_detail_pages_topics_and_names_prerequisites_on_other_pages(logged_in_client, user):
+    course = CourseFactory(user=user)
+    first = TopicFactory(course=course, name="Limits", order_index=0)
+    for index in range(1, TOPICS_PER_PAGE):
+        TopicFactory(course=course, name=f"Topic {index:02d}", order_index=index)
+    last = TopicFactory(
+        course=course,
+        name="Series",
+        order_index=TOPICS_PER_PAGE,
+        prerequisite_topic_ids=[str(first.pk)],
+    )
+    url = reverse("courses:detail", args=[course.pk])
+    page_one = logged_in_client.get(url).content.decode()
+    page_two = logged_in_client.get(url + "?page=2").content.decode()
+    assert "Limits" in page_one and last.name not in page_one
+    assert f"Page 1 of 2 ({TOPICS_PER_PAGE + 1} topics)" in page_one
+    # The prerequisite sits on page 1 and is still named on page 2.
+    row = page_two[page_two.index('<td data-label="Topic">Series</td>') :]
+    assert row[: row.index("</tr>")].count("Limits") == 1
+    assert "Topic 01" not in page_two
 
 
 def test_create_course_then_detail_shows_weights(logged_in_client, user):
@@ -349,6 +387,29 @@ def test_study_modes_page_saves_per_course(
     assert len(events) == 1
     page = logged_in_client.get(reverse("courses:study_modes")).content.decode()
     assert page.count("checked") == 3
+
+
+def test_study_modes_pages_courses_and_saving_a_page_keeps_the_others(logged_in_client, user):
+    courses = [
+        CourseFactory(user=user, code=f"C{index:03d}") for index in range(COURSES_PER_PAGE + 1)
+    ]
+    on_page_one, on_page_two = courses[0], courses[-1]
+    UserPreferences.objects.create(
+        user=user, study_mode_preferences={str(on_page_one.pk): ["review"]}
+    )
+    url = reverse("courses:study_modes")
+    first = logged_in_client.get(url).content.decode()
+    assert f"modes_{on_page_one.pk}" in first and f"modes_{on_page_two.pk}" not in first
+    response = logged_in_client.post(url + "?page=2", {f"modes_{on_page_two.pk}": ["reading"]})
+    assert response.status_code == 302 and response.url == url + "?page=2"
+    prefs = UserPreferences.objects.for_user(user).get()
+    assert prefs.study_mode_preferences == {
+        str(on_page_one.pk): ["review"],
+        str(on_page_two.pk): ["reading"],
+    }
+    second = logged_in_client.get(response.url).content.decode()
+    assert "Saving keeps your choices for the courses on the other pages." in second
+    assert second.count("checked") == 1
 
 
 def test_study_modes_page_writes_the_inputs_the_form_widget_would(logged_in_client, user):

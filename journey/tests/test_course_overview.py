@@ -38,6 +38,26 @@ def test_the_overview_shows_heatmap_graph_weights_and_resources(logged_in_client
     assert "0% done (0 of 2)" in body
 
 
+def test_a_long_course_pages_heatmap_and_resources_but_graphs_every_topic(
+    logged_in_client, user, course
+):
+    from mastery.views import HEATMAP_TOPICS_PER_PAGE
+
+    for index in range(HEATMAP_TOPICS_PER_PAGE):
+        TopicFactory(course=course, name=f"Later {index:02d}", order_index=index + 1)
+    url = reverse("journey:course_overview", args=[course.pk])
+    first = logged_in_client.get(url).content.decode()
+    second = logged_in_client.get(url + "?page=2").content.decode()
+    total = HEATMAP_TOPICS_PER_PAGE + 2
+    assert f"Page 1 of 2 ({total} topics)" in first
+    assert f"For the topics on this page of the heatmap, 25 to {total} of {total}." in second
+    # The checklist follows the heatmap's page; the graph names every topic on both pages.
+    assert 'id="resources-' in first and first.count('class="resource-topic"') == 24
+    assert second.count('class="resource-topic"') == total - HEATMAP_TOPICS_PER_PAGE
+    for body in (first, second):
+        assert f"{total} topics. Functions comes before Limits" in body
+
+
 def test_ticking_a_resource_updates_the_percentage(logged_in_client, user, course):
     limits = course.topics.get(name="Limits")
     url = reverse("journey:resource_toggle", args=[limits.pk])
@@ -80,14 +100,10 @@ def test_another_students_course_and_topic_are_404(logged_in_client, other_user)
 
 
 def test_topic_depths_follow_the_longest_chain(user):
-    course = CourseFactory(user=user)
-    a = TopicFactory(course=course)
-    b = TopicFactory(course=course, prerequisite_topic_ids=[str(a.pk)])
-    c = TopicFactory(course=course, prerequisite_topic_ids=[str(a.pk), str(b.pk)])
-    # A stale cycle in old data must not loop forever.
-    a.prerequisite_topic_ids = [str(c.pk)]
-    depths = topic_depths([a, b, c])
-    assert depths[str(c.pk)] > depths[str(b.pk)]
+    # A stale cycle in old data (a after c) must not loop forever.
+    depths = topic_depths({"a": ["c"], "b": ["a"], "c": ["a", "b"], "d": []})
+    assert depths["c"] > depths["b"]
+    assert depths["d"] == 0
 
 
 def test_an_empty_course(logged_in_client, user):
