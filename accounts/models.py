@@ -6,8 +6,8 @@ from django.core.validators import EmailValidator, MaxValueValidator, MinValueVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from accounts.validators import study_day_errors, validate_iana_timezone, validate_language_code
 
 

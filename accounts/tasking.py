@@ -102,6 +102,7 @@ def intent_enqueue(
     robust: bool = False,
     countdown: float | None = None,
     joins: models.QuerySet | None = None,
+    queued_already: Callable[[list[models.Model]], bool] | None = None,
 ) -> list[models.Model]:
     """Write the intent `rows` (all of one model) and publish `task(*args)` after commit.
 
@@ -110,17 +111,27 @@ def intent_enqueue(
 
     Debounce: `countdown` delays the task, so the rows of a burst collect before it runs, and
     when `joins` (pending rows of the same intent) already holds a row, the task already on its
-    way will answer these rows too, so nothing more is published. In-process (eager) runs
+    way will answer these rows too, so nothing more is published. `queued_already(rows)` asks
+    the same after commit, for a task that runs at once: True when one is queued that has not
+    started yet, and so will read these committed rows when it does. In-process (eager) runs
     answer at once, so there every intent publishes.
     """
     rows = list(rows)
+    eager = task.app.conf.task_always_eager
     # No savepoint inside the caller's transaction (two round trips on every write that asks
     # for follow-up work): a failure here fails the cause too, which no caller recovers from.
     with transaction.atomic(savepoint=False):
-        is_joining = joins is not None and not task.app.conf.task_always_eager and joins.exists()
+        is_joining = joins is not None and not eager and joins.exists()
         if rows:
             type(rows[0])._default_manager.bulk_create(rows)
-        if not is_joining:
+        if is_joining:
+            pass
+        elif queued_already is not None and not eager:
+            transaction.on_commit(
+                lambda: queued_already(rows) or publish(task, *args, countdown=countdown),
+                robust=robust,
+            )
+        else:
             enqueue_on_commit(task, *args, robust=robust, countdown=countdown)
     return rows
 

@@ -6,8 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from courses.validation import course_dates_errors, resource_links_errors
 
 # Float sums of percentages drift (33.3 + 33.3 + 33.4); weights within this of 100 are complete.

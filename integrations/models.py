@@ -2,8 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from integrations.fields import EncryptedTextField
 from scheduling.models import StudyTask
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from courses.models import Topic
 
 __all__ = [

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.tasking import intents_due, publish
 from mastery.models import MasteryRecomputeRequest
-from mastery.services import mastery_recompute_topics
+from mastery.services import mastery_recompute_topics, recompute_topics_started
 
 # A topic's fold is milliseconds per hundred records; a minute covers the largest histories
 # and the hard limit leaves the soft one time to roll the transaction back cleanly.
@@ -71,6 +71,8 @@ def recompute_topics(user_id: str, topic_ids: list[str], new_record_id: str | No
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return []
+    if not recompute_topics.app.conf.task_always_eager:
+        topic_ids = recompute_topics_started(user_id=user.pk, topic_ids=topic_ids)
     return mastery_recompute_topics(user=user, topic_ids=topic_ids, new_record_id=new_record_id)
 
 

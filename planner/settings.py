@@ -72,16 +72,17 @@ MIDDLEWARE = [
     # Around everything that writes: a request's follow-ups run once per student at its end.
     "accounts.middleware.CoalescingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Session, authentication and messages: Django's, skipped by token API calls (no session).
+    # The browser's middleware (session, URL checks, authentication, messages, htmx): Django's
+    # and django-htmx's own, skipped by token API calls.
     "planner.browser_middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "planner.browser_middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "planner.browser_middleware.AuthenticationMiddleware",
     # Before any view reads a query parameter: a NUL in it answers 400 (accounts/hygiene.py).
     "accounts.hygiene.QueryStringHygieneMiddleware",
     "planner.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "planner.browser_middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "planner.middleware.StudentTimezoneMiddleware",
     "allauth.account.middleware.AccountMiddleware",

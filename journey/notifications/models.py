@@ -9,8 +9,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from journey.notifications.kinds import DeliveryState, NotificationKind
 
 

@@ -1,9 +1,12 @@
 """Shapes of the performance and grade-import API; the rules live in mastery.services."""
 
+import uuid
+
 from rest_framework import serializers
 
 from accounts.api.lean import LeanOutputMixin
 from accounts.hygiene import HygieneModelSerializer, HygieneSerializer
+from accounts.prepared import PreparedRead
 from courses.models import Assessment, Course
 from mastery.models import PerformanceRecord
 
@@ -13,6 +16,25 @@ class _UserScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return super().get_queryset().for_user(self.context["request"].user)
+
+
+# Every posted record names its course: the lookup is compiled once (accounts/prepared.py),
+# by id alone, and the owner is compared here.
+_course_by_id = PreparedRead(
+    lambda pk: Course.objects.filter(pk=pk), field=Course._meta.pk, sentinel=uuid.UUID(int=0)
+)
+
+
+class _UserCourseField(_UserScopedPrimaryKeyField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        # The ORM's own conversion, so a malformed id is refused in the ORM's words.
+        pk = Course._meta.pk.to_python(data)
+        found = _course_by_id.objects(pk)
+        if not found or found[0].user_id != self.context["request"].user.pk:
+            self.fail("does_not_exist", pk_value=data)
+        return found[0]
 
 
 class PerformanceInputSerializer(HygieneSerializer):
@@ -26,7 +48,7 @@ class PerformanceInputSerializer(HygieneSerializer):
         "course_id": "course",
     }
 
-    course = _UserScopedPrimaryKeyField(
+    course = _UserCourseField(
         queryset=Course.objects.all(),
         required=False,
         help_text="Required without an assessment; otherwise the assessment's course.",

@@ -37,6 +37,8 @@ from mastery.services.recompute import (
     mastery_recompute,
     mastery_recompute_topics,
     mastery_recompute_user,
+    recompute_queued_already,
+    recompute_topics_started,
 )
 from mastery.services.validation import (
     DEFAULT_MAX_SCORE,
@@ -71,4 +73,6 @@ __all__ = [
     "performance_record_create_self_rating",
     "performance_record_delete",
     "performance_record_update",
+    "recompute_queued_already",
+    "recompute_topics_started",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.failed_tasks import failed_task_record
@@ -80,7 +81,45 @@ def _enqueue_recompute(
         rows=(MasteryRecomputeRequest(user_id=user_id, topic_id=topic_id) for topic_id in existing),
         task=recompute_topics,
         args=(str(user_id), ids, record_key),
+        queued_already=recompute_queued_already,
     )
+
+
+# A student's recompute that is queued and has not started: evidence that commits meanwhile
+# publishes nothing, because that recompute reads every pending request when it starts. The
+# lifetime bounds how long a lost publish holds the next one back (its rows wait for the
+# pending sweep, as any lost publish's do).
+RECOMPUTE_QUEUED_KEY = "mastery:recompute-queued:{user_id}"
+RECOMPUTE_QUEUED_TTL_S = 30
+
+
+def recompute_queued_already(rows: list[MasteryRecomputeRequest]) -> bool:
+    """After commit: marks a recompute of the student as queued, or answers True when one
+    already is (and so nothing more need be published).
+
+    A burst of evidence for one student (a script posting grades) then publishes one recompute,
+    not one per record. Only a shared (Redis) cache can say so across processes; without one,
+    and when the cache cannot answer, every request publishes.
+    """
+    if not rows or not hasattr(cache, "lock"):
+        return False
+    key = RECOMPUTE_QUEUED_KEY.format(user_id=rows[0].user_id)
+    # add() is None when Redis failed (the backend ignores its errors): publish then.
+    return cache.add(key, 1, timeout=RECOMPUTE_QUEUED_TTL_S) is False
+
+
+def recompute_topics_started(*, user_id, topic_ids: Iterable) -> list[str]:
+    """At a queued recompute's start: these topics and every other one of the student's with
+    a pending request (evidence that joined this recompute instead of publishing its own).
+
+    The mark is cleared before the requests are read, so evidence committed after the read
+    finds no mark and publishes a recompute of its own.
+    """
+    cache.delete(RECOMPUTE_QUEUED_KEY.format(user_id=user_id))
+    pending = MasteryRecomputeRequest.objects.filter(user_id=user_id).values_list(
+        "topic_id", flat=True
+    )
+    return sorted({str(topic_id) for topic_id in topic_ids} | {str(t) for t in pending})
 
 
 def enqueue_recompute_for_user(*, user_id) -> None:

@@ -73,11 +73,12 @@ def _breakdown_errors(
             errors.append(f"{raw_key}: time_min must be a number of at least 0.")
         normalized[key] = {**entry, "correct": correct, "total": total}
     if normalized:
+        # Unordered: the model's ordering (by course) would join the course table for nothing.
         known = {
             str(pk)
-            for pk in Topic.objects.filter(course=course, pk__in=list(normalized)).values_list(
-                "pk", flat=True
-            )
+            for pk in Topic.objects.filter(course=course, pk__in=list(normalized))
+            .order_by()
+            .values_list("pk", flat=True)
         }
         errors.extend(
             f"{key}: not a topic of this course." for key in normalized if key not in known

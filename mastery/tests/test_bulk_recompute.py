@@ -10,8 +10,8 @@ import time_machine
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
-from simple_history.models import HistoricalRecords
 
+from accounts.history import HistoricalRecords
 from accounts.tests.factories import UserFactory
 from bench import scaled
 from courses.models import AssessmentTopic
