@@ -125,15 +125,20 @@ def intent_enqueue(
         if rows:
             type(rows[0])._default_manager.bulk_create(rows)
         if is_joining:
-            pass
-        elif queued_already is not None and not eager:
+            return rows
+        if queued_already is not None and not eager:
             transaction.on_commit(
-                lambda: queued_already(rows) or publish(task, *args, countdown=countdown),
+                lambda: _publish_unless_queued(rows, queued_already, task, args, countdown),
                 robust=robust,
             )
         else:
             enqueue_on_commit(task, *args, robust=robust, countdown=countdown)
     return rows
+
+
+def _publish_unless_queued(rows, queued_already, task: Task, args, countdown) -> None:
+    if not queued_already(rows):
+        publish(task, *args, countdown=countdown)
 
 
 def pending_grace() -> timedelta:
