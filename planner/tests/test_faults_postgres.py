@@ -691,12 +691,15 @@ def _assert_only_whole_records(server, cluster, created_ids: set[str], topic_id:
     assert sorted(stored.values()) == list(range(1, len(stored) + 1))
     # The audit history is written in the same transaction: one "created" row per record.
     assert sorted(history_rows) == sorted((record_id, "+") for record_id in stored)
-    # The recompute is enqueued on commit only: one per stored grade, none for a failed one.
+    # A recompute is published on commit only, and not once per grade: a grade committed while
+    # the student's recompute waits in the queue joins it (it folds every pending topic when it
+    # starts). Each one queued is for this topic and, where it names its grade, a stored one.
     broker = redis.Redis.from_url(server.broker_url)
     queued = [_task_args(message) for message in broker.lrange("mastery", 0, -1)]
-    recomputed_ids = [args[2] for args in queued if args[2] is not None]
-    assert sorted(recomputed_ids) == sorted(stored)
-    assert all(args[1] == [topic_id] for args in queued if args[2] is not None)
+    assert queued
+    assert len(queued) < len(stored)
+    assert all(args[1] == [topic_id] for args in queued)
+    assert {args[2] for args in queued if args[2] is not None} <= set(stored)
 
 
 def _queued(server: AppServer, queue: str) -> int:
