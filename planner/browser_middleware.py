@@ -1,15 +1,11 @@
-"""The browser's middleware, skipped by token API calls.
+"""Django's browser-session middleware, skipped by token API calls.
 
-A script calling the API with a Bearer token has no session, no flash messages and no htmx
-page flow, and asks for no URL to be fixed up: its user comes from the token, inside the API
-view. These are Django's (and django-htmx's) own middleware, and they answer every other
-request exactly as before; a token API call skips them, so it does not pay for a session
-store, a message store and their checks of the response. The request still carries a user,
-anonymous until the API view authenticates the token (as for a request without a session
-cookie), so anything reading `request.user` before the view works as before.
-
-CSRF's middleware stays Django's own for every request (the deploy checks look for it by
-name); API views are exempt from it, and DRF checks CSRF itself for session-authenticated calls.
+A script calling the API with a Bearer token has no session and no flash messages: its user
+comes from the token, inside the API view. These are Django's own middleware, and they answer
+every other request exactly as before; a token API call skips them, so it does not pay for a
+session store and a message store and their checks of the response. The request still
+carries a user, anonymous until the API view authenticates the token (as for a request
+without a session cookie), so anything reading `request.user` before the view works as before.
 
 In its own module: planner.middleware is loaded by the logging configuration, before the apps
 (and the auth models) are ready.
@@ -19,8 +15,6 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
-from django.middleware import common
-from django_htmx import middleware as htmx_middleware
 
 from planner.middleware import is_token_api_call
 
@@ -45,12 +39,4 @@ class AuthenticationMiddleware(TokenApiSkipMixin, auth_middleware.Authentication
 
 
 class MessageMiddleware(TokenApiSkipMixin, messages_middleware.MessageMiddleware):
-    pass
-
-
-class CommonMiddleware(TokenApiSkipMixin, common.CommonMiddleware):
-    pass
-
-
-class HtmxMiddleware(TokenApiSkipMixin, htmx_middleware.HtmxMiddleware):
     pass

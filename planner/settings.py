@@ -72,17 +72,16 @@ MIDDLEWARE = [
     # Around everything that writes: a request's follow-ups run once per student at its end.
     "accounts.middleware.CoalescingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # The browser's middleware (session, URL checks, authentication, messages, htmx): Django's
-    # and django-htmx's own, skipped by token API calls.
+    # Session, authentication and messages: Django's, skipped by token API calls (no session).
     "planner.browser_middleware.SessionMiddleware",
-    "planner.browser_middleware.CommonMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "planner.browser_middleware.AuthenticationMiddleware",
     # Before any view reads a query parameter: a NUL in it answers 400 (accounts/hygiene.py).
     "accounts.hygiene.QueryStringHygieneMiddleware",
     "planner.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "planner.browser_middleware.HtmxMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "planner.middleware.StudentTimezoneMiddleware",
     "allauth.account.middleware.AccountMiddleware",
