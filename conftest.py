@@ -235,11 +235,15 @@ def page_cache_on(settings):
     """The page cache on, parts kept five minutes, from an empty cache and leaving none."""
     from django.core.cache import cache
 
+    from accounts.page_cache import local_parts
+
     settings.DASHBOARD_CACHE_ENABLED = True
     settings.DASHBOARD_CACHE_SECONDS = 300
     cache.clear()
+    local_parts.clear()
     yield
     cache.clear()
+    local_parts.clear()
 
 
 # The browser fixtures (one Chromium for the whole session, whichever app's tests drive it) and the

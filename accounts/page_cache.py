@@ -18,6 +18,11 @@ parts) render it once: the first takes a short lock in the cache and the others 
 copy. Besides parts, a page may keep small facts per student and generation (`cached_value`:
 the page shell's setup state), so a warm page reads no row for them.
 
+Each process also keeps the parts it served lately in its own memory (`_LocalParts`), under
+the same keys. A key names the generation, which every request still reads from the cache, so a
+retired part is never served from there either; what it saves is fetching and unpickling a
+large part (a busy week page is 200 KB) from Redis on every request.
+
 The cache only saves work: with Redis unreachable the pages render live, and
 DASHBOARD_CACHE_ENABLED=false turns every cached part off.
 """
@@ -30,9 +35,11 @@ import itertools
 import logging
 import math
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,6 +66,9 @@ RENDER_WAIT_SECONDS = 2.0
 RENDER_POLL_SECONDS = 0.01
 # Bounds a render lock left by a worker that died mid-render (the request timeout is 30 s).
 RENDER_LOCK_SECONDS = 30
+# A process keeps its copy of a part at most this long; the week and the dashboard name the
+# minute in their keys, so their copies are replaced every minute anyway.
+LOCAL_PART_SECONDS = 60
 # Unguessable per process, so no text a student typed can ever be taken for it.
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(16)
 
@@ -74,6 +84,60 @@ _cache_state = _CacheState()
 # cached parts from before the write (a retirement anywhere in the process only costs a re-read).
 _retirements = itertools.count()
 _retired = 0
+
+
+# What a cached value (not a part) counts for against the process's limit.
+LOCAL_VALUE_CHARS = 256
+
+
+class _LocalParts:
+    """The parts and values this process served lately, least recently used dropped first, at
+    most `settings.PAGE_CACHE_LOCAL_CHARS` characters of HTML in all (0 keeps none; a value
+    counts as LOCAL_VALUE_CHARS). Shared by the process's threads."""
+
+    def __init__(self):
+        self._entries: OrderedDict[str, tuple[object, datetime, int]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str, now: datetime):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if now >= entry[1]:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: str, kept, *, now: datetime, expires_at: datetime | None) -> None:
+        limit = settings.PAGE_CACHE_LOCAL_CHARS
+        size = len(kept) if isinstance(kept, str) else LOCAL_VALUE_CHARS
+        if size > limit:
+            return
+        stale_at = now + timedelta(seconds=LOCAL_PART_SECONDS)
+        if expires_at is not None:
+            stale_at = min(stale_at, expires_at)
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = (kept, stale_at, size)
+            self._chars += size
+            while self._chars > limit:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._chars -= entry[2]
+
+
+local_parts = _LocalParts()
 
 
 def cache_call(method, *args, answers: bool = False):
@@ -109,9 +173,24 @@ def student_generation(user_id) -> int | None:
     return generation
 
 
+def retirement_mark() -> int:
+    """Taken before reading a generation, for `remember_generation`."""
+    return _retired
+
+
+def remember_generation(user, generation: int | None, *, retired: int) -> None:
+    """`user`'s generation as read along with the user (accounts.session_user), kept on the
+    user object of this request for `request_generation`. `retired` is `retirement_mark()` from
+    before that read."""
+    if generation is not None:
+        user._page_generation = (retired, generation)
+
+
 def request_generation(request) -> int | None:
     """`request.user`'s generation, read once for all the cached parts of one page."""
     seen = getattr(request, "_page_generation", None)
+    if seen is None:
+        seen = getattr(request.user, "_page_generation", None)
     if seen is not None and seen[0] == _retired:
         return seen[1]
     retired = _retired
@@ -178,7 +257,9 @@ def cached_part(
         timeout = settings.DASHBOARD_CACHE_SECONDS
         if expires_at is not None:
             timeout = min(timeout, max(1, math.ceil((expires_at - now).total_seconds())))
-        cache_call(cache.set, cache_key, {"html": str(html), "expires_at": expires_at}, timeout)
+        html = str(html)
+        cache_call(cache.set, cache_key, {"html": html, "expires_at": expires_at}, timeout)
+        local_parts.put(cache_key, html, now=now, expires_at=expires_at)
     finally:
         if holds_lock:
             cache_call(cache.delete, render_lock)
@@ -197,8 +278,12 @@ def _part_key(user, *, name: str, key: str, generation: int) -> str:
 
 
 def _fresh_html(cache_key: str, now: datetime) -> str | None:
+    html = local_parts.get(cache_key, now)
+    if html is not None:
+        return html
     cached = cache_call(cache.get, cache_key)
     if cached is not None and (cached["expires_at"] is None or now < cached["expires_at"]):
+        local_parts.put(cache_key, cached["html"], now=now, expires_at=cached["expires_at"])
         return cached["html"]
     return None
 
@@ -227,16 +312,23 @@ def _value_key(request, name: str) -> str | None:
 def cached_value(request, *, name: str, compute: Callable[[], object], keep=None):
     """A small picklable fact about `request.user` (what the page shell shows on every page),
     from the cache while the student's generation stands, so a warm page reads no row for it.
+    The process keeps its own copy too, shared by its threads: the value must be immutable.
     `compute()` reads it live; the answer must not depend on the clock or the zone. `keep(value)`
     says whether a cached value serves this caller (else it is computed and stored anew)."""
     cache_key = _value_key(request, name)
     if cache_key is None:
         return compute()
+    now = timezone.now()
+    local = local_parts.get(cache_key, now)
+    if local is not None and (keep is None or keep(local)):
+        return local
     cached = cache_call(cache.get, cache_key)
     if cached is not None and (keep is None or keep(cached["value"])):
+        local_parts.put(cache_key, cached["value"], now=now, expires_at=None)
         return cached["value"]
     value = compute()
     cache_call(cache.set, cache_key, {"value": value}, settings.DASHBOARD_CACHE_SECONDS)
+    local_parts.put(cache_key, value, now=now, expires_at=None)
     return value
 
 

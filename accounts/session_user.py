@@ -11,6 +11,9 @@ row is read from the database as before.
 
 The row is stored as its column values, not as a pickled model, so a deploy that changes the
 user's columns reads the database instead of a copy in the old shape.
+
+The same round trip reads the student's page generation (accounts.page_cache), which every
+page then needs: the user it gives carries it for the rest of the request.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import router, transaction
 
+from accounts import page_cache
 from accounts.page_cache import cache_call
 
 GENERATION_KEY = "session-user:generation:{user_id}"
@@ -43,7 +47,9 @@ def session_user_get(user_id, *, load: Callable[[], object | None]):
     model = get_user_model()
     generation_key = GENERATION_KEY.format(user_id=user_id)
     row_key = ROW_KEY.format(user_id=user_id)
-    found = cache_call(cache.get_many, [generation_key, row_key])
+    pages_key = page_cache.GENERATION_KEY.format(user_id=user_id)
+    retired = page_cache.retirement_mark()
+    found = cache_call(cache.get_many, [generation_key, row_key, pages_key])
     if found is None:
         return load()
     generation = found.get(generation_key)
@@ -55,7 +61,9 @@ def session_user_get(user_id, *, load: Callable[[], object | None]):
         and stored["generation"] == generation
         and stored["columns"] == columns
     ):
-        return model.from_db(router.db_for_read(model), columns, stored["values"])
+        user = model.from_db(router.db_for_read(model), columns, stored["values"])
+        page_cache.remember_generation(user, found.get(pages_key), retired=retired)
+        return user
     if generation is None:
         # A random start: a counter evicted and begun again must not meet an old stamp.
         cache_call(cache.add, generation_key, secrets.randbits(62), None, answers=True)

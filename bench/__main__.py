@@ -39,7 +39,9 @@ def print_endpoint_summary(results: list[dict]) -> None:
         by_endpoint.setdefault(row["endpoint"], {})[row["column"]] = str(row["value"])
     if not by_endpoint:
         return
-    print("Endpoints (bench_wrk: x floor = endpoint req/s / floor req/s in the same round, at 8")
+    print(
+        "Endpoints (bench_wrk: x floor = endpoint req/s / floor req/s of the slice just before, 8"
+    )
     print(
         "wrk connections; bench_queries: PostgreSQL's EXPLAIN ANALYZE times of the slowest query)"
     )

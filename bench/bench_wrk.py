@@ -7,18 +7,26 @@ DRF, one query, no middleware) under the same gunicorn settings. wrk (`apt-get i
 drives each with 8 connections on 2 threads: a load generator written in C, so it leaves the
 2-core machine's CPU to the servers, where a Python one would take half of it.
 
-Rounds are interleaved (floor, then every endpoint, then the next round), and every ratio is
-taken against the floor measured in the same round, so a machine that slows down during the
-run (other work on shared cores) shifts both sides alike. The report gives per endpoint the
-median share of the floor over the rounds, the median req/s, and the worst p99 latency.
+Each endpoint is measured in short slices, each right after a slice of the floor, and every
+ratio is taken against that adjacent floor slice. This machine's speed drifts by 2x within a
+minute (shared cores), so a floor measured once per round, a minute before most endpoints,
+put whole rounds on either side of a target; a floor seconds away shifts with the endpoint.
+Rounds repeat the pairs over all endpoints. The report gives per endpoint the median share of
+the floor over the rounds, the median req/s, and the worst p99 latency.
 
-    share of the floor = endpoint req/s / floor req/s (same round)
+    share of the floor = endpoint req/s / floor req/s (the slice just before it)
+
+Each slice also counts the CPU time that the server's processes, PostgreSQL and Redis spent
+(from /proc), per request. Its share, floor CPU per request / endpoint CPU per request, is
+what the throughput share would be on a machine of steady speed: it does not move with the
+machine's drift, so it says whether a change made a request cheaper when the throughput
+shares of two runs disagree.
 
 Targets: /api/ping >= 0.6, API lists >= 0.4, dashboard and week >= 0.2, other
 pages >= 0.1, p99 < 300 ms at 8 connections.
 
 Run: `.venv/bin/python -m bench bench_wrk` (needs PostgreSQL, Redis and wrk).
-BENCH_WRK_SECONDS (default 5) and BENCH_WRK_ROUNDS (default 3) size the run.
+BENCH_WRK_SECONDS (default 2, one slice) and BENCH_WRK_ROUNDS (default 5) size the run.
 BENCH_WRK_ONLY=<text> keeps the endpoints whose label contains that text (the floor always runs).
 BENCH_COMPARE_ROOT=<a checkout of another revision> serves that revision too, on the same
 database, and measures it in the same rounds ("before" rows): a before/after table whose two
@@ -40,8 +48,8 @@ from bench import loadkit
 
 CONNECTIONS = 8
 THREADS = 2
-SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "5"))
 # The Procfile's web process: gunicorn with WEB_CONCURRENCY=2 workers of 4 threads.
 GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 GUNICORN_THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
@@ -103,6 +111,52 @@ class Run:
     requests_per_second: float
     p99_ms: float
     non_2xx: int
+    cpu_ms_per_request: float
+
+
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes, from /proc (0 for one that is gone)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                # The command name may hold spaces; the fields after it are fixed.
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / _TICKS_PER_SECOND
+
+
+def _pids_of(server: subprocess.Popen) -> list[int]:
+    """The server's processes (gunicorn's master and workers) and the services' (PostgreSQL's
+    backends, Redis): a request's cost is all of theirs, and only the measured server is
+    loading the services during its slice."""
+    pgrep = ["pgrep", "-P", str(server.pid)]
+    workers = subprocess.run(pgrep, capture_output=True, text=True).stdout.split()
+    services = subprocess.run(
+        ["pgrep", "-x", "postgres|redis-server"], capture_output=True, text=True
+    ).stdout.split()
+    return [server.pid, *map(int, workers), *map(int, services)]
+
+
+@dataclass
+class Paired:
+    """One slice of an endpoint and the floor slice run just before it."""
+
+    run: Run
+    floor: Run
+
+    @property
+    def share(self) -> float:
+        return self.run.requests_per_second / self.floor.requests_per_second
+
+    @property
+    def cpu_share(self) -> float:
+        return self.floor.cpu_ms_per_request / self.run.cpu_ms_per_request
 
 
 def _headers(endpoint: Endpoint, seed: dict) -> list[str]:
@@ -134,7 +188,7 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS_MS[unit]
 
 
-def wrk(base: str, endpoint: Endpoint, seed: dict) -> Run:
+def wrk(base: str, endpoint: Endpoint, seed: dict, server: subprocess.Popen) -> Run:
     command = [
         "wrk",
         f"-t{THREADS}",
@@ -150,11 +204,15 @@ def wrk(base: str, endpoint: Endpoint, seed: dict) -> Run:
     if script:
         command += ["-s", script]
     command.append(base + endpoint.path)
+    pids = _pids_of(server)
+    cpu_before = _cpu_seconds(pids)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    cpu = _cpu_seconds(pids) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     p99 = _ms(re.search(r"\s99%\s+([\d.]+(?:us|ms|s))", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Run(rps, p99, int(non_2xx.group(1)) if non_2xx else 0)
+    return Run(rps, p99, int(non_2xx.group(1)) if non_2xx else 0, 1000 * cpu / max(requests, 1))
 
 
 # After a run, requests wrk gave up on may still hold the server's threads; the next run waits
@@ -222,7 +280,7 @@ def _warm(base: str, endpoint: Endpoint, seed: dict) -> None:
             response.read()
 
 
-def measure() -> tuple[dict, dict[str, list[Run]], list[Run]]:
+def measure() -> tuple[dict, dict[str, list[Paired]], list[Run]]:
     seed = loadkit.prepare(fresh=False)
     app_env = loadkit.app_env()
     project, project_base = _gunicorn(
@@ -236,31 +294,38 @@ def measure() -> tuple[dict, dict[str, list[Run]], list[Run]]:
         before, before_base = _gunicorn(
             "planner.wsgi:application", env=app_env, log_name="wrk_before.log", root=COMPARE_ROOT
         )
-    runs: dict[str, list[Run]] = {}
+    runs: dict[str, list[Paired]] = {}
     floors: list[Run] = []
     try:
         loadkit.wait_http_ok(project_base + "/healthz", process=project)
         loadkit.wait_http_ok(floor_base + FLOOR.path, process=floor)
         targets = [e for e in endpoints(seed) if ONLY in e.label]
-        servers = [("", project_base)]
+        servers = [("", project_base, project)]
         if before is not None:
             loadkit.wait_http_ok(before_base + "/healthz", process=before)
-            servers.append((BEFORE, before_base))
-        for _, base in servers:
+            servers.append((BEFORE, before_base, before))
+        for _, base, _ in servers:
             for endpoint in targets:
                 _warm(base, endpoint, seed)
         _warm(floor_base, FLOOR, seed)
         for number in range(ROUNDS):
-            floors.append(wrk(floor_base, FLOOR, seed))
+            for endpoint in targets:
+                floor_run = wrk(floor_base, FLOOR, seed, floor)
+                floors.append(floor_run)
+                # Alternate which revision goes first, so neither always runs nearer the floor.
+                order = servers if number % 2 == 0 else servers[::-1]
+                for suffix, base, server in order:
+                    runs.setdefault(endpoint.label + suffix, []).append(
+                        Paired(wrk(base, endpoint, seed, server), floor_run)
+                    )
+                    _drain(base)
             print(
-                f"  wrk round {number + 1}: floor {floors[-1].requests_per_second:.0f} req/s",
+                f"  wrk round {number + 1} of {ROUNDS}: floor "
+                f"{statistics.median(f.requests_per_second for f in floors[-len(targets) :]):.0f}"
+                " req/s (median of its slices)",
                 file=sys.stderr,
                 flush=True,
             )
-            for endpoint in targets:
-                for suffix, base in servers:
-                    runs.setdefault(endpoint.label + suffix, []).append(wrk(base, endpoint, seed))
-                    _drain(base)
     finally:
         loadkit.stop(project)
         loadkit.stop(floor)
@@ -283,25 +348,29 @@ def run() -> list[dict]:
             "value": f"{counts['courses']} courses, {counts['topics']} topics, "
             f"{counts['records']} records, {counts['tasks']} tasks",
             "unit": f"gunicorn {GUNICORN_WORKERS}x{GUNICORN_THREADS}, wrk {CONNECTIONS} "
-            f"connections, {ROUNDS} rounds of {SECONDS} s; load: {os.getloadavg()[0]:.1f}",
+            f"connections, {ROUNDS} rounds of {SECONDS} s slices, each after a floor slice; "
+            f"load: {os.getloadavg()[0]:.1f}",
         },
         {
-            "name": f"{FLOOR.label}: throughput (median of rounds)",
+            "name": f"{FLOOR.label}: throughput (median of slices)",
             "value": round(statistics.median(r.requests_per_second for r in floors), 1),
             "unit": "req/s",
             "endpoint": FLOOR.label,
             "column": "req/s",
         },
+        {
+            "name": f"{FLOOR.label}: CPU per request (median of slices)",
+            "value": round(statistics.median(r.cpu_ms_per_request for r in floors), 3),
+            "unit": "ms (app, PostgreSQL and Redis processes)",
+        },
     ]
     for label, measured in runs.items():
         target = next(e.target for e in endpoints(seed) if e.label == label.removesuffix(BEFORE))
-        shares = [
-            run.requests_per_second / floor.requests_per_second
-            for run, floor in zip(measured, floors, strict=True)
-        ]
+        shares = [paired.share for paired in measured]
         share = statistics.median(shares)
-        p99 = max(run.p99_ms for run in measured)
-        failed = sum(run.non_2xx for run in measured)
+        cpu_share = statistics.median(paired.cpu_share for paired in measured)
+        p99 = max(paired.run.p99_ms for paired in measured)
+        failed = sum(paired.run.non_2xx for paired in measured)
         verdict = "meets" if share >= target and p99 < P99_TARGET_MS else "misses"
         rows += [
             {
@@ -313,8 +382,15 @@ def run() -> list[dict]:
                 "column": "x floor",
             },
             {
+                "name": f"{label}: CPU share of the floor (floor CPU / request over this one's)",
+                "value": round(cpu_share, 3),
+                "unit": "x (median of rounds; app, PostgreSQL and Redis processes)",
+                "endpoint": label,
+                "column": "x floor CPU",
+            },
+            {
                 "name": f"{label}: throughput (median)",
-                "value": round(statistics.median(r.requests_per_second for r in measured), 1),
+                "value": round(statistics.median(p.run.requests_per_second for p in measured), 1),
                 "unit": "req/s",
                 "endpoint": label,
                 "column": "req/s",

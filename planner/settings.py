@@ -306,6 +306,9 @@ else:
 # the lifetime only bounds how long a change missed while Redis was unreachable can show.
 DASHBOARD_CACHE_ENABLED = env.bool("DASHBOARD_CACHE_ENABLED", default=True)
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+# Each web process also keeps the parts it served lately in memory, up to this many characters
+# of HTML (0 keeps none): a warm page then fetches no large part from Redis.
+PAGE_CACHE_LOCAL_CHARS = env.int("PAGE_CACHE_LOCAL_CHARS", default=16_000_000)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

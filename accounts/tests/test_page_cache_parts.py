@@ -142,3 +142,112 @@ def test_a_request_that_waited_in_vain_leaves_the_others_lock(user, monkeypatch)
     cache.add(f"{key}:rendering", 1)
     part(request, Renders())
     assert cache.get(f"{key}:rendering") == 1
+
+
+class PartReads:
+    """Counts the reads of cached parts from the shared cache."""
+
+    def __init__(self, monkeypatch):
+        self.keys = []
+        real = cache.get
+
+        def get(key, *args, **kwargs):
+            if key.startswith("pages:part:"):
+                self.keys.append(key)
+            return real(key, *args, **kwargs)
+
+        monkeypatch.setattr(cache, "get", get)
+
+
+def test_a_warm_part_is_served_from_the_process_without_a_cache_read(user, monkeypatch):
+    render = Renders()
+    part(request_of(user), render)
+    reads = PartReads(monkeypatch)
+    assert part(request_of(user), render) == "<p>part</p>"
+    assert reads.keys == []
+    assert render.calls == 1
+
+
+def test_a_retired_part_is_not_served_from_the_process(user):
+    render = Renders()
+    part(request_of(user), render)
+    student_pages_invalidate(user_id=user.pk)
+    render.html = "<p>after the write</p>"
+    assert part(request_of(user), render) == "<p>after the write</p>"
+    assert render.calls == 2
+
+
+def test_a_part_another_process_rendered_is_kept_by_this_one(user, monkeypatch):
+    request = request_of(user)
+    key = page_cache._part_key(
+        user, name="test", key="k", generation=page_cache.request_generation(request)
+    )
+    cache.set(key, {"html": "<p>theirs</p>", "expires_at": None})
+    render = Renders("<p>mine</p>")
+    assert part(request, render) == "<p>theirs</p>"
+    reads = PartReads(monkeypatch)
+    assert part(request_of(user), render) == "<p>theirs</p>"
+    assert reads.keys == []
+    assert render.calls == 0
+
+
+def test_the_process_copy_goes_stale_with_the_part(user):
+    due = datetime(2026, 12, 2, 18, 30, tzinfo=UTC)
+    calls = []
+
+    def render(extra):
+        calls.append(1)
+        return f"<p>render {len(calls)}</p>", due
+
+    assert part(request_of(user), render) == "<p>render 1</p>"
+    assert part(request_of(user), render) == "<p>render 1</p>"
+    later = cached_part(request_of(user), name="test", key="k", render=render, now=due)
+    assert later == "<p>render 2</p>"
+
+
+def test_the_process_keeps_at_most_its_limit_and_drops_the_oldest(user, settings, monkeypatch):
+    settings.PAGE_CACHE_LOCAL_CHARS = 30
+    first, second = Renders("<p>" + "a" * 15 + "</p>"), Renders("<p>" + "b" * 15 + "</p>")
+    cached_part(request_of(user), name="first", key="k", render=first, now=NOW)
+    cached_part(request_of(user), name="second", key="k", render=second, now=NOW)
+    reads = PartReads(monkeypatch)
+    # The second fits beside nothing else: the first was dropped from the process and comes
+    # from the shared cache, still unrendered.
+    cached_part(request_of(user), name="second", key="k", render=second, now=NOW)
+    assert reads.keys == []
+    cached_part(request_of(user), name="first", key="k", render=first, now=NOW)
+    assert len(reads.keys) == 1
+    assert (first.calls, second.calls) == (1, 1)
+
+
+def test_a_part_larger_than_the_limit_is_never_kept_by_the_process(user, settings, monkeypatch):
+    settings.PAGE_CACHE_LOCAL_CHARS = 5
+    render = Renders()
+    part(request_of(user), render)
+    reads = PartReads(monkeypatch)
+    assert part(request_of(user), render) == "<p>part</p>"
+    assert len(reads.keys) == 1
+    assert render.calls == 1
+
+
+def test_a_cached_value_is_served_from_the_process_until_the_next_write(user, monkeypatch):
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return ("answer", len(computed))
+
+    cached_value(request_of(user), name="test", compute=compute)
+    value_reads = []
+    real = cache.get
+    monkeypatch.setattr(
+        cache,
+        "get",
+        lambda key, *a, **k: (
+            (key.startswith("pages:value:") and value_reads.append(key)) or real(key, *a, **k)
+        ),
+    )
+    assert cached_value(request_of(user), name="test", compute=compute) == ("answer", 1)
+    assert value_reads == []
+    student_pages_invalidate(user_id=user.pk)
+    assert cached_value(request_of(user), name="test", compute=compute) == ("answer", 2)

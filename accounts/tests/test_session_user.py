@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import page_cache
 from accounts.models import User
 from accounts.sessions import RENAMED_BACKENDS, renamed
 from courses.tests.factories import CourseFactory
@@ -125,3 +126,32 @@ def test_a_stored_session_under_an_old_name_is_still_signed_in(user, settings, o
     client.force_login(user, backend=old)
     assert signed_in(client)
     assert signed_in(client)
+
+
+@pytest.mark.usefixtures("page_cache_on")
+def test_a_warm_page_reads_its_generation_with_the_user(browser, user, monkeypatch):
+    browser.get(reverse("scheduling:week"))
+    batched, alone = [], []
+    real_get_many = cache.get_many
+
+    def get_many(keys, *args, **kwargs):
+        batched.append(keys)
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", get_many)
+    monkeypatch.setattr(page_cache, "student_generation", lambda user_id: alone.append(user_id))
+    assert browser.get(reverse("scheduling:week")).status_code == 200
+    assert any(f"pages:generation:{user.pk}" in keys for keys in batched)
+    assert alone == []
+
+
+@pytest.mark.usefixtures("page_cache_on")
+def test_a_write_in_the_request_rereads_the_generation_it_got_with_the_user(browser, user):
+    browser.get(reverse(PAGE))
+    stored = page_cache.retirement_mark()
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(pk=user.pk)
+    page_cache.remember_generation(request.user, 12345, retired=stored)
+    assert page_cache.request_generation(request) == 12345
+    page_cache.student_pages_invalidate(user_id=user.pk)
+    assert page_cache.request_generation(request) not in (None, 12345)
