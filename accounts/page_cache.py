@@ -93,7 +93,7 @@ LOCAL_VALUE_CHARS = 256
 class _LocalParts:
     """The parts and values this process served lately, least recently used dropped first, at
     most `settings.PAGE_CACHE_LOCAL_CHARS` characters of HTML in all (0 keeps none; a value
-    counts as LOCAL_VALUE_CHARS). Shared by the process's threads."""
+    counts as LOCAL_VALUE_CHARS unless its `size` is given). Shared by the process's threads."""
 
     def __init__(self):
         self._entries: OrderedDict[str, tuple[object, datetime, int]] = OrderedDict()
@@ -111,9 +111,18 @@ class _LocalParts:
             self._entries.move_to_end(key)
             return entry[0]
 
-    def put(self, key: str, kept, *, now: datetime, expires_at: datetime | None) -> None:
+    def put(
+        self,
+        key: str,
+        kept,
+        *,
+        now: datetime,
+        expires_at: datetime | None,
+        size: int | None = None,
+    ) -> None:
         limit = settings.PAGE_CACHE_LOCAL_CHARS
-        size = len(kept) if isinstance(kept, str) else LOCAL_VALUE_CHARS
+        if size is None:
+            size = len(kept) if isinstance(kept, str) else LOCAL_VALUE_CHARS
         if size > limit:
             return
         stale_at = now + timedelta(seconds=LOCAL_PART_SECONDS)

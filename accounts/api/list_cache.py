@@ -21,6 +21,10 @@ and dates first) cost more than the rest of a cached request. Any other renderer
 API) caches the serialized data and renders it per request. Either way the response's headers
 come from the view as on a live answer. The cache only saves work: with Redis unreachable, or
 DASHBOARD_CACHE_ENABLED=false, every list is computed live.
+
+A web process also keeps the JSON answers it served lately (accounts.page_cache.local_parts),
+each with its generation: while it holds one, a request reads only the generation from Redis
+and serves its own copy when that is still current.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from accounts.page_cache import GENERATION_KEY, cache_call, student_generation
+from accounts.page_cache import GENERATION_KEY, cache_call, local_parts, student_generation
 from accounts.timezones import user_zone
 
 # Bump when the shape of a cached answer changes, so a deploy never serves the previous one.
@@ -80,6 +84,12 @@ class StudentListCacheMixin:
         # The answer is stored with the generation it was computed under, and both are read in
         # one round trip; it is served only while that generation is still the student's.
         generation_key = GENERATION_KEY.format(user_id=user.pk)
+        now = timezone.now()
+        local = local_parts.get(key, now)
+        if local is not None:
+            kept_generation, body, content_type = local
+            if cache_call(cache.get, generation_key) == kept_generation:
+                return HttpResponse(body, content_type=content_type)
         found = cache_call(cache.get_many, [generation_key, key]) or {}
         generation = found.get(generation_key)
         if generation is None:
@@ -88,6 +98,7 @@ class StudentListCacheMixin:
             entry = found.get(key)
             if entry is not None and entry["generation"] == generation:
                 if "body" in entry:
+                    _keep(key, entry, now=now)
                     return HttpResponse(entry["body"], content_type=entry["content_type"])
                 return Response(entry["data"])
         # The generation was read before the rows: a write landing meanwhile moves it on, so an
@@ -108,4 +119,17 @@ class StudentListCacheMixin:
             else:
                 entry["data"] = response.data
             cache_call(cache.set, key, entry, API_LIST_CACHE_SECONDS)
+            if "body" in entry:
+                _keep(key, entry, now=now)
         return response
+
+
+def _keep(key: str, entry: dict, *, now) -> None:
+    body = entry["body"]
+    local_parts.put(
+        key,
+        (entry["generation"], body, entry["content_type"]),
+        now=now,
+        expires_at=None,
+        size=len(body),
+    )

@@ -200,3 +200,22 @@ def test_an_indented_json_answer_is_its_own_entry(student):
     indented = client.get("/api/courses", HTTP_ACCEPT="application/json; indent=2")
     assert b"\n" in indented.content and b"\n" not in plain.content
     assert client.get("/api/courses", HTTP_ACCEPT="application/json").content == plain.content
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_warm_list_reads_only_its_generation_from_the_shared_cache(student, path, monkeypatch):
+    from django.core.cache import cache
+
+    client = token_client(student)
+    first = client.get(path).content
+    reads = []
+    real_get, real_get_many = cache.get, cache.get_many
+    monkeypatch.setattr(
+        cache, "get", lambda key, *a, **k: reads.append(key) or real_get(key, *a, **k)
+    )
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys, *a, **k: reads.extend(keys) or real_get_many(keys, *a, **k)
+    )
+    assert client.get(path).content == first
+    assert [key for key in reads if key.startswith("api:list:")] == []
+    assert f"pages:generation:{student.pk}" in reads
