@@ -8,9 +8,9 @@ drives each with 8 connections on 2 threads: a load generator written in C, so i
 2-core machine's CPU to the servers, where a Python one would take half of it.
 
 Each endpoint is measured in short slices, each right after a slice of the floor, and every
-ratio is taken against that adjacent floor slice. This machine's speed drifts by 2x within a
-minute (shared cores), so a floor measured once per round, a minute before most endpoints,
-put whole rounds on either side of a target; a floor seconds away shifts with the endpoint.
+ratio is taken against that adjacent floor slice. A machine on shared cores can drift by 2x
+in speed within a minute: a floor measured once per round, a minute before most endpoints,
+put whole rounds on either side of a target, where a floor seconds away drifts with them.
 Rounds repeat the pairs over all endpoints. The report gives per endpoint the median share of
 the floor over the rounds, the median req/s, and the worst p99 latency.
 
