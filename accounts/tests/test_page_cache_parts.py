@@ -37,6 +37,13 @@ def part(request, render):
     return cached_part(request, name="test", key="k", render=render, now=NOW)
 
 
+def key_of(request):
+    """The cache key of `part`'s part for this request's student and generation."""
+    return page_cache._part_key(
+        request.user, name="test", key="k", generation=page_cache.request_generation(request)
+    )
+
+
 def test_a_warm_part_is_not_rendered_again(user):
     render = Renders()
     assert part(request_of(user), render) == "<p>part</p>"
@@ -46,9 +53,7 @@ def test_a_warm_part_is_not_rendered_again(user):
 
 def test_a_request_that_finds_the_part_rendering_serves_that_copy(user, monkeypatch):
     request = request_of(user)
-    key = page_cache._part_key(
-        user, name="test", key="k", generation=page_cache.request_generation(request)
-    )
+    key = key_of(request)
     # Another request of the same student is rendering this part.
     cache.add(f"{key}:rendering", 1)
 
@@ -136,9 +141,7 @@ def test_with_the_cache_off_values_are_read_live(user, settings):
 def test_a_request_that_waited_in_vain_leaves_the_others_lock(user, monkeypatch):
     monkeypatch.setattr(page_cache, "RENDER_WAIT_SECONDS", 0)
     request = request_of(user)
-    key = page_cache._part_key(
-        user, name="test", key="k", generation=page_cache.request_generation(request)
-    )
+    key = key_of(request)
     cache.add(f"{key}:rendering", 1)
     part(request, Renders())
     assert cache.get(f"{key}:rendering") == 1
@@ -179,9 +182,7 @@ def test_a_retired_part_is_not_served_from_the_process(user):
 
 def test_a_part_another_process_rendered_is_kept_by_this_one(user, monkeypatch):
     request = request_of(user)
-    key = page_cache._part_key(
-        user, name="test", key="k", generation=page_cache.request_generation(request)
-    )
+    key = key_of(request)
     cache.set(key, {"html": "<p>theirs</p>", "expires_at": None})
     render = Renders("<p>mine</p>")
     assert part(request, render) == "<p>theirs</p>"

@@ -5,6 +5,7 @@ visible on the very next call."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -204,8 +205,6 @@ def test_an_indented_json_answer_is_its_own_entry(student):
 
 @pytest.mark.parametrize("path", LISTS)
 def test_a_warm_list_reads_only_its_generation_from_the_shared_cache(student, path, monkeypatch):
-    from django.core.cache import cache
-
     client = token_client(student)
     first = client.get(path).content
     reads = []
